@@ -1,0 +1,85 @@
+"""Shared fixtures: tiny real corpora and one tiny model trained for real on CPU."""
+
+import os
+import subprocess
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+
+from tf_seq2seq import config as config_lib  # noqa: E402
+
+# Eight short English-French pairs with distinct first words, so a tiny model
+# can learn to translate each of them exactly.
+PAIRS = [
+    ("Go.", "Va !"),
+    ("Hi.", "Salut."),
+    ("Run!", "Cours !"),
+    ("Who are you?", "Qui es-tu ?"),
+    ("I am cold.", "J'ai froid."),
+    ("Tom is here.", "Tom est là."),
+    ("We love cats.", "Nous aimons les chats."),
+    ("Be quiet, please.", "Tais-toi, s'il te plaît."),
+]
+
+
+def write_corpus(directory, splits):
+    """Writes `DIRECTORY/SPLIT.{en,fr}` from `{split: [(en, fr), ...]}`; returns the path."""
+    os.makedirs(directory, exist_ok=True)
+    for split, pairs in splits.items():
+        for lang, side in (("en", 0), ("fr", 1)):
+            with open(os.path.join(directory, f"{split}.{lang}"), "w", encoding="utf-8") as f:
+                f.writelines(pair[side] + "\n" for pair in pairs)
+    return str(directory)
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory):
+    """`files:` corpus directory whose train, val and test splits are `PAIRS`."""
+    return write_corpus(tmp_path_factory.mktemp("corpus"), {"train": PAIRS, "val": PAIRS, "test": PAIRS})
+
+
+def tiny_config(corpus_dir, **changes):
+    """A config for a model small enough to train in seconds on the tiny corpus."""
+    values = dict(
+        dataset=f"files:{corpus_dir}",
+        num_layers=2,
+        units=48,
+        embedding_dim=32,
+        source_vocab_size=100,
+        target_vocab_size=100,
+        batch_size=8,
+        epochs=1000,
+        train_steps=250,
+        learning_rate=0.01,
+        checkpoint_every_steps=100,
+        log_every_steps=50,
+        beam_size=3,
+        shuffle_buffer=8,
+    )
+    values.update(changes)
+    return config_lib.Config(**values)
+
+
+@pytest.fixture(scope="session")
+def trained_model_dir(tiny_corpus, tmp_path_factory):
+    """A model directory with a tiny model trained until it has memorised `PAIRS`."""
+    from tf_seq2seq import training
+
+    model_dir = str(tmp_path_factory.mktemp("model"))
+    training.train(tiny_config(tiny_corpus), model_dir)
+    return model_dir
+
+
+def run_python(code_or_args, **kwargs):
+    """Runs `python -c CODE` (str) or `python ARGS...` (list) in a fresh process.
+
+    Returns:
+        The `subprocess.CompletedProcess` (text mode, output captured).
+    """
+    args = ["-c", code_or_args] if isinstance(code_or_args, str) else code_or_args
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=env, timeout=600, **kwargs
+    )

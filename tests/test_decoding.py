@@ -1,0 +1,94 @@
+"""Beam search against exhaustive enumeration and a plain greedy decoder, on a toy model."""
+
+import itertools
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_seq2seq import decoding, vocab
+
+VOCAB = 6  # <pad> <unk> <bos> <eos> and two words.
+MAX_LENGTH = 4
+BATCH = 3
+# Tokens a live hypothesis may produce (beam search never emits <pad>/<bos>).
+ALLOWED = [t for t in range(VOCAB) if t not in (vocab.PAD_ID, vocab.BOS_ID)]
+
+
+def make_table(seed):
+    """Log-probs [batch, step, previous token, next token] of a toy decoder."""
+    logits = np.random.default_rng(seed).normal(size=(BATCH, MAX_LENGTH, VOCAB, VOCAB)) * 2
+    return logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+
+
+def toy_step_fn(table):
+    """A `step_fn` whose state is (sentence index, step); log-probs come from `table`."""
+    table = tf.constant(table, tf.float32)
+
+    def step_fn(ids, states):
+        sentence, step = tf.unstack(tf.cast(states[0], tf.int32), axis=1)
+        log_probs = tf.gather_nd(table, tf.stack([sentence, step, ids], axis=1))
+        return log_probs, [states[0] + tf.constant([[0.0, 1.0]])]
+
+    return step_fn
+
+
+def initial_states():
+    return [tf.constant([[b, 0.0] for b in range(BATCH)])]
+
+
+def enumerate_hypotheses(table, sentence):
+    """Every hypothesis (ends at <eos> or at MAX_LENGTH) with its summed log-prob, best first."""
+    hypotheses = []
+    for length in range(1, MAX_LENGTH + 1):
+        for tokens in itertools.product(ALLOWED, repeat=length):
+            if vocab.EOS_ID in tokens[:-1] or (length < MAX_LENGTH and tokens[-1] != vocab.EOS_ID):
+                continue
+            previous = (vocab.BOS_ID,) + tokens[:-1]
+            score = sum(table[sentence, t, p, n] for t, (p, n) in enumerate(zip(previous, tokens)))
+            hypotheses.append((score, list(tokens)))
+    return sorted(hypotheses, key=lambda h: -h[0])
+
+
+def strip(ids):
+    ids = list(ids)
+    return ids[: ids.index(vocab.EOS_ID) + 1] if vocab.EOS_ID in ids else ids
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_wide_beam_finds_the_exhaustive_n_best(seed):
+    table = make_table(seed)
+    beam = len(ALLOWED) ** MAX_LENGTH  # Wide enough to keep every prefix.
+    ids, scores = decoding.beam_search(toy_step_fn(table), initial_states(), beam, MAX_LENGTH)
+    for sentence in range(BATCH):
+        expected = enumerate_hypotheses(table, sentence)[:3]
+        for rank, (score, tokens) in enumerate(expected):
+            assert strip(ids[sentence, rank].numpy()) == tokens
+            assert scores[sentence, rank].numpy() == pytest.approx(score, abs=1e-4)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_beam_of_one_is_greedy(seed):
+    table = make_table(seed)
+    ids, scores = decoding.beam_search(toy_step_fn(table), initial_states(), 1, MAX_LENGTH)
+    for sentence in range(BATCH):
+        previous, tokens, score = vocab.BOS_ID, [], 0.0
+        for step in range(MAX_LENGTH):
+            row = table[sentence, step, previous]
+            token = max(ALLOWED, key=lambda t: row[t])
+            tokens.append(token)
+            score += row[token]
+            previous = token
+            if token == vocab.EOS_ID:
+                break
+        assert strip(ids[sentence, 0].numpy()) == tokens
+        assert scores[sentence, 0].numpy() == pytest.approx(score, abs=1e-4)
+
+
+def test_scores_are_sorted_and_padding_follows_eos():
+    ids, scores = decoding.beam_search(toy_step_fn(make_table(3)), initial_states(), 5, MAX_LENGTH)
+    assert np.all(np.diff(scores.numpy(), axis=1) <= 0)
+    for row in ids.numpy().reshape(-1, MAX_LENGTH):
+        if vocab.EOS_ID in row:
+            assert np.all(row[list(row).index(vocab.EOS_ID) + 1 :] == vocab.PAD_ID)
+        assert vocab.BOS_ID not in row

@@ -1,0 +1,87 @@
+"""The tf.data pipeline: in-graph reversal, teacher-forcing targets, filtering, bucketing."""
+
+import numpy as np
+import tensorflow as tf
+
+from tf_seq2seq import pipeline, tokenizer, vocab
+
+from conftest import tiny_config
+
+WORDS = ["▁a", "▁b", "▁c", "▁d", "▁e", "."]
+
+
+def make_tokenizer(tmp_path):
+    path = str(tmp_path / "vocab.txt")
+    vocab.write(path, list(vocab.SPECIALS) + WORDS)
+    return tokenizer.WordTokenizer(path)
+
+
+def test_encode_source_reverses_ids_and_keeps_padding_right(tmp_path):
+    words = make_tokenizer(tmp_path)
+    sentences = tf.constant(["a b c.", "d e"])
+    forward = pipeline.encode_source(words, sentences, reverse=False)
+    reverse = pipeline.encode_source(words, sentences, reverse=True)
+    assert forward.to_list() == [[4, 5, 6, 9], [7, 8]]
+    assert reverse.to_list() == [[9, 6, 5, 4], [8, 7]]
+    assert reverse.to_tensor().numpy().tolist() == [[9, 6, 5, 4], [8, 7, 0, 0]]
+
+
+def test_encode_source_truncates_before_reversing(tmp_path):
+    ids = pipeline.encode_source(make_tokenizer(tmp_path), tf.constant(["a b c d"]), True, 2)
+    assert ids.to_list() == [[5, 4]]
+
+
+def test_encode_target_adds_bos_and_eos(tmp_path):
+    target_in, target_out = pipeline.encode_target(make_tokenizer(tmp_path), tf.constant(["a b"]))
+    assert target_in.to_list() == [[vocab.BOS_ID, 4, 5]]
+    assert target_out.to_list() == [[4, 5, vocab.EOS_ID]]
+
+
+def pairs_dataset(sources, targets):
+    return tf.data.Dataset.from_tensor_slices({"source": sources, "target": targets})
+
+
+def test_tokenize_then_filter_drops_empty_and_long_pairs(tmp_path):
+    words = make_tokenizer(tmp_path)
+    pairs = pairs_dataset(["a b", "", "a b c d e", "c"], ["a", "b", "c", "a b c d"])
+    examples = list(
+        pairs.apply(pipeline.tokenize(words, words, reverse_source=True))
+        .apply(pipeline.filter_by_length(max_source_length=4, max_target_length=3))
+        .as_numpy_iterator()
+    )
+    assert [e["source"].tolist() for e in examples] == [[5, 4]]
+    assert examples[0]["target_in"].tolist() == [vocab.BOS_ID, 4]
+    assert examples[0]["target_out"].tolist() == [4, vocab.EOS_ID]
+
+
+def test_buckets_group_similar_lengths_and_pad_only_to_the_batch(tmp_path):
+    words = make_tokenizer(tmp_path)
+    sentences = [" ".join(["a"] * n) for n in [1, 9, 2, 8, 1, 9, 3, 7]]
+    batches = list(
+        pairs_dataset(sentences, sentences)
+        .apply(pipeline.tokenize(words, words, reverse_source=False))
+        .apply(pipeline.bucket_by_length(batch_size=2, max_length=12, bucket_width=5))
+        .as_numpy_iterator()
+    )
+    assert sum(len(labels) for _, labels in batches) == len(sentences)
+    for features, labels in batches:
+        lengths = (features["source"] != 0).sum(axis=1)
+        # Pair length is len + 1 (<bos>/<eos>); each batch stays in one bucket.
+        assert len({(n + 1 - 1) // 5 for n in lengths}) == 1
+        assert features["target_in"].shape[1] == max(lengths) + 1
+        assert np.all((labels != 0).sum(axis=1) == lengths + 1)
+
+
+def test_training_batches_are_deterministic_for_a_seed(tiny_corpus, tmp_path):
+    from tf_seq2seq import corpus
+
+    words = make_tokenizer(tmp_path)
+    config = tiny_config(tiny_corpus, epochs=2, batch_size=3)
+
+    def first_batches(seed):
+        pairs = corpus.load(config.dataset, "train", "en", "fr")
+        dataset = pipeline.training_batches(pairs, words, words, config.replace(seed=seed))
+        return [f["source"].tolist() for f, _ in dataset.take(4).as_numpy_iterator()]
+
+    assert first_batches(1) == first_batches(1)
+    assert first_batches(1) != first_batches(2)

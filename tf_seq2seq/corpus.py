@@ -1,0 +1,148 @@
+"""Parallel corpora as `tf.data.Dataset`s of `{"source": tf.string, "target": tf.string}`.
+
+A corpus is named by a spec string (flag `--dataset`):
+
+* `sample`: the small English-French Tatoeba sample bundled in the package.
+* `files:DIR`: aligned plain-text files `DIR/SPLIT.LANG`, optionally `.gz`.
+* `tfds:NAME`: a TensorFlow Datasets translation dataset, e.g.
+  `tfds:wmt14_translate/fr-en`.
+
+Local files are checked before training starts (they exist, are valid UTF-8,
+have the same number of lines and are not empty), so a bad corpus stops with an
+error naming the file and line rather than failing deep inside `tf.data`.
+"""
+
+import gzip
+import os
+
+import tensorflow as tf
+
+from tf_seq2seq.errors import Seq2SeqError
+
+SAMPLE_DIR = os.path.join(os.path.dirname(__file__), "resources", "sample")
+# Our split names -> TFDS split names.
+TFDS_SPLITS = {"train": "train", "val": "validation", "validation": "validation", "test": "test"}
+
+
+def load(spec, split, source_lang, target_lang, data_dir=None):
+    """Opens one split of a parallel corpus.
+
+    Args:
+        spec: corpus spec: `sample`, `files:DIR` or `tfds:NAME`.
+        split: split name, e.g. `train`, `val`, `test`.
+        source_lang: source language code, e.g. `en`.
+        target_lang: target language code, e.g. `fr`.
+        data_dir: TFDS data directory (only for `tfds:`), or None for TFDS's default.
+
+    Returns:
+        A `tf.data.Dataset` of `{"source": string [], "target": string []}`
+        with surrounding whitespace stripped, in corpus order.
+
+    Raises:
+        Seq2SeqError: unknown spec, missing or corrupt files, empty corpus.
+    """
+    if spec == "sample":
+        return _load_files(SAMPLE_DIR, split, source_lang, target_lang)
+    kind, _, location = spec.partition(":")
+    if kind == "files" and location:
+        return _load_files(location, split, source_lang, target_lang)
+    if kind == "tfds" and location:
+        return _load_tfds(location, split, source_lang, target_lang, data_dir)
+    raise Seq2SeqError(
+        f"unknown --dataset {spec!r}: expected 'sample', 'files:DIR' or 'tfds:NAME'"
+    )
+
+
+def read_lines(path):
+    """Reads a local text file (optionally `.gz`) as a list of stripped lines."""
+    with _open_text(path) as f:
+        return [line.strip() for line in f]
+
+
+def _open_text(path):
+    if path.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")
+
+
+def split_path(directory, split, lang):
+    """Finds `DIRECTORY/SPLIT.LANG` or `DIRECTORY/SPLIT.LANG.gz`.
+
+    Raises:
+        Seq2SeqError: if neither exists.
+    """
+    plain = os.path.join(directory, f"{split}.{lang}")
+    for path in (plain, plain + ".gz"):
+        if os.path.isfile(path):
+            return path
+    raise Seq2SeqError(f"corpus file not found: {plain} (nor {plain}.gz)")
+
+
+def _count_valid_lines(path):
+    """Counts lines of a text file, checking that every line is valid UTF-8.
+
+    Raises:
+        Seq2SeqError: naming the file and 1-based line of the first invalid line.
+    """
+    opener = gzip.open if path.endswith(".gz") else open
+    count = 0
+    with opener(path, "rb") as f:
+        for count, line in enumerate(f, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise Seq2SeqError(f"{path}:{count}: invalid UTF-8 ({e.reason})") from None
+    return count
+
+
+def _load_files(directory, split, source_lang, target_lang):
+    source_path = split_path(directory, split, source_lang)
+    target_path = split_path(directory, split, target_lang)
+    source_lines = _count_valid_lines(source_path)
+    target_lines = _count_valid_lines(target_path)
+    if source_lines != target_lines:
+        raise Seq2SeqError(
+            f"{source_path} has {source_lines} lines but {target_path} has {target_lines}"
+        )
+    if source_lines == 0:
+        raise Seq2SeqError(f"empty corpus: {source_path} and {target_path} have no lines")
+    return tf.data.Dataset.zip(
+        {"source": _text_lines(source_path), "target": _text_lines(target_path)}
+    )
+
+
+def _text_lines(path):
+    compression = "GZIP" if path.endswith(".gz") else ""
+    return tf.data.TextLineDataset(path, compression_type=compression).map(
+        tf.strings.strip, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
+
+
+def _load_tfds(name, split, source_lang, target_lang, data_dir):
+    import tensorflow_datasets as tfds  # Slow to import: only for tfds: specs.
+
+    try:
+        builder = tfds.builder(name, data_dir=data_dir or None)
+    except Exception as e:  # TFDS raises several types for unknown names.
+        raise Seq2SeqError(f"unknown TFDS dataset {name!r}: {e}") from None
+    languages = set(builder.info.features.keys())
+    missing = {source_lang, target_lang} - languages
+    if missing:
+        raise Seq2SeqError(
+            f"TFDS dataset {name} has languages {sorted(languages)}, not {sorted(missing)}"
+        )
+    builder.download_and_prepare()
+    tfds_split = TFDS_SPLITS.get(split, split)
+    if tfds_split not in builder.info.splits:
+        raise Seq2SeqError(
+            f"TFDS dataset {name} has splits {sorted(builder.info.splits)}, not {tfds_split!r}"
+        )
+    dataset = builder.as_dataset(split=tfds_split, shuffle_files=False)
+    return dataset.map(
+        lambda pair: {
+            "source": tf.strings.strip(pair[source_lang]),
+            "target": tf.strings.strip(pair[target_lang]),
+        },
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )

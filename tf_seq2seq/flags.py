@@ -1,0 +1,86 @@
+"""absl flag definitions shared by the command-line entry points, grouped by concept.
+
+Every `config.Config` field has a flag of the same name and default; `config_from_flags`
+builds the config from them. Flags that are not hyperparameters (paths, the
+evaluation split) are defined here too, so `--helpfull` documents them all.
+"""
+
+import dataclasses
+
+from absl import flags
+
+from tf_seq2seq import config as config_lib
+
+FLAGS = flags.FLAGS
+_DEFAULTS = config_lib.Config()
+
+
+def _define(name, help_text, definer=None):
+    """Defines a flag whose default is the matching `Config` field's default."""
+    default = getattr(_DEFAULTS, name)
+    if definer is None:
+        definer = {bool: flags.DEFINE_bool, int: flags.DEFINE_integer, float: flags.DEFINE_float}.get(
+            type(default), flags.DEFINE_string
+        )
+    definer(name, default, help_text)
+
+
+# Data.
+_define("dataset", "Corpus: 'sample' (bundled Tatoeba En-Fr sample), 'files:DIR' "
+        "(DIR/SPLIT.LANG[.gz], aligned lines) or 'tfds:NAME' (e.g. tfds:wmt14_translate/fr-en).")
+_define("data_dir", "TensorFlow Datasets data directory for tfds: corpora ('' = TFDS default).")
+_define("train_split", "Split to train on.")
+_define("eval_split", "Validation split.")
+_define("test_split", "Test split.")
+_define("source_lang", "Source language code (file suffix / TFDS feature).")
+_define("target_lang", "Target language code (file suffix / TFDS feature).")
+_define("reverse_source", "Reverse the source sentence in the graph (the paper's trick).")
+_define("max_source_length", "Drop training pairs whose source has more tokens; "
+        "truncate longer inputs at translation time.")
+_define("max_target_length", "Drop training pairs whose target has more tokens.")
+_define("source_vocab_size", "Source vocabulary size incl. 4 special tokens (paper: 160000).")
+_define("target_vocab_size", "Target vocabulary size incl. 4 special tokens (paper: 80000).")
+_define("shuffle_buffer", "Sentence pairs in the (bounded, seeded) shuffle buffer.")
+# Model.
+_define("num_layers", "LSTM layers in the encoder and in the decoder (paper: 4).")
+_define("units", "LSTM cells per layer (paper: 1000).")
+_define("embedding_dim", "Word embedding size (paper: 1000).")
+_define("init_scale", "Every parameter starts uniform in [-init_scale, init_scale] (paper: 0.08).")
+# Training.
+flags.DEFINE_enum("optimizer", _DEFAULTS.optimizer, ["sgd", "adam"],
+                  "Optimizer (paper: sgd with --learning_rate=0.7).")
+_define("learning_rate", "Learning rate.")
+_define("clip_norm", "Clip the global gradient norm to this value; 0 disables (paper: 5).")
+_define("batch_size", "Sentence pairs per training step, over all replicas (paper: 128).")
+_define("epochs", "Passes over the training split.")
+_define("train_steps", "Stop when the global step reaches this; 0 = run --epochs. "
+        "Re-running with a larger value continues.")
+_define("checkpoint_every_steps", "Write a checkpoint every this many steps.")
+_define("keep_checkpoints", "Checkpoints kept in the model directory.")
+_define("log_every_steps", "Log progress and write TensorBoard scalars every this many steps.")
+_define("seed", "Random seed (initialisation, shuffling).")
+# Decoding.
+_define("beam_size", "Beam size (1 = greedy; paper: 12).")
+_define("max_decode_ratio", "Generate at most ratio x source length (+10) tokens.")
+_define("max_decode_length", "Generate at most this many tokens.")
+# Paths and commands.
+flags.DEFINE_string("model_dir", None, "Model directory (checkpoints, vocab/, config.json, events).")
+flags.DEFINE_string("export_dir", None, "Export base directory; versions go to EXPORT_DIR/N/.")
+flags.DEFINE_string("saved_model", None, "Path of an exported SavedModel version directory.")
+flags.DEFINE_string("split", "test", "Split to evaluate.")
+flags.DEFINE_string("input", None, "Input file, one sentence per line (default: stdin).")
+flags.DEFINE_integer("num_hypotheses", 1, "Translations per sentence (n-best, <= beam size).")
+flags.DEFINE_integer("translate_batch_size", 64, "Sentences per translation call.")
+
+CONFIG_FLAGS = tuple(f.name for f in dataclasses.fields(config_lib.Config))
+
+
+def config_from_flags():
+    """A `config.Config` with every field taken from its flag."""
+    return config_lib.Config(**{name: FLAGS[name].value for name in CONFIG_FLAGS})
+
+
+def config_for_model_dir(model_dir, overridable=("beam_size", "max_decode_ratio", "max_decode_length")):
+    """The model directory's saved config, with decoding flags given on the command line applied."""
+    saved = config_lib.load(model_dir)
+    return saved.replace(**{name: FLAGS[name].value for name in overridable if FLAGS[name].present})

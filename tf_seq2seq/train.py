@@ -1,0 +1,28 @@
+"""Trains a sequence-to-sequence model.
+
+    python -m tf_seq2seq.train --flagfile=pipelines/demo.flags --model_dir=DIR
+"""
+
+from tf_seq2seq import cli
+from tf_seq2seq import flags
+from tf_seq2seq import training
+
+FLAGS = flags.FLAGS
+
+
+def main():
+    config = flags.config_from_flags()
+    result = training.train(config, FLAGS.model_dir)
+    loss = "n/a" if result["loss"] is None else f"{result['loss']:.4f}"
+    print(
+        f"trained {FLAGS.model_dir}: step {result['step']}, loss {loss}, "
+        f"{result['seconds']:.0f}s"
+    )
+
+
+def run():
+    cli.run(main, required=["model_dir"])
+
+
+if __name__ == "__main__":
+    run()
