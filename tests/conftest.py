@@ -51,7 +51,7 @@ def tiny_config(corpus_dir, **changes):
         target_vocab_size=100,
         batch_size=8,
         epochs=1000,
-        train_steps=250,
+        train_steps=400,
         learning_rate=0.01,
         checkpoint_every_steps=100,
         log_every_steps=50,

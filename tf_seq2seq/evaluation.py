@@ -2,8 +2,9 @@
 
 `evaluate` translates a corpus split with a model directory's latest
 checkpoint and writes `MODEL_DIR/eval_SPLIT.json` (keys `bleu`, `chrf`,
-`sacrebleu_signature`, `num_sentences`, `beam_size`, plus `split` and
-`checkpoint`) and the hypotheses as `MODEL_DIR/eval_SPLIT.hyp`.
+`sacrebleu_signature`, `num_sentences` (distinct sources), `beam_size`, plus
+`num_references`, `split` and `checkpoint`) and the hypotheses, one per
+distinct source, as `MODEL_DIR/eval_SPLIT.hyp`.
 """
 
 import json
@@ -21,15 +22,19 @@ def score(hypotheses, references):
 
     Args:
         hypotheses: list of detokenized translations (str).
-        references: list of reference translations (str), aligned.
+        references: list, aligned with `hypotheses`, of lists of one or more
+            reference translations (str).
 
     Returns:
         A dict with `bleu`, `chrf` (floats) and `sacrebleu_signature` (str).
     """
+    width = max(len(refs) for refs in references)
+    # sacrebleu takes one stream per reference position; None marks "no more".
+    streams = [[refs[i] if i < len(refs) else None for refs in references] for i in range(width)]
     bleu = sacrebleu.metrics.BLEU()
     chrf = sacrebleu.metrics.CHRF()
-    bleu_score = bleu.corpus_score(hypotheses, [references])
-    chrf_score = chrf.corpus_score(hypotheses, [references])
+    bleu_score = bleu.corpus_score(hypotheses, streams)
+    chrf_score = chrf.corpus_score(hypotheses, streams)
     return {
         "bleu": bleu_score.score,
         "chrf": chrf_score.score,
@@ -37,14 +42,23 @@ def score(hypotheses, references):
     }
 
 
-def read_pairs(config, split):
-    """The `(sources, references)` of a corpus split as two lists of str."""
+def read_references(config, split):
+    """The distinct sources of a corpus split with all their references.
+
+    A source that occurs several times (Tatoeba lists several French
+    translations of one English sentence) is translated once and scored
+    against all its targets, as multiple references.
+
+    Returns:
+        `(sources, references)`: a list of str in first-occurrence order and
+        an aligned list of lists of str.
+    """
     pairs = corpus.load(config.dataset, split, config.source_lang, config.target_lang, config.data_dir)
-    sources, references = [], []
+    references = {}
     for pair in pairs.as_numpy_iterator():
-        sources.append(pair["source"].decode("utf-8"))
-        references.append(pair["target"].decode("utf-8"))
-    return sources, references
+        source = pair["source"].decode("utf-8")
+        references.setdefault(source, []).append(pair["target"].decode("utf-8"))
+    return list(references), list(references.values())
 
 
 def evaluate(config, model_dir, split, batch_size=64):
@@ -60,13 +74,14 @@ def evaluate(config, model_dir, split, batch_size=64):
         The results dict also written to `MODEL_DIR/eval_SPLIT.json`.
     """
     translator, checkpoint = serving.translator_from_model_dir(config, model_dir)
-    sources, references = read_pairs(config, split)
+    sources, references = read_references(config, split)
     logging.info("Translating %d sentences of %r with beam %d", len(sources), split, config.beam_size)
     nbest = serving.translate_texts(translator.beam_search, sources, config.beam_size, 1, batch_size)
     hypotheses = [hypotheses[0][0] for hypotheses in nbest]
     results = {
         **score(hypotheses, references),
         "num_sentences": len(sources),
+        "num_references": sum(len(refs) for refs in references),
         "beam_size": config.beam_size,
         "split": split,
         "checkpoint": os.path.basename(checkpoint),

@@ -1,0 +1,110 @@
+"""The command-line entry points, run as a user runs them: in fresh processes."""
+
+import json
+import os
+
+import pytest
+import sacrebleu
+
+from conftest import PAIRS, run_python, tiny_config, write_corpus
+
+
+def cli(command, *flags):
+    return run_python(["-m", f"tf_seq2seq.{command}", *flags])
+
+
+def assert_one_line_error(result, message):
+    """The command failed with a single `error: ...` line naming the problem, no traceback."""
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and message in errors[0], result.stderr
+
+
+def test_train_with_a_missing_corpus_names_the_file(tmp_path):
+    result = cli("train", f"--model_dir={tmp_path}/m", f"--dataset=files:{tmp_path}/nowhere")
+    assert_one_line_error(result, f"corpus file not found: {tmp_path}/nowhere/train.en")
+
+
+def test_train_with_an_unknown_dataset_kind_says_what_is_expected(tmp_path):
+    result = cli("train", f"--model_dir={tmp_path}/m", "--dataset=hdfs:/data")
+    assert_one_line_error(result, "unknown --dataset 'hdfs:/data'")
+
+
+def test_train_with_an_empty_corpus_says_so(tmp_path):
+    corpus_dir = write_corpus(tmp_path / "corpus", {"train": []})
+    result = cli("train", f"--model_dir={tmp_path}/m", f"--dataset=files:{corpus_dir}")
+    assert_one_line_error(result, "empty corpus")
+
+
+def test_train_with_misaligned_files_names_both(tmp_path):
+    corpus_dir = write_corpus(tmp_path / "corpus", {"train": PAIRS})
+    with open(os.path.join(corpus_dir, "train.fr"), "a", encoding="utf-8") as f:
+        f.write("Une ligne de trop.\n")
+    result = cli("train", f"--model_dir={tmp_path}/m", f"--dataset=files:{corpus_dir}")
+    assert_one_line_error(result, "train.en has 8 lines but")
+
+
+def test_train_with_invalid_utf8_names_file_and_line(tmp_path):
+    corpus_dir = write_corpus(tmp_path / "corpus", {"train": PAIRS})
+    with open(os.path.join(corpus_dir, "train.en"), "ab") as f:
+        f.write(b"bad \xff byte\n")
+    with open(os.path.join(corpus_dir, "train.fr"), "a", encoding="utf-8") as f:
+        f.write("mauvais octet\n")
+    result = cli("train", f"--model_dir={tmp_path}/m", f"--dataset=files:{corpus_dir}")
+    assert_one_line_error(result, "train.en:9: invalid UTF-8")
+
+
+def test_unknown_flag_values_and_missing_flags_are_rejected(tmp_path):
+    result = cli("train", f"--model_dir={tmp_path}/m", "--optimizer=rmsprop")
+    assert result.returncode != 0 and "--optimizer=rmsprop" in result.stderr
+    result = cli("train", "--dataset=sample")
+    assert result.returncode != 0 and "--model_dir" in result.stderr
+
+
+def test_evaluate_on_a_directory_without_a_model(tmp_path):
+    assert_one_line_error(cli("evaluate", f"--model_dir={tmp_path}"), "config.json not found")
+
+
+def test_train_cli_trains_and_reports(tiny_corpus, tmp_path):
+    config = tiny_config(tiny_corpus, train_steps=3)
+    flags = [f"--{name}={getattr(config, name)}" for name in ("dataset", "num_layers", "units",
+             "embedding_dim", "source_vocab_size", "target_vocab_size", "batch_size", "train_steps")]
+    result = cli("train", f"--model_dir={tmp_path}/m", *flags)
+    assert result.returncode == 0, result.stderr
+    assert f"trained {tmp_path}/m: step 3" in result.stdout
+    saved = json.load(open(tmp_path / "m" / "config.json"))
+    assert saved["units"] == config.units and saved["train_steps"] == 3
+
+
+def test_evaluate_cli_writes_the_json_contract(trained_model_dir):
+    result = cli("evaluate", f"--model_dir={trained_model_dir}", "--split=test", "--beam_size=2")
+    assert result.returncode == 0, result.stderr
+    assert "test: BLEU" in result.stdout
+    results = json.load(open(os.path.join(trained_model_dir, "eval_test.json")))
+    assert {"bleu", "chrf", "sacrebleu_signature", "num_sentences", "beam_size"} <= set(results)
+    assert results["num_sentences"] == len(PAIRS) and results["beam_size"] == 2
+    hypotheses = open(os.path.join(trained_model_dir, "eval_test.hyp"), encoding="utf-8").read()
+    recomputed = sacrebleu.corpus_bleu(hypotheses.splitlines(), [[fr for _, fr in PAIRS]])
+    assert results["bleu"] == pytest.approx(recomputed.score)
+    assert results["bleu"] == pytest.approx(100.0)  # The tiny model memorised the pairs.
+
+
+def test_export_then_translate_cli(trained_model_dir, tmp_path):
+    export = cli("export", f"--model_dir={trained_model_dir}", f"--export_dir={tmp_path}/tiny")
+    assert export.returncode == 0, export.stderr
+    path = export.stdout.strip().splitlines()[-1]
+    assert path == f"{tmp_path}/tiny/1"
+    input_file = tmp_path / "input.en"
+    input_file.write_text("".join(en + "\n" for en, _ in PAIRS), encoding="utf-8")
+    result = cli("translate", f"--saved_model={path}", f"--input={input_file}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [fr for _, fr in PAIRS]
+    nbest = cli("translate", f"--saved_model={path}", f"--input={input_file}", "--num_hypotheses=2")
+    rows = [line.split("\t") for line in nbest.stdout.splitlines()]
+    assert len(rows) == 2 * len(PAIRS)
+    assert [row[3] for row in rows if row[1] == "1"] == [fr for _, fr in PAIRS]
+    assert all(float(a[2]) >= float(b[2]) for a, b in zip(rows[::2], rows[1::2]))
+    missing = cli("translate", f"--saved_model={path}", f"--input={tmp_path}/none.txt")
+    assert_one_line_error(missing, "input file not found")
+    assert_one_line_error(cli("translate", f"--saved_model={tmp_path}"), "no SavedModel")

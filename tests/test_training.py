@@ -1,0 +1,74 @@
+"""The training loop on a tiny real model: it learns, resumes, and guards its model dir."""
+
+import os
+
+import pytest
+import tensorflow as tf
+
+from tf_seq2seq import config as config_lib
+from tf_seq2seq import serving, training
+from tf_seq2seq.errors import Seq2SeqError
+
+from conftest import PAIRS, tiny_config
+
+SOURCES = [en for en, _ in PAIRS]
+TARGETS = [fr for _, fr in PAIRS]
+
+
+@pytest.mark.parametrize("beam_size", [1, 3])
+def test_tiny_model_memorises_pairs_and_translates_them_exactly(trained_model_dir, beam_size):
+    config = config_lib.load(trained_model_dir)
+    translator, _ = serving.translator_from_model_dir(config, trained_model_dir)
+    nbest = serving.translate_texts(translator.beam_search, SOURCES, beam_size, 1, batch_size=8)
+    assert [hypotheses[0][0] for hypotheses in nbest] == TARGETS
+    assert all(hypotheses[0][1] < 0 for hypotheses in nbest)
+
+
+def test_scores_are_the_teacher_forced_log_probs(trained_model_dir):
+    config = config_lib.load(trained_model_dir)
+    translator, _ = serving.translator_from_model_dir(config, trained_model_dir)
+    outputs = translator.serve(tf.constant(SOURCES[:3]))
+    from tf_seq2seq import pipeline
+
+    source = pipeline.encode_source(translator.source_tokenizer, tf.constant(SOURCES[:3]), True)
+    target_in, target_out = pipeline.encode_target(translator.target_tokenizer, tf.constant(TARGETS[:3]))
+    logits = translator.model(
+        {"source": source.to_tensor(), "target_in": target_in.to_tensor()}, training=False
+    )
+    log_probs = tf.nn.log_softmax(logits)
+    labels = target_out.to_tensor()
+    picked = tf.gather(log_probs, labels, batch_dims=2) * tf.cast(labels != 0, tf.float32)
+    expected = tf.reduce_sum(picked, axis=1).numpy()
+    assert outputs["scores"].numpy() == pytest.approx(expected, abs=1e-3)
+
+
+def test_training_writes_checkpoints_vocab_config_and_events(trained_model_dir):
+    files = set(os.listdir(trained_model_dir))
+    assert {"config.json", "vocab", "train", "checkpoint"} <= files
+    assert "ckpt-400.index" in files
+    assert os.listdir(os.path.join(trained_model_dir, "train"))
+
+
+def test_rerun_with_more_steps_resumes_from_the_checkpoint(tiny_corpus, tmp_path):
+    model_dir = str(tmp_path / "model")
+    first = training.train(tiny_config(tiny_corpus, train_steps=20, checkpoint_every_steps=10), model_dir)
+    assert first["step"] == 20
+    again = training.train(tiny_config(tiny_corpus, train_steps=20), model_dir)
+    assert again["step"] == 20 and again["loss"] is None  # Nothing left to do.
+    more = training.train(tiny_config(tiny_corpus, train_steps=35), model_dir)
+    assert more["step"] == 35
+    assert tf.train.latest_checkpoint(model_dir).endswith("ckpt-35")
+
+
+def test_epochs_bound_training_when_no_step_limit(tiny_corpus, tmp_path):
+    # 8 pairs, batches of 8 (one bucket), 3 epochs -> 3 steps.
+    config = tiny_config(tiny_corpus, train_steps=0, epochs=3, max_source_length=10)
+    result = training.train(config.replace(batch_size=100), str(tmp_path / "model"))
+    assert 3 <= result["step"] <= 6  # One batch per length bucket and epoch.
+
+
+def test_resume_with_different_model_settings_is_refused(tiny_corpus, tmp_path):
+    model_dir = str(tmp_path / "model")
+    training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)
+    with pytest.raises(Seq2SeqError, match=r"units: 48 != 64.*num_layers: 2 != 1|num_layers.*units"):
+        training.train(tiny_config(tiny_corpus, train_steps=4, units=64, num_layers=1), model_dir)
