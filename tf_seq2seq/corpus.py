@@ -131,13 +131,17 @@ def _load_tfds(name, split, source_lang, target_lang, data_dir):
         raise Seq2SeqError(
             f"TFDS dataset {name} has languages {sorted(languages)}, not {sorted(missing)}"
         )
-    builder.download_and_prepare()
     tfds_split = TFDS_SPLITS.get(split, split)
-    if tfds_split not in builder.info.splits:
+    try:
+        builder.download_and_prepare()
+        dataset = builder.as_dataset(split=tfds_split, shuffle_files=False)
+    except (ValueError, KeyError) as e:
+        raise Seq2SeqError(f"TFDS dataset {name} has no split {tfds_split!r}: {e}") from None
+    except Exception as e:  # Downloads fail in many ways (offline, quota, checksum).
         raise Seq2SeqError(
-            f"TFDS dataset {name} has splits {sorted(builder.info.splits)}, not {tfds_split!r}"
-        )
-    dataset = builder.as_dataset(split=tfds_split, shuffle_files=False)
+            f"could not prepare TFDS dataset {name} (download into --data_dir first "
+            f"if this machine is offline): {type(e).__name__}: {e}"
+        ) from None
     return dataset.map(
         lambda pair: {
             "source": tf.strings.strip(pair[source_lang]),

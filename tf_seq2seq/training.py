@@ -161,11 +161,49 @@ def _scale(gradient, factor):
     return gradient * factor
 
 
-def _save(manager, step):
-    """Writes checkpoint `ckpt-STEP` and returns `step`."""
-    path = manager.save(checkpoint_number=step)
-    logging.info("Saved %s", path)
-    return step
+class _Checkpoints:
+    """A `tf.train.CheckpointManager` over the model, optimizer, step and data iterator.
+
+    Input pipelines with Python code in them (`tf.py_function`,
+    `from_generator`) cannot be saved; then checkpoints keep everything but
+    the data position, and a warning says that a resumed run restarts the data.
+    """
+
+    def __init__(self, model_dir, keep, **objects):
+        self._model_dir, self._keep, self._objects = model_dir, keep, objects
+        self._manager = self._make_manager(objects)
+
+    def _make_manager(self, objects):
+        return tf.train.CheckpointManager(
+            tf.train.Checkpoint(**objects), self._model_dir, max_to_keep=self._keep,
+            checkpoint_name=CHECKPOINT_NAME,
+        )
+
+    @property
+    def latest(self):
+        """Path of the latest checkpoint, or None."""
+        return self._manager.latest_checkpoint
+
+    def restore(self):
+        """Restores the latest checkpoint, if any; returns its path or None."""
+        return self._manager.restore_or_initialize()
+
+    def save(self, step):
+        """Writes checkpoint `ckpt-STEP` and returns `step`."""
+        try:
+            path = self._manager.save(checkpoint_number=step)
+        except tf.errors.FailedPreconditionError as e:
+            if "data" not in self._objects:
+                raise
+            logging.warning(
+                "The input pipeline cannot be checkpointed (%s); checkpoints will "
+                "not hold the data position.", e.message.splitlines()[0],
+            )
+            self._objects.pop("data")
+            self._manager = self._make_manager(self._objects)
+            path = self._manager.save(checkpoint_number=step)
+        logging.info("Saved %s", path)
+        return step
 
 
 class _Progress:
@@ -242,14 +280,12 @@ def train(config, model_dir, strategy=None):
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
     distributed = strategy.experimental_distribute_dataset(batches)
     iterator = iter(distributed)
-    checkpoint = tf.train.Checkpoint(
-        model=seq2seq.training_model, optimizer=optimizer, step=step, data=iterator
+    checkpoints = _Checkpoints(
+        model_dir, config.keep_checkpoints,
+        model=seq2seq.training_model, optimizer=optimizer, step=step, data=iterator,
     )
-    manager = tf.train.CheckpointManager(
-        checkpoint, model_dir, max_to_keep=config.keep_checkpoints, checkpoint_name=CHECKPOINT_NAME
-    )
-    if manager.restore_or_initialize():
-        logging.info("Resumed from %s at step %d", manager.latest_checkpoint, int(step))
+    if checkpoints.restore():
+        logging.info("Resumed from %s at step %d", checkpoints.latest, int(step))
     logging.info("Model: %d parameters", seq2seq.training_model.count_params())
 
     train_step = make_train_step(
@@ -270,10 +306,10 @@ def train(config, model_dir, strategy=None):
         if current % config.log_every_steps == 0:
             loss = progress.report(current, float(grad_norm))
         if current % config.checkpoint_every_steps == 0:
-            saved_step = _save(manager, current)
+            saved_step = checkpoints.save(current)
     if progress.pending:
         loss = progress.report(int(step), float(grad_norm))
-    if int(step) != saved_step or manager.latest_checkpoint is None:
-        _save(manager, int(step))
+    if int(step) != saved_step or checkpoints.latest is None:
+        checkpoints.save(int(step))
     writer.flush()
     return {"step": int(step), "loss": loss, "seconds": time.perf_counter() - start}
