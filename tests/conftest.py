@@ -1,5 +1,6 @@
 """Shared fixtures: tiny real corpora and one tiny model trained for real on CPU."""
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -60,6 +61,12 @@ def tiny_config(corpus_dir, **changes):
     )
     values.update(changes)
     return config_lib.Config(**values)
+
+
+def tiny_flags(corpus_dir, **changes):
+    """`tiny_config` as command-line flags for the CLIs."""
+    config = tiny_config(corpus_dir, **changes)
+    return [f"--{name}={value}" for name, value in dataclasses.asdict(config).items()]
 
 
 @pytest.fixture(scope="session")

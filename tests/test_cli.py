@@ -6,7 +6,7 @@ import os
 import pytest
 import sacrebleu
 
-from conftest import PAIRS, run_python, tiny_config, write_corpus
+from conftest import PAIRS, run_python, tiny_config, tiny_flags, write_corpus
 
 
 def cli(command, *flags):
@@ -68,9 +68,7 @@ def test_evaluate_on_a_directory_without_a_model(tmp_path):
 
 def test_train_cli_trains_and_reports(tiny_corpus, tmp_path):
     config = tiny_config(tiny_corpus, train_steps=3)
-    flags = [f"--{name}={getattr(config, name)}" for name in ("dataset", "num_layers", "units",
-             "embedding_dim", "source_vocab_size", "target_vocab_size", "batch_size", "train_steps")]
-    result = cli("train", f"--model_dir={tmp_path}/m", *flags)
+    result = cli("train", f"--model_dir={tmp_path}/m", *tiny_flags(tiny_corpus, train_steps=3))
     assert result.returncode == 0, result.stderr
     assert f"trained {tmp_path}/m: step 3" in result.stdout
     saved = json.load(open(tmp_path / "m" / "config.json"))

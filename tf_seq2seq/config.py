@@ -41,9 +41,13 @@ class Config:
     units: int = dataclasses.field(default=256, metadata={"model": True})
     embedding_dim: int = dataclasses.field(default=256, metadata={"model": True})
     init_scale: float = 0.08
+    dropout: float = 0.0
     # Training.
     optimizer: str = "adam"
     learning_rate: float = 0.001
+    decay_start_epoch: float = 0.0
+    decay_every_epochs: float = 0.5
+    decay_factor: float = 0.5
     clip_norm: float = 5.0
     batch_size: int = 64
     epochs: int = 1
@@ -52,6 +56,10 @@ class Config:
     keep_checkpoints: int = 3
     log_every_steps: int = 50
     seed: int = 1234
+    eval_every_steps: int = 0
+    eval_sentences: int = 200
+    eval_beam_size: int = 1
+    early_stopping_patience: int = 0
     # Decoding.
     beam_size: int = 4
     max_decode_ratio: float = 2.0

@@ -36,7 +36,8 @@ def load(spec, split, source_lang, target_lang, data_dir=None):
 
     Returns:
         A `tf.data.Dataset` of `{"source": string [], "target": string []}`
-        with surrounding whitespace stripped, in corpus order.
+        with surrounding whitespace stripped, in corpus order; its
+        `cardinality()` is the number of pairs.
 
     Raises:
         Seq2SeqError: unknown spec, missing or corrupt files, empty corpus.
@@ -106,9 +107,11 @@ def _load_files(directory, split, source_lang, target_lang):
         )
     if source_lines == 0:
         raise Seq2SeqError(f"empty corpus: {source_path} and {target_path} have no lines")
-    return tf.data.Dataset.zip(
+    pairs = tf.data.Dataset.zip(
         {"source": _text_lines(source_path), "target": _text_lines(target_path)}
     )
+    # The size is known from the check: record it for epoch-based schedules.
+    return pairs.apply(tf.data.experimental.assert_cardinality(source_lines))
 
 
 def _text_lines(path):

@@ -46,10 +46,16 @@ _define("num_layers", "LSTM layers in the encoder and in the decoder (paper: 4).
 _define("units", "LSTM cells per layer (paper: 1000).")
 _define("embedding_dim", "Word embedding size (paper: 1000).")
 _define("init_scale", "Every parameter starts uniform in [-init_scale, init_scale] (paper: 0.08).")
+_define("dropout", "Dropout rate between layers (not recurrent, so cuDNN stays usable; paper: 0).")
 # Training.
 flags.DEFINE_enum("optimizer", _DEFAULTS.optimizer, ["sgd", "adam"],
                   "Optimizer (paper: sgd with --learning_rate=0.7).")
-_define("learning_rate", "Learning rate.")
+_define("learning_rate", "Initial learning rate (paper: 0.7 with sgd).")
+_define("decay_start_epoch", "Start decaying the learning rate after this many epochs; "
+        "0 = constant learning rate (paper: 5).")
+_define("decay_every_epochs", "Multiply the learning rate by --decay_factor every this many "
+        "epochs once decay has started (paper: 0.5).")
+_define("decay_factor", "Learning-rate decay factor (paper: 0.5, halving).")
 _define("clip_norm", "Clip the global gradient norm to this value; 0 disables (paper: 5).")
 _define("batch_size", "Sentence pairs per training step, over all replicas (paper: 128).")
 _define("epochs", "Passes over the training split.")
@@ -59,6 +65,11 @@ _define("checkpoint_every_steps", "Write a checkpoint every this many steps.")
 _define("keep_checkpoints", "Checkpoints kept in the model directory.")
 _define("log_every_steps", "Log progress and write TensorBoard scalars every this many steps.")
 _define("seed", "Random seed (initialisation, shuffling).")
+_define("eval_every_steps", "Evaluate on --eval_split every this many steps (perplexity and "
+        "BLEU; keeps the best checkpoint by BLEU in MODEL_DIR/best/); 0 = never.")
+_define("eval_sentences", "Sentence pairs of --eval_split used by evaluation during training.")
+_define("eval_beam_size", "Beam size of evaluation during training (1 = greedy, fastest).")
+_define("early_stopping_patience", "Stop after this many evaluations without a better BLEU; 0 = never.")
 # Decoding.
 _define("beam_size", "Beam size (1 = greedy; paper: 12).")
 _define("max_decode_ratio", "Generate at most ratio x source length (+10) tokens.")

@@ -16,6 +16,9 @@ teacher forcing and ends with a softmax over the target vocabulary.
 import keras
 import tensorflow as tf
 
+from tf_seq2seq import vocab
+from tf_seq2seq.errors import Seq2SeqError
+
 
 class Seq2Seq:
     """The encoder-decoder and its training, encoding and decoding views."""
@@ -25,7 +28,7 @@ class Seq2Seq:
 
         Args:
             config: a `config.Config` (num_layers, units, embedding_dim,
-                init_scale).
+                init_scale, dropout).
             source_vocab_size: number of source ids, special tokens included.
             target_vocab_size: number of target ids, special tokens included.
         """
@@ -49,6 +52,9 @@ class Seq2Seq:
             _lstm(config.units, init, f"decoder_lstm_{i}", return_sequences=True)
             for i in range(self.num_layers)
         ]
+        # Dropout between layers (not recurrent dropout) keeps the LSTMs
+        # cuDNN-eligible; with rate 0 it is the identity.
+        self.dropout = keras.layers.Dropout(config.dropout, name="dropout")
         self.projection = keras.layers.Dense(
             target_vocab_size, kernel_initializer=init, bias_initializer=init, name="softmax"
         )
@@ -66,15 +72,15 @@ class Seq2Seq:
         x = self.source_embedding(source)
         states = []
         for layer in self.encoder_layers:
-            x, h, c = layer(x)
+            x, h, c = layer(self.dropout(x))
             states += [h, c]
         return states
 
     def _decode(self, target_in, states):
         y = self.target_embedding(target_in)
         for i, layer in enumerate(self.decoder_layers):
-            y, _, _ = layer(y, initial_state=states[2 * i : 2 * i + 2])
-        return self.projection(y)
+            y, _, _ = layer(self.dropout(y), initial_state=states[2 * i : 2 * i + 2])
+        return self.projection(self.dropout(y))
 
     def decode_step(self, ids, states):
         """Runs the decoder one step on its LSTM cells (same weights as training).
@@ -95,6 +101,54 @@ class Seq2Seq:
             new_states += [h, c]
         logits = tf.cast(self.projection(x), tf.float32)
         return tf.nn.log_softmax(logits), new_states
+
+
+    def parameter_counts(self):
+        """Parameters per layer group, as an ordered dict of name -> int."""
+        groups = {
+            "source embedding": [self.source_embedding],
+            "target embedding": [self.target_embedding],
+            "encoder LSTMs": self.encoder_layers,
+            "decoder LSTMs": self.decoder_layers,
+            "softmax": [self.projection],
+        }
+        return {name: sum(layer.count_params() for layer in layers) for name, layers in groups.items()}
+
+    def restore(self, model_dir):
+        """Loads the latest checkpoint's weights (no optimizer or data state).
+
+        Returns:
+            The checkpoint path.
+
+        Raises:
+            Seq2SeqError: if the directory has no checkpoint.
+        """
+        path = tf.train.latest_checkpoint(model_dir)
+        if path is None:
+            raise Seq2SeqError(f"no checkpoint in {model_dir}: train a model there first")
+        tf.train.Checkpoint(model=self.training_model).restore(path).expect_partial()
+        return path
+
+
+def masked_loss_sum(labels, logits):
+    """Summed cross-entropy over non-padding target tokens.
+
+    Args:
+        labels: int32 [batch, time], `vocab.PAD_ID` where padded.
+        logits: float [batch, time, vocab].
+
+    Returns:
+        `(loss_sum, num_tokens)`, float32 scalars.
+    """
+    mask = tf.cast(labels != vocab.PAD_ID, tf.float32)
+    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, tf.cast(logits, tf.float32))
+    return tf.reduce_sum(losses * mask), tf.reduce_sum(mask)
+
+
+def for_model_dir(config, model_dir):
+    """A `Seq2Seq` sized by the vocabularies saved in `model_dir`."""
+    source_path, target_path = vocab.paths(model_dir)
+    return Seq2Seq(config, len(vocab.read(source_path)), len(vocab.read(target_path)))
 
 
 def _lstm(units, init, name, return_sequences):

@@ -25,9 +25,9 @@ from absl import logging
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import decoding
+from tf_seq2seq import model as model_lib
 from tf_seq2seq import pipeline
 from tf_seq2seq import tokenizer as tokenizer_lib
-from tf_seq2seq import training
 from tf_seq2seq.errors import Seq2SeqError
 
 SENTENCES = tf.TensorSpec([None], tf.string, name="sentences")
@@ -117,8 +117,8 @@ def translator_from_model_dir(config, model_dir):
     Returns:
         `(translator, checkpoint_path)`.
     """
-    seq2seq = training.build_model(config, model_dir)
-    checkpoint = training.restore_weights(seq2seq.training_model, model_dir)
+    seq2seq = model_lib.for_model_dir(config, model_dir)
+    checkpoint = seq2seq.restore(model_dir)
     source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dir)
     return Translator(seq2seq, source_tokenizer, target_tokenizer, config), checkpoint
 

@@ -10,19 +10,26 @@ optimizer, step and input-pipeline position) and `train/` TensorBoard events.
 Re-running `train` on the same directory resumes from the latest checkpoint.
 """
 
+import collections
+import contextlib
+import dataclasses
 import math
 import os
+import signal
+import threading
 import time
 
 import keras
 import tensorflow as tf
 from absl import logging
+from tensorboard.plugins.hparams import api as hparams_api
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import corpus
 from tf_seq2seq import model as model_lib
 from tf_seq2seq import pipeline
 from tf_seq2seq import tokenizer as tokenizer_lib
+from tf_seq2seq import validation as validation_lib
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
 
@@ -62,51 +69,73 @@ def prepare_model_dir(config, model_dir):
     logging.info("Vocabularies: %d source, %d target tokens", len(source_tokens), len(target_tokens))
 
 
-def build_model(config, model_dir):
-    """Builds the `model.Seq2Seq` sized by the model directory's vocabularies."""
-    source_path, target_path = vocab.paths(model_dir)
-    return model_lib.Seq2Seq(config, len(vocab.read(source_path)), len(vocab.read(target_path)))
+class PaperSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """Constant learning rate, then multiplied by `factor` every `every_steps` steps.
+
+    The paper: lr 0.7, "after 5 epochs we began halving the learning rate
+    every half epoch": the first halving happens at `start_step`.
+    """
+
+    def __init__(self, initial, start_step, every_steps, factor):
+        self.initial = initial
+        self.start_step = start_step
+        self.every_steps = every_steps
+        self.factor = factor
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        decays = tf.where(
+            step >= self.start_step, tf.floor((step - self.start_step) / self.every_steps) + 1.0, 0.0
+        )
+        return self.initial * tf.pow(self.factor, decays)
+
+    def get_config(self):
+        return dict(initial=self.initial, start_step=self.start_step,
+                    every_steps=self.every_steps, factor=self.factor)
 
 
-def make_optimizer(config):
-    """The optimizer named by `config.optimizer` at `config.learning_rate`."""
+def steps_per_epoch(pairs, batch_size):
+    """Training steps in one pass over `pairs`, or None if its size is unknown.
+
+    Counts corpus pairs / batch size; pairs dropped by the length filter and
+    partly filled bucket batches make the real number differ slightly.
+    """
+    size = int(pairs.cardinality())
+    return math.ceil(size / batch_size) if size >= 0 else None
+
+
+def learning_rate(config, epoch_steps):
+    """The learning rate or schedule of `config` (see `PaperSchedule`).
+
+    Args:
+        config: a `config.Config`.
+        epoch_steps: steps per epoch (`steps_per_epoch`), or None if unknown.
+
+    Raises:
+        Seq2SeqError: if a decay is asked for but the epoch length is unknown.
+    """
+    if config.decay_start_epoch <= 0:
+        return config.learning_rate
+    if not epoch_steps:
+        raise Seq2SeqError(
+            "--decay_start_epoch needs the size of the training split, which this corpus does not report"
+        )
+    return PaperSchedule(
+        config.learning_rate,
+        config.decay_start_epoch * epoch_steps,
+        max(1.0, config.decay_every_epochs * epoch_steps),
+        config.decay_factor,
+    )
+
+
+def make_optimizer(config, epoch_steps=None):
+    """The optimizer named by `config.optimizer` with `learning_rate(config, epoch_steps)`."""
     optimizers = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam}
     if config.optimizer not in optimizers:
         raise Seq2SeqError(
             f"unknown --optimizer {config.optimizer!r}: expected one of {sorted(optimizers)}"
         )
-    return optimizers[config.optimizer](learning_rate=config.learning_rate)
-
-
-def restore_weights(training_model, model_dir):
-    """Loads the latest checkpoint's model weights (no optimizer, no data state).
-
-    Returns:
-        The checkpoint path.
-
-    Raises:
-        Seq2SeqError: if the directory has no checkpoint.
-    """
-    path = tf.train.latest_checkpoint(model_dir)
-    if path is None:
-        raise Seq2SeqError(f"no checkpoint in {model_dir}: train a model there first")
-    tf.train.Checkpoint(model=training_model).restore(path).expect_partial()
-    return path
-
-
-def masked_loss_sum(labels, logits):
-    """Summed cross-entropy over non-padding target tokens.
-
-    Args:
-        labels: int32 [batch, time], `vocab.PAD_ID` where padded.
-        logits: float [batch, time, vocab].
-
-    Returns:
-        `(loss_sum, num_tokens)`, float32 scalars.
-    """
-    mask = tf.cast(labels != vocab.PAD_ID, tf.float32)
-    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, tf.cast(logits, tf.float32))
-    return tf.reduce_sum(losses * mask), tf.reduce_sum(mask)
+    return optimizers[config.optimizer](learning_rate=learning_rate(config, epoch_steps))
 
 
 def make_train_step(strategy, training_model, optimizer, clip_norm, element_spec):
@@ -121,8 +150,9 @@ def make_train_step(strategy, training_model, optimizer, clip_norm, element_spec
             a retrace for every new bucket shape.
 
     Returns:
-        A `tf.function` from a distributed batch to `(loss_sum, num_tokens,
-        grad_norm)`, float32 scalars summed (norm: of the global gradient).
+        A `tf.function` from a distributed batch to a dict of float32 scalars
+        summed over replicas: `loss_sum`, `target_tokens`, `source_tokens`,
+        `sentences`, and `grad_norm`, the global gradient norm before clipping.
     """
     variables = training_model.trainable_variables
 
@@ -130,7 +160,7 @@ def make_train_step(strategy, training_model, optimizer, clip_norm, element_spec
         context = tf.distribute.get_replica_context()
         with tf.GradientTape() as tape:
             logits = training_model(features, training=True)
-            loss_sum, num_tokens = masked_loss_sum(labels, logits)
+            loss_sum, num_tokens = model_lib.masked_loss_sum(labels, logits)
             global_tokens = context.all_reduce(tf.distribute.ReduceOp.SUM, num_tokens)
             loss = loss_sum / tf.maximum(global_tokens, 1.0)
         grads = context.all_reduce(tf.distribute.ReduceOp.SUM, tape.gradient(loss, variables))
@@ -142,14 +172,22 @@ def make_train_step(strategy, training_model, optimizer, clip_norm, element_spec
         # replica's share of the (already summed and clipped) gradient.
         share = 1.0 / strategy.num_replicas_in_sync
         optimizer.apply([_scale(g, share) for g in grads], variables)
-        return loss_sum, num_tokens, norm
+        return {
+            "loss_sum": loss_sum,
+            "target_tokens": num_tokens,
+            "source_tokens": tf.reduce_sum(tf.cast(features["source"] != vocab.PAD_ID, tf.float32)),
+            "sentences": tf.cast(tf.shape(labels)[0], tf.float32),
+            # Every replica holds the same global norm: sum / replicas below.
+            "grad_norm": norm / strategy.num_replicas_in_sync,
+        }
 
     @tf.function(input_signature=[element_spec])
     def train_step(batch):
-        loss_sum, num_tokens, norm = strategy.run(replica_step, args=batch)
-        total = lambda x: strategy.reduce(tf.distribute.ReduceOp.SUM, x, axis=None)
-        mean = lambda x: strategy.reduce(tf.distribute.ReduceOp.MEAN, x, axis=None)
-        return total(loss_sum), total(num_tokens), mean(norm)
+        metrics = strategy.run(replica_step, args=batch)
+        return {
+            name: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+            for name, value in metrics.items()
+        }
 
     return train_step
 
@@ -207,53 +245,93 @@ class _Checkpoints:
 
 
 class _Progress:
-    """Accumulates loss and throughput between log lines and writes them out."""
+    """Accumulates step metrics between log lines and writes them out."""
 
-    def __init__(self, writer, train_steps, learning_rate):
+    def __init__(self, writer, train_steps, clip_norm):
         self._writer = writer
         self._train_steps = train_steps
-        self._learning_rate = learning_rate
+        self._clip_norm = clip_norm
+        self.totals = collections.Counter()  # Over the whole run.
         self._reset()
 
     def _reset(self):
-        self._loss_sum = self._tokens = 0.0
+        self._window = collections.Counter()
         self._start = time.perf_counter()
 
     @property
     def pending(self):
         """Whether steps were added since the last report."""
-        return self._tokens > 0
+        return self._window["steps"] > 0
 
-    def add(self, loss_sum, num_tokens):
-        self._loss_sum += float(loss_sum)
-        self._tokens += float(num_tokens)
+    def add(self, metrics):
+        """Adds one step's metrics (dict of scalars from the train step)."""
+        values = {name: float(value) for name, value in metrics.items()}
+        values["steps"] = 1
+        values["clipped"] = float(0 < self._clip_norm < values["grad_norm"])
+        self._window.update(values)
+        self.totals.update(values)
+        return values
 
-    def report(self, step, grad_norm):
+    def report(self, step, learning_rate):
         """Logs and summarises the window since the last report; returns its loss."""
-        seconds = time.perf_counter() - self._start
-        loss = self._loss_sum / max(self._tokens, 1.0)
-        perplexity = math.exp(min(loss, 50.0))
-        tokens_per_sec = self._tokens / max(seconds, 1e-9)
+        window, seconds = self._window, max(time.perf_counter() - self._start, 1e-9)
+        loss = window["loss_sum"] / max(window["target_tokens"], 1.0)
+        scalars = {
+            "loss": loss,
+            "perplexity": math.exp(min(loss, 50.0)),
+            "learning_rate": learning_rate,
+            "grad_norm": window["grad_norm"] / window["steps"],
+            "clipped_fraction": window["clipped"] / window["steps"],
+            "target_tokens_per_sec": window["target_tokens"] / seconds,
+            "source_target_tokens_per_sec": (window["target_tokens"] + window["source_tokens"]) / seconds,
+            "sentences_per_sec": window["sentences"] / seconds,
+            "step_time": seconds / window["steps"],
+        }
         of_total = f"/{self._train_steps}" if self._train_steps else ""
         logging.info(
-            "step %d%s  loss %.4f  perplexity %.2f  grad norm %.2f  %.0f target tokens/s",
-            step, of_total, loss, perplexity, grad_norm, tokens_per_sec,
+            "step %d%s  loss %.4f  perplexity %.2f  lr %.3g  grad norm %.2f  %.0f target tokens/s",
+            step, of_total, loss, scalars["perplexity"], learning_rate, scalars["grad_norm"],
+            scalars["target_tokens_per_sec"],
         )
         with self._writer.as_default(step=step):
-            tf.summary.scalar("loss", loss)
-            tf.summary.scalar("perplexity", perplexity)
-            tf.summary.scalar("learning_rate", self._learning_rate)
-            tf.summary.scalar("grad_norm", grad_norm)
-            tf.summary.scalar("tokens_per_sec", tokens_per_sec)
+            for name, value in scalars.items():
+                tf.summary.scalar(name, value)
         self._reset()
         return loss
+
+
+@contextlib.contextmanager
+def _stop_requests():
+    """Turns SIGINT and SIGTERM into a request to checkpoint and stop.
+
+    Yields:
+        A `threading.Event` set when a signal arrived. Outside the main thread
+        (where Python cannot handle signals) it is never set.
+    """
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def request_stop(signum, frame):
+        logging.warning("Received %s: saving a checkpoint, then stopping", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def train(config, model_dir, strategy=None):
     """Trains (or resumes training) a model in `model_dir`.
 
-    Stops when the global step reaches `config.train_steps` (if > 0) or after
-    `config.epochs` passes over the training split, whichever comes first.
+    Stops when the global step reaches `config.train_steps` (if > 0), after
+    `config.epochs` passes over the training split, on early stopping, or on
+    SIGINT/SIGTERM, always after writing a checkpoint. A non-finite loss stops
+    at once without saving, so the last good checkpoint stays the latest.
 
     Args:
         config: a `config.Config`.
@@ -262,7 +340,13 @@ def train(config, model_dir, strategy=None):
 
     Returns:
         A dict with `step` (int), `loss` (last logged mean token loss, or None
-        if no step ran) and `seconds` (float, this run's training time).
+        if no step ran), `seconds` (float, this run's training time),
+        `target_tokens` and `source_tokens` (this run's totals) and
+        `best_bleu` (None without evaluation).
+
+    Raises:
+        Seq2SeqError: bad input, a model directory of another model, or a
+            non-finite loss.
     """
     strategy = strategy or tf.distribute.get_strategy()
     keras.utils.set_random_seed(config.seed)
@@ -274,8 +358,9 @@ def train(config, model_dir, strategy=None):
     batches = pipeline.training_batches(pairs, source_tokenizer, target_tokenizer, config)
 
     with strategy.scope():
-        seq2seq = build_model(config, model_dir)
-        optimizer = make_optimizer(config)
+        seq2seq = model_lib.for_model_dir(config, model_dir)
+        epoch_steps = steps_per_epoch(pairs, config.batch_size)
+        optimizer = make_optimizer(config, epoch_steps)
         optimizer.build(seq2seq.training_model.trainable_variables)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
     distributed = strategy.experimental_distribute_dataset(batches)
@@ -286,30 +371,78 @@ def train(config, model_dir, strategy=None):
     )
     if checkpoints.restore():
         logging.info("Resumed from %s at step %d", checkpoints.latest, int(step))
-    logging.info("Model: %d parameters", seq2seq.training_model.count_params())
+        rate = learning_rate(config, epoch_steps)
+        if not callable(rate):  # The checkpoint holds the old rate: use this run's.
+            optimizer.learning_rate = rate
+    _log_parameters(seq2seq)
 
     train_step = make_train_step(
         strategy, seq2seq.training_model, optimizer, config.clip_norm, distributed.element_spec
     )
     writer = tf.summary.create_file_writer(os.path.join(model_dir, "train"))
-    progress = _Progress(writer, config.train_steps, config.learning_rate)
-    start, saved_step, loss, grad_norm = time.perf_counter(), int(step), None, 0.0
-    while not config.train_steps or int(step) < config.train_steps:
-        batch = iterator.get_next_as_optional()
-        if not batch.has_value():
-            logging.info("Finished %d epochs", config.epochs)
-            break
-        loss_sum, num_tokens, grad_norm = train_step(batch.get_value())
-        step.assign_add(1)
-        progress.add(loss_sum, num_tokens)
-        current = int(step)
-        if current % config.log_every_steps == 0:
-            loss = progress.report(current, float(grad_norm))
-        if current % config.checkpoint_every_steps == 0:
-            saved_step = checkpoints.save(current)
-    if progress.pending:
-        loss = progress.report(int(step), float(grad_norm))
-    if int(step) != saved_step or checkpoints.latest is None:
-        checkpoints.save(int(step))
+    validation = (
+        validation_lib.Validation(config, model_dir, seq2seq, source_tokenizer, target_tokenizer)
+        if config.eval_every_steps > 0 else None
+    )
+    progress = _Progress(writer, config.train_steps, config.clip_norm)
+    start, saved_step, loss = time.perf_counter(), int(step), None
+    with writer.as_default(step=int(step)):
+        hparams_api.hparams({k: v for k, v in dataclasses.asdict(config).items()})
+    with _stop_requests() as stop:
+        while not config.train_steps or int(step) < config.train_steps:
+            batch = iterator.get_next_as_optional()
+            if not batch.has_value():
+                logging.info("Finished %d epochs", config.epochs)
+                break
+            trace_graph = not progress.totals["steps"]
+            if trace_graph:
+                tf.summary.trace_on(graph=True)
+            metrics = progress.add(train_step(batch.get_value()))
+            step.assign_add(1)
+            current = int(step)
+            if trace_graph:
+                with writer.as_default(step=current):
+                    tf.summary.trace_export("train_step")
+            if not math.isfinite(metrics["loss_sum"]):
+                raise Seq2SeqError(
+                    f"non-finite loss at step {current}: stopped without saving; the last good "
+                    f"checkpoint is {checkpoints.latest}. Lower --learning_rate or set --clip_norm"
+                )
+            if current % config.log_every_steps == 0:
+                loss = progress.report(current, _current_learning_rate(optimizer))
+            if current % config.checkpoint_every_steps == 0:
+                saved_step = checkpoints.save(current)
+            if validation and current % config.eval_every_steps == 0:
+                validation.run(current)
+                if validation.should_stop(config.early_stopping_patience):
+                    logging.info("Early stopping: no better BLEU in %d evaluations",
+                                 config.early_stopping_patience)
+                    break
+            if stop.is_set():
+                break
+        if progress.pending:
+            loss = progress.report(int(step), _current_learning_rate(optimizer))
+        if int(step) != saved_step or checkpoints.latest is None:
+            checkpoints.save(int(step))
     writer.flush()
-    return {"step": int(step), "loss": loss, "seconds": time.perf_counter() - start}
+    return {
+        "step": int(step),
+        "loss": loss,
+        "seconds": time.perf_counter() - start,
+        "target_tokens": int(progress.totals["target_tokens"]),
+        "source_tokens": int(progress.totals["source_tokens"]),
+        "best_bleu": validation.best_bleu if validation else None,
+    }
+
+
+def _current_learning_rate(optimizer):
+    return float(optimizer.learning_rate)
+
+
+def _log_parameters(seq2seq):
+    counts = seq2seq.parameter_counts()
+    logging.info(
+        "Model: %d parameters (%s)",
+        sum(counts.values()),
+        ", ".join(f"{name} {count}" for name, count in counts.items()),
+    )

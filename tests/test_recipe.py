@@ -1,0 +1,90 @@
+"""The paper's training recipe, piece by piece: schedule, clipping, initialisation, masked loss."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_seq2seq import model as model_lib
+from tf_seq2seq import pipeline, tokenizer, training, vocab
+from tf_seq2seq.errors import Seq2SeqError
+
+from conftest import tiny_config
+
+
+@pytest.mark.parametrize(
+    "step, expected",
+    [(0, 0.7), (499, 0.7), (500, 0.35), (549, 0.35), (550, 0.175), (600, 0.0875), (749, 0.7 / 2**5)],
+)
+def test_paper_schedule_halves_every_half_epoch_after_five_epochs(step, expected):
+    config = tiny_config("x", learning_rate=0.7, decay_start_epoch=5.0, decay_every_epochs=0.5)
+    schedule = training.learning_rate(config, epoch_steps=100)
+    assert float(schedule(step)) == pytest.approx(expected)
+
+
+def test_constant_learning_rate_without_decay_and_error_when_epoch_unknown():
+    assert training.learning_rate(tiny_config("x", learning_rate=0.1), None) == 0.1
+    with pytest.raises(Seq2SeqError, match="decay_start_epoch"):
+        training.learning_rate(tiny_config("x", decay_start_epoch=1.0), None)
+
+
+def test_steps_per_epoch_counts_files_corpus(tiny_corpus):
+    from tf_seq2seq import corpus
+
+    pairs = corpus.load(f"files:{tiny_corpus}", "train", "en", "fr")
+    assert training.steps_per_epoch(pairs, 3) == 3  # 8 pairs in batches of 3.
+
+
+def test_every_parameter_starts_uniform_in_init_scale():
+    seq2seq = model_lib.Seq2Seq(tiny_config("x", init_scale=0.05), 50, 60)
+    values = np.concatenate([v.numpy().ravel() for v in seq2seq.training_model.weights])
+    assert values.min() >= -0.05 and values.max() <= 0.05
+    assert values.max() > 0.049 and values.min() < -0.049
+    assert abs(values.mean()) < 0.005
+
+
+def test_parameter_counts_add_up():
+    seq2seq = model_lib.Seq2Seq(tiny_config("x"), 50, 60)
+    counts = seq2seq.parameter_counts()
+    assert sum(counts.values()) == seq2seq.training_model.count_params()
+    assert counts["softmax"] == 48 * 60 + 60
+    assert counts["encoder LSTMs"] == 4 * 48 * (32 + 48 + 1) + 4 * 48 * (48 + 48 + 1)
+
+
+def test_masked_loss_ignores_padding():
+    logits = tf.random.stateless_normal([2, 3, 5], seed=[1, 2])
+    labels = tf.constant([[4, 3, 0], [2, 0, 0]])
+    loss_sum, tokens = model_lib.masked_loss_sum(labels, logits)
+    log_probs = tf.nn.log_softmax(logits).numpy()
+    expected = -(log_probs[0, 0, 4] + log_probs[0, 1, 3] + log_probs[1, 0, 2])
+    assert float(tokens) == 3.0
+    assert float(loss_sum) == pytest.approx(expected, rel=1e-5)
+
+
+def one_batch(model_dir, config):
+    source, target = tokenizer.from_model_dir(model_dir)
+    pairs = tf.data.Dataset.from_tensor_slices({"source": ["Go.", "Hi."], "target": ["Va !", "Salut."]})
+    return next(iter(pairs.apply(pipeline.tokenize(source, target, True)).apply(
+        pipeline.bucket_by_length(2, 10))))
+
+
+@pytest.mark.parametrize("clip_norm", [1e-4, 0.0])
+def test_gradient_clipping_bounds_the_sgd_update(trained_model_dir, clip_norm):
+    config = tiny_config("x", optimizer="sgd", learning_rate=1.0, clip_norm=clip_norm)
+    seq2seq = model_lib.for_model_dir(config, trained_model_dir)
+    optimizer = training.make_optimizer(config)
+    optimizer.build(seq2seq.training_model.trainable_variables)
+    batch = one_batch(trained_model_dir, config)
+    step = training.make_train_step(
+        tf.distribute.get_strategy(), seq2seq.training_model, optimizer, clip_norm,
+        tf.data.Dataset.from_tensors(batch).element_spec,
+    )
+    before = [v.numpy().copy() for v in seq2seq.training_model.trainable_variables]
+    metrics = step(batch)
+    after = [v.numpy() for v in seq2seq.training_model.trainable_variables]
+    update_norm = np.sqrt(sum(((a - b) ** 2).sum() for a, b in zip(after, before)))
+    grad_norm = float(metrics["grad_norm"])
+    if clip_norm:
+        assert grad_norm > clip_norm
+        assert update_norm == pytest.approx(clip_norm, rel=1e-3)
+    else:
+        assert update_norm == pytest.approx(grad_norm, rel=1e-3)
