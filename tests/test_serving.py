@@ -75,26 +75,30 @@ def test_export_writes_the_next_integer_version(trained_model_dir, tmp_path):
     assert serving.saved_config(path) == config
 
 
-def test_fresh_process_load_translates_like_the_in_process_model(exported):
-    path, translator = exported
-    result = run_python([ "-c", TF2_CLIENT, path, json.dumps(SENTENCES)])
+def run_client(client, path):
+    """Runs a client script on `SENTENCES` in a fresh process; returns its JSON output."""
+    result = run_python(["-c", client, path, json.dumps(SENTENCES)])
     assert result.returncode == 0, result.stderr
-    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def assert_same_as_in_process(loaded, translator):
     translations, scores = in_process(translator)
     assert loaded["translations"] == translations
     assert loaded["scores"] == pytest.approx(scores.tolist(), abs=1e-4)
+
+
+def test_fresh_process_load_translates_like_the_in_process_model(exported):
+    path, translator = exported
+    loaded = run_client(TF2_CLIENT, path)
+    assert_same_as_in_process(loaded, translator)
     assert [row[0] for row in loaded["nbest"]][:5] == [fr for _, fr in PAIRS[:5]]
     assert all(len(row) == 2 for row in loaded["nbest"])
 
 
 def test_tf1_session_load_by_tensor_names_as_tf_serving_does(exported):
     path, translator = exported
-    result = run_python(["-c", TF1_CLIENT, path, json.dumps(SENTENCES)])
-    assert result.returncode == 0, result.stderr
-    loaded = json.loads(result.stdout.strip().splitlines()[-1])
-    translations, scores = in_process(translator)
-    assert loaded["translations"] == translations
-    assert loaded["scores"] == pytest.approx(scores.tolist(), abs=1e-4)
+    assert_same_as_in_process(run_client(TF1_CLIENT, path), translator)
 
 
 # tf-text ops that exist in tensorflow-text 2.12, the version TF Serving links.

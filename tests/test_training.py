@@ -67,6 +67,12 @@ def test_epochs_bound_training_when_no_step_limit(tiny_corpus, tmp_path):
     assert 3 <= result["step"] <= 6  # One batch per length bucket and epoch.
 
 
+def test_fractional_epochs_stop_part_way_through_the_last_pass(tiny_corpus, tmp_path):
+    # 8 pairs in batches of 4: 2 steps per epoch, so 1.5 epochs is 3 steps.
+    config = tiny_config(tiny_corpus, train_steps=0, epochs=1.5, batch_size=4)
+    assert training.train(config, str(tmp_path / "model"))["step"] == 3
+
+
 def test_resume_with_different_model_settings_is_refused(tiny_corpus, tmp_path):
     model_dir = str(tmp_path / "model")
     training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)

@@ -50,7 +50,7 @@ class Config:
     decay_factor: float = 0.5
     clip_norm: float = 5.0
     batch_size: int = 64
-    epochs: int = 1
+    epochs: float = 1.0
     train_steps: int = 0
     checkpoint_every_steps: int = 500
     keep_checkpoints: int = 3

@@ -58,7 +58,8 @@ _define("decay_every_epochs", "Multiply the learning rate by --decay_factor ever
 _define("decay_factor", "Learning-rate decay factor (paper: 0.5, halving).")
 _define("clip_norm", "Clip the global gradient norm to this value; 0 disables (paper: 5).")
 _define("batch_size", "Sentence pairs per training step, over all replicas (paper: 128).")
-_define("epochs", "Passes over the training split.")
+_define("epochs", "Passes over the training split; a fraction stops part-way through the last "
+        "one (paper: 7.5).")
 _define("train_steps", "Stop when the global step reaches this; 0 = run --epochs. "
         "Re-running with a larger value continues.")
 _define("checkpoint_every_steps", "Write a checkpoint every this many steps.")

@@ -7,6 +7,8 @@ graph* (the paper's trick) after truncation; padding always stays on the
 right, which keeps masks valid for the cuDNN LSTM kernel.
 """
 
+import math
+
 import tensorflow as tf
 
 from tf_seq2seq import vocab
@@ -137,14 +139,14 @@ def bucket_by_length(batch_size, max_length, bucket_width=5):
 
 
 def shuffle_epochs(epochs, buffer_size, seed):
-    """Transform: `epochs` passes over the data, each shuffled differently.
+    """Transform: `ceil(epochs)` passes over the data, each shuffled differently.
 
     The shuffle buffer is bounded (it is saved in input-pipeline checkpoints)
     and the order depends only on `seed`.
     """
     return lambda dataset: dataset.shuffle(
         buffer_size, seed=seed, reshuffle_each_iteration=True
-    ).repeat(epochs)
+    ).repeat(math.ceil(epochs))
 
 
 def training_batches(pairs, source_tokenizer, target_tokenizer, config):
@@ -158,7 +160,7 @@ def training_batches(pairs, source_tokenizer, target_tokenizer, config):
 
     Returns:
         A `tf.data.Dataset` of `({"source": int32 [B, S], "target_in": int32
-        [B, T]}, target_out int32 [B, T])` covering `config.epochs` epochs.
+        [B, T]}, target_out int32 [B, T])` covering `ceil(config.epochs)` epochs.
     """
     return (
         pairs.apply(shuffle_epochs(config.epochs, config.shuffle_buffer, config.seed))

@@ -247,9 +247,9 @@ class _Checkpoints:
 class _Progress:
     """Accumulates step metrics between log lines and writes them out."""
 
-    def __init__(self, writer, train_steps, clip_norm):
+    def __init__(self, writer, step_limit, clip_norm):
         self._writer = writer
-        self._train_steps = train_steps
+        self._step_limit = step_limit
         self._clip_norm = clip_norm
         self.totals = collections.Counter()  # Over the whole run.
         self._reset()
@@ -270,7 +270,27 @@ class _Progress:
         values["clipped"] = float(0 < self._clip_norm < values["grad_norm"])
         self._window.update(values)
         self.totals.update(values)
+        if self.totals["steps"] == 1:
+            self._after_first_step = (time.perf_counter(), collections.Counter(self.totals))
         return values
+
+    def steady_throughput(self):
+        """Rates since the end of the first step (which traces the graph).
+
+        Returns:
+            A dict of `steps_per_sec`, `target_tokens_per_sec`,
+            `source_target_tokens_per_sec`, or None before the second step.
+        """
+        if self.totals["steps"] < 2:
+            return None
+        start, first = self._after_first_step
+        seconds = max(time.perf_counter() - start, 1e-9)
+        done = {name: self.totals[name] - first[name] for name in ("steps", "target_tokens", "source_tokens")}
+        return {
+            "steps_per_sec": done["steps"] / seconds,
+            "target_tokens_per_sec": done["target_tokens"] / seconds,
+            "source_target_tokens_per_sec": (done["target_tokens"] + done["source_tokens"]) / seconds,
+        }
 
     def report(self, step, learning_rate):
         """Logs and summarises the window since the last report; returns its loss."""
@@ -287,7 +307,7 @@ class _Progress:
             "sentences_per_sec": window["sentences"] / seconds,
             "step_time": seconds / window["steps"],
         }
-        of_total = f"/{self._train_steps}" if self._train_steps else ""
+        of_total = f"/{self._step_limit}" if self._step_limit else ""
         logging.info(
             "step %d%s  loss %.4f  perplexity %.2f  lr %.3g  grad norm %.2f  %.0f target tokens/s",
             step, of_total, loss, scalars["perplexity"], learning_rate, scalars["grad_norm"],
@@ -341,8 +361,8 @@ def train(config, model_dir, strategy=None):
     Returns:
         A dict with `step` (int), `loss` (last logged mean token loss, or None
         if no step ran), `seconds` (float, this run's training time),
-        `target_tokens` and `source_tokens` (this run's totals) and
-        `best_bleu` (None without evaluation).
+        `target_tokens` and `source_tokens` (this run's totals), `best_bleu`
+        (None without evaluation) and `throughput` (`_Progress.steady_throughput`).
 
     Raises:
         Seq2SeqError: bad input, a model directory of another model, or a
@@ -384,15 +404,16 @@ def train(config, model_dir, strategy=None):
         validation_lib.Validation(config, model_dir, seq2seq, source_tokenizer, target_tokenizer)
         if config.eval_every_steps > 0 else None
     )
-    progress = _Progress(writer, config.train_steps, config.clip_norm)
+    step_limit = _step_limit(config, epoch_steps)
+    progress = _Progress(writer, step_limit, config.clip_norm)
     start, saved_step, loss = time.perf_counter(), int(step), None
     with writer.as_default(step=int(step)):
         hparams_api.hparams({k: v for k, v in dataclasses.asdict(config).items()})
     with _stop_requests() as stop:
-        while not config.train_steps or int(step) < config.train_steps:
+        while step_limit is None or int(step) < step_limit:
             batch = iterator.get_next_as_optional()
             if not batch.has_value():
-                logging.info("Finished %d epochs", config.epochs)
+                logging.info("Finished %g epochs", config.epochs)
                 break
             trace_graph = not progress.totals["steps"]
             if trace_graph:
@@ -432,7 +453,20 @@ def train(config, model_dir, strategy=None):
         "target_tokens": int(progress.totals["target_tokens"]),
         "source_tokens": int(progress.totals["source_tokens"]),
         "best_bleu": validation.best_bleu if validation else None,
+        "throughput": progress.steady_throughput(),
     }
+
+
+def _step_limit(config, epoch_steps):
+    """The step to stop at: `train_steps` and/or the end of a fractional last epoch.
+
+    Returns:
+        An int, or None to run until the data (`ceil(epochs)` passes) ends.
+    """
+    limits = [config.train_steps] if config.train_steps else []
+    if epoch_steps and config.epochs != math.ceil(config.epochs):
+        limits.append(round(config.epochs * epoch_steps))
+    return min(limits, default=None)
 
 
 def _current_learning_rate(optimizer):

@@ -1,0 +1,82 @@
+"""Training throughput of the real training loop, and how close it gets to the machine's peak.
+
+    .venv/bin/python bench/train_throughput.py [--dataset=files:DIR] [--steps=N]
+
+For each model size it trains for `--steps` steps on the recipe's data (after
+one warm-up step that traces the graph), then prints target tokens/s,
+source+target tokens/s, the model's FLOP/s (3 x forward matmul FLOPs per token:
+forward, and backward for activations and weights) and that as a fraction of a
+large float32 matmul's FLOP/s measured in the same run (the practical peak).
+"""
+
+import argparse
+import os
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import tensorflow as tf  # noqa: E402
+from absl import logging  # noqa: E402
+
+from tf_seq2seq import config as config_lib  # noqa: E402
+from tf_seq2seq import training  # noqa: E402
+
+MULTI30K = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "multi30k_en_fr")
+# (name, layers, units, embedding, source vocab, target vocab)
+SIZES = [("2x256", 2, 256, 256, 8000, 8000), ("4x1000 (vocab 8k)", 4, 1000, 1000, 8000, 8000)]
+
+
+def matmul_peak(n=2048, repeats=20):
+    """FLOP/s of an n x n float32 matmul (best of `repeats`)."""
+    a = tf.random.normal([n, n])
+    b = tf.random.normal([n, n])
+    matmul = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
+    matmul()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        matmul().numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best
+
+
+def forward_macs_per_token(layers, units, embedding, target_vocab):
+    """Multiply-adds per source token and per target token of one forward pass."""
+    lstm = sum(4 * units * ((embedding if i == 0 else units) + units) for i in range(layers))
+    return lstm, lstm + units * target_vocab
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default=f"files:{MULTI30K}")
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--batch_size", type=int, default=64)
+    args = parser.parse_args()
+    logging.set_verbosity(logging.WARNING)
+    peak = matmul_peak()
+    print(f"float32 matmul peak: {peak / 1e9:.1f} GFLOP/s ({os.cpu_count()} CPUs)")
+    print("| model | steps/s | target tok/s | src+tgt tok/s | model GFLOP/s | of peak |")
+    print("|---|---|---|---|---|---|")
+    for name, layers, units, embedding, source_vocab, target_vocab in SIZES:
+        config = config_lib.Config(
+            dataset=args.dataset, num_layers=layers, units=units, embedding_dim=embedding,
+            source_vocab_size=source_vocab, target_vocab_size=target_vocab,
+            batch_size=args.batch_size, train_steps=args.steps + 1, epochs=100,
+            log_every_steps=10**9, checkpoint_every_steps=10**9, keep_checkpoints=1,
+        )
+        with tempfile.TemporaryDirectory() as model_dir:
+            result = training.train(config, model_dir)
+        rates = result["throughput"]
+        source_macs, target_macs = forward_macs_per_token(layers, units, embedding, target_vocab)
+        target_rate = rates["target_tokens_per_sec"]
+        source_rate = rates["source_target_tokens_per_sec"] - target_rate
+        flops = 3 * 2 * (source_macs * source_rate + target_macs * target_rate)
+        print(
+            f"| {name} | {rates['steps_per_sec']:.2f} | {target_rate:.0f} | "
+            f"{rates['source_target_tokens_per_sec']:.0f} | {flops / 1e9:.1f} | {flops / peak:.0%} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
