@@ -88,3 +88,23 @@ def test_gradient_clipping_bounds_the_sgd_update(trained_model_dir, clip_norm):
         assert update_norm == pytest.approx(clip_norm, rel=1e-3)
     else:
         assert update_norm == pytest.approx(grad_norm, rel=1e-3)
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_trains_with_float32_softmax(tiny_corpus, tmp_path, policy):
+    import keras
+
+    config = tiny_config(tiny_corpus, train_steps=30, mixed_precision=policy, log_every_steps=10)
+    try:
+        result = training.train(config, str(tmp_path / "model"))
+        seq2seq = model_lib.Seq2Seq(config, 20, 20)
+        assert seq2seq.encoder_layers[0].compute_dtype == policy.split("_")[1]
+        assert seq2seq.projection.compute_dtype == "float32"
+        assert isinstance(training.make_optimizer(config), keras.optimizers.LossScaleOptimizer) == (
+            policy == "mixed_float16"
+        )
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert result["step"] == 30
+    target_words = len(vocab.read(vocab.paths(str(tmp_path / "model"))[1]))
+    assert np.isfinite(result["loss"]) and result["loss"] < 0.85 * np.log(target_words)  # Learnt.

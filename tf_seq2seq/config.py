@@ -49,6 +49,7 @@ class Config:
     decay_every_epochs: float = 0.5
     decay_factor: float = 0.5
     clip_norm: float = 5.0
+    mixed_precision: str = ""
     batch_size: int = 64
     epochs: float = 1.0
     train_steps: int = 0

@@ -57,6 +57,9 @@ _define("decay_every_epochs", "Multiply the learning rate by --decay_factor ever
         "epochs once decay has started (paper: 0.5).")
 _define("decay_factor", "Learning-rate decay factor (paper: 0.5, halving).")
 _define("clip_norm", "Clip the global gradient norm to this value; 0 disables (paper: 5).")
+flags.DEFINE_enum("mixed_precision", _DEFAULTS.mixed_precision, ["", "mixed_float16", "mixed_bfloat16"],
+                  "Mixed precision policy: '' (float32), mixed_float16 (GPU, with loss scaling) "
+                  "or mixed_bfloat16 (TPU, recent CPUs/GPUs). Softmax and loss stay float32.")
 _define("batch_size", "Sentence pairs per training step, over all replicas (paper: 128).")
 _define("epochs", "Passes over the training split; a fraction stops part-way through the last "
         "one (paper: 7.5).")

@@ -56,7 +56,8 @@ class Seq2Seq:
         # cuDNN-eligible; with rate 0 it is the identity.
         self.dropout = keras.layers.Dropout(config.dropout, name="dropout")
         self.projection = keras.layers.Dense(
-            target_vocab_size, kernel_initializer=init, bias_initializer=init, name="softmax"
+            target_vocab_size, kernel_initializer=init, bias_initializer=init, name="softmax",
+            dtype="float32",  # float32 logits and loss under mixed precision.
         )
 
         source = keras.Input((None,), dtype="int32", name="source")

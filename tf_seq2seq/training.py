@@ -129,13 +129,33 @@ def learning_rate(config, epoch_steps):
 
 
 def make_optimizer(config, epoch_steps=None):
-    """The optimizer named by `config.optimizer` with `learning_rate(config, epoch_steps)`."""
+    """The optimizer named by `config.optimizer` with `learning_rate(config, epoch_steps)`.
+
+    Under `mixed_float16` it is wrapped in a `keras.optimizers.LossScaleOptimizer`
+    (dynamic loss scaling, non-finite steps skipped).
+    """
     optimizers = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam}
     if config.optimizer not in optimizers:
         raise Seq2SeqError(
             f"unknown --optimizer {config.optimizer!r}: expected one of {sorted(optimizers)}"
         )
-    return optimizers[config.optimizer](learning_rate=learning_rate(config, epoch_steps))
+    optimizer = optimizers[config.optimizer](learning_rate=learning_rate(config, epoch_steps))
+    if config.mixed_precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def set_precision(config):
+    """Sets Keras' global dtype policy from `config.mixed_precision` ('' = float32).
+
+    Variables stay float32; the softmax and loss are computed in float32.
+    """
+    policies = ("", "mixed_float16", "mixed_bfloat16")
+    if config.mixed_precision not in policies:
+        raise Seq2SeqError(
+            f"unknown --mixed_precision {config.mixed_precision!r}: expected one of {policies}"
+        )
+    keras.mixed_precision.set_global_policy(config.mixed_precision or "float32")
 
 
 def make_train_step(strategy, training_model, optimizer, clip_norm, element_spec):
@@ -163,11 +183,16 @@ def make_train_step(strategy, training_model, optimizer, clip_norm, element_spec
             loss_sum, num_tokens = model_lib.masked_loss_sum(labels, logits)
             global_tokens = context.all_reduce(tf.distribute.ReduceOp.SUM, num_tokens)
             loss = loss_sum / tf.maximum(global_tokens, 1.0)
-        grads = context.all_reduce(tf.distribute.ReduceOp.SUM, tape.gradient(loss, variables))
+            # float16 training scales the loss up (and the optimizer scales the
+            # gradients back down); otherwise the scale is 1.
+            scaled_loss = optimizer.scale_loss(loss)
+        grads = context.all_reduce(tf.distribute.ReduceOp.SUM, tape.gradient(scaled_loss, variables))
+        loss_scale = _loss_scale(optimizer)
         if clip_norm > 0:
-            grads, norm = tf.clip_by_global_norm(grads, clip_norm)
+            grads, norm = tf.clip_by_global_norm(grads, clip_norm * loss_scale)
         else:
             norm = tf.linalg.global_norm(grads)
+        norm = norm / loss_scale
         # The optimizer sums gradients over replicas again: hand it each
         # replica's share of the (already summed and clipped) gradient.
         share = 1.0 / strategy.num_replicas_in_sync
@@ -190,6 +215,13 @@ def make_train_step(strategy, training_model, optimizer, clip_norm, element_spec
         }
 
     return train_step
+
+
+def _loss_scale(optimizer):
+    """The current loss scale of a `keras.optimizers.LossScaleOptimizer`, else 1."""
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return tf.cast(optimizer.dynamic_scale, tf.float32)
+    return tf.constant(1.0)
 
 
 def _scale(gradient, factor):
@@ -370,6 +402,7 @@ def train(config, model_dir, strategy=None):
     """
     strategy = strategy or tf.distribute.get_strategy()
     keras.utils.set_random_seed(config.seed)
+    set_precision(config)
     prepare_model_dir(config, model_dir)
     source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dir)
     pairs = corpus.load(
