@@ -1,9 +1,9 @@
 """Training throughput of the real training loop, and how close it gets to the machine's peak.
 
-    .venv/bin/python bench/train_throughput.py [--dataset=files:DIR] [--steps=N]
+    .venv/bin/python bench/train_throughput.py [--dataset=files:DIR] [--step_scale=X]
 
-For each model size it trains for `--steps` steps on the recipe's data (after
-one warm-up step that traces the graph), then prints target tokens/s,
+For each model size it trains a few steps on the recipe's data (after one
+warm-up step that traces the graph), then prints target tokens/s,
 source+target tokens/s, the model's FLOP/s (3 x forward matmul FLOPs per token:
 forward, and backward for activations and weights) and that as a fraction of a
 large float32 matmul's FLOP/s measured in the same run (the practical peak).
@@ -23,8 +23,11 @@ from tf_seq2seq import config as config_lib  # noqa: E402
 from tf_seq2seq import training  # noqa: E402
 
 MULTI30K = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "multi30k_en_fr")
-# (name, layers, units, embedding, source vocab, target vocab)
-SIZES = [("2x256", 2, 256, 256, 8000, 8000), ("4x1000 (vocab 8k)", 4, 1000, 1000, 8000, 8000)]
+# (name, layers, units, embedding, source vocab, target vocab, batch size, steps)
+SIZES = [
+    ("2x256", 2, 256, 256, 8000, 8000, 64, 60),
+    ("4x1000 (vocab 8k)", 4, 1000, 1000, 8000, 8000, 32, 8),
+]
 
 
 def matmul_peak(n=2048, repeats=20):
@@ -50,19 +53,19 @@ def forward_macs_per_token(layers, units, embedding, target_vocab):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default=f"files:{MULTI30K}")
-    parser.add_argument("--steps", type=int, default=60)
-    parser.add_argument("--batch_size", type=int, default=64)
+    parser.add_argument("--step_scale", type=float, default=1.0, help="multiplies each size's steps")
     args = parser.parse_args()
     logging.set_verbosity(logging.WARNING)
     peak = matmul_peak()
     print(f"float32 matmul peak: {peak / 1e9:.1f} GFLOP/s ({os.cpu_count()} CPUs)")
-    print("| model | steps/s | target tok/s | src+tgt tok/s | model GFLOP/s | of peak |")
-    print("|---|---|---|---|---|---|")
-    for name, layers, units, embedding, source_vocab, target_vocab in SIZES:
+    print("| model | batch | steps/s | target tok/s | src+tgt tok/s | model GFLOP/s | of peak |")
+    print("|---|---|---|---|---|---|---|")
+    for name, layers, units, embedding, source_vocab, target_vocab, batch_size, steps in SIZES:
+        steps = max(2, round(steps * args.step_scale))
         config = config_lib.Config(
             dataset=args.dataset, num_layers=layers, units=units, embedding_dim=embedding,
             source_vocab_size=source_vocab, target_vocab_size=target_vocab,
-            batch_size=args.batch_size, train_steps=args.steps + 1, epochs=100,
+            batch_size=batch_size, train_steps=steps + 1, epochs=100,
             log_every_steps=10**9, checkpoint_every_steps=10**9, keep_checkpoints=1,
         )
         with tempfile.TemporaryDirectory() as model_dir:
@@ -73,7 +76,7 @@ def main():
         source_rate = rates["source_target_tokens_per_sec"] - target_rate
         flops = 3 * 2 * (source_macs * source_rate + target_macs * target_rate)
         print(
-            f"| {name} | {rates['steps_per_sec']:.2f} | {target_rate:.0f} | "
+            f"| {name} | {batch_size} | {rates['steps_per_sec']:.2f} | {target_rate:.0f} | "
             f"{rates['source_target_tokens_per_sec']:.0f} | {flops / 1e9:.1f} | {flops / peak:.0%} |"
         )
 
