@@ -69,8 +69,11 @@ def test_epochs_bound_training_when_no_step_limit(tiny_corpus, tmp_path):
 
 def test_fractional_epochs_stop_part_way_through_the_last_pass(tiny_corpus, tmp_path):
     # 8 pairs in batches of 4: 2 steps per epoch, so 1.5 epochs is 3 steps.
-    config = tiny_config(tiny_corpus, train_steps=0, epochs=1.5, batch_size=4)
+    config = tiny_config(tiny_corpus, train_steps=0, epochs=1.5, batch_size=4, keep_checkpoints=5)
     assert training.train(config, str(tmp_path / "model"))["step"] == 3
+    # Checkpoints at the end of epoch 1 (step 2) and at the stop.
+    state = tf.train.get_checkpoint_state(str(tmp_path / "model"))
+    assert [os.path.basename(p) for p in state.all_model_checkpoint_paths] == ["ckpt-2", "ckpt-3"]
 
 
 def test_resume_with_different_model_settings_is_refused(tiny_corpus, tmp_path):

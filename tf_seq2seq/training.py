@@ -380,6 +380,9 @@ def _stop_requests():
 def train(config, model_dir, strategy=None):
     """Trains (or resumes training) a model in `model_dir`.
 
+    Checkpoints every `config.checkpoint_every_steps` steps, at the end of
+    each epoch (every `steps_per_epoch` steps) and when it stops.
+
     Stops when the global step reaches `config.train_steps` (if > 0), after
     `config.epochs` passes over the training split, on early stopping, or on
     SIGINT/SIGTERM, always after writing a checkpoint. A non-finite loss stops
@@ -464,7 +467,7 @@ def train(config, model_dir, strategy=None):
                 )
             if current % config.log_every_steps == 0:
                 loss = progress.report(current, _current_learning_rate(optimizer))
-            if current % config.checkpoint_every_steps == 0:
+            if current % config.checkpoint_every_steps == 0 or _ends_epoch(current, epoch_steps):
                 saved_step = checkpoints.save(current)
             if validation and current % config.eval_every_steps == 0:
                 validation.run(current)
@@ -488,6 +491,11 @@ def train(config, model_dir, strategy=None):
         "best_bleu": validation.best_bleu if validation else None,
         "throughput": progress.steady_throughput(),
     }
+
+
+def _ends_epoch(step, epoch_steps):
+    """Whether `step` ends an epoch (counted as `steps_per_epoch` steps, if known)."""
+    return bool(epoch_steps) and step % epoch_steps == 0
 
 
 def _step_limit(config, epoch_steps):
