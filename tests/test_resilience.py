@@ -85,8 +85,17 @@ def test_sigterm_writes_a_checkpoint_then_stops(tiny_corpus, tmp_path):
 
 def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tiny_corpus, tmp_path):
     model_dir = str(tmp_path / "model")
-    training.train(tiny_config(tiny_corpus, train_steps=10, checkpoint_every_steps=10), model_dir)
-    exploding = tiny_config(tiny_corpus, train_steps=200, optimizer="sgd", learning_rate=3e38, clip_norm=0.0)
-    with pytest.raises(Seq2SeqError, match=r"non-finite loss at step \d+.*ckpt-10"):
+    # Batches of 4 of 8 pairs: an epoch ends, and a checkpoint is written, every 2 steps.
+    settings = dict(batch_size=4, checkpoint_every_steps=1000)
+    training.train(tiny_config(tiny_corpus, train_steps=10, **settings), model_dir)
+    exploding = tiny_config(
+        tiny_corpus, train_steps=200, optimizer="sgd", learning_rate=3e38, clip_norm=0.0, **settings
+    )
+    with pytest.raises(Seq2SeqError, match=r"non-finite (loss|weights) at step (\d+).*ckpt-(\d+)") as error:
         training.train(exploding, model_dir)
-    assert tf.train.latest_checkpoint(model_dir).endswith("ckpt-10")
+    latest = tf.train.latest_checkpoint(model_dir)
+    assert error.value.args[0].split("checkpoint is ")[1].startswith(latest)
+    reader = tf.train.load_checkpoint(latest)
+    for name in reader.get_variable_to_shape_map():
+        if name.endswith("VARIABLE_VALUE"):
+            assert np.all(np.isfinite(reader.get_tensor(name))), name

@@ -61,6 +61,11 @@ class Config:
     eval_sentences: int = 200
     eval_beam_size: int = 1
     early_stopping_patience: int = 0
+    # Distribution.
+    distribution: str = "auto"
+    device: str = ""
+    num_gpus: int = 0
+    cpu_replicas: int = 0
     # Decoding.
     beam_size: int = 4
     max_decode_ratio: float = 2.0

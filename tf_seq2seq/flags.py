@@ -74,6 +74,14 @@ _define("eval_every_steps", "Evaluate on --eval_split every this many steps (per
 _define("eval_sentences", "Sentence pairs of --eval_split used by evaluation during training.")
 _define("eval_beam_size", "Beam size of evaluation during training (1 = greedy, fastest).")
 _define("early_stopping_patience", "Stop after this many evaluations without a better BLEU; 0 = never.")
+# Distribution.
+flags.DEFINE_enum("distribution", _DEFAULTS.distribution, ["auto", "one_device", "mirrored"],
+                  "tf.distribute strategy: auto (all local GPUs if several, else one device), "
+                  "one_device (--device) or mirrored (--num_gpus, or --cpu_replicas on CPU).")
+_define("device", "Device for --distribution=one_device, e.g. /gpu:1 (default: first GPU, else CPU).")
+_define("num_gpus", "GPUs used by --distribution=mirrored; 0 = all.")
+_define("cpu_replicas", "Split the CPU into this many logical devices (replicas of "
+        "--distribution=mirrored without GPUs; for testing the distributed path).")
 # Decoding.
 _define("beam_size", "Beam size (1 = greedy; paper: 12).")
 _define("max_decode_ratio", "Generate at most ratio x source length (+10) tokens.")

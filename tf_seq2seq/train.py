@@ -4,6 +4,7 @@
 """
 
 from tf_seq2seq import cli
+from tf_seq2seq import distribution
 from tf_seq2seq import flags
 from tf_seq2seq import training
 
@@ -12,7 +13,8 @@ FLAGS = flags.FLAGS
 
 def main():
     config = flags.config_from_flags()
-    result = training.train(config, FLAGS.model_dir)
+    strategy = distribution.make_strategy(config)  # First: it may configure devices.
+    result = training.train(config, FLAGS.model_dir, strategy)
     loss = "n/a" if result["loss"] is None else f"{result['loss']:.4f}"
     print(
         f"trained {FLAGS.model_dir}: step {result['step']}, loss {loss}, "

@@ -235,13 +235,24 @@ class _Checkpoints:
     """A `tf.train.CheckpointManager` over the model, optimizer, step and data iterator.
 
     Input pipelines with Python code in them (`tf.py_function`,
-    `from_generator`) cannot be saved; then checkpoints keep everything but
-    the data position, and a warning says that a resumed run restarts the data.
+    `from_generator`) cannot be saved, nor can the iterators of strategies
+    other than the default one; then checkpoints keep everything but the data
+    position, and a warning says that a resumed run restarts the data.
     """
 
     def __init__(self, model_dir, keep, **objects):
         self._model_dir, self._keep, self._objects = model_dir, keep, objects
+        data = objects.get("data")
+        if data is not None and not isinstance(data, tf.__internal__.tracking.Trackable):
+            self._drop_data(f"{type(data).__name__} is not checkpointable")
         self._manager = self._make_manager(objects)
+
+    def _drop_data(self, reason):
+        self._objects.pop("data", None)
+        logging.warning(
+            "The input pipeline position cannot be checkpointed (%s): a resumed run "
+            "restarts the data from the beginning.", reason,
+        )
 
     def _make_manager(self, objects):
         return tf.train.CheckpointManager(
@@ -265,11 +276,7 @@ class _Checkpoints:
         except tf.errors.FailedPreconditionError as e:
             if "data" not in self._objects:
                 raise
-            logging.warning(
-                "The input pipeline cannot be checkpointed (%s); checkpoints will "
-                "not hold the data position.", e.message.splitlines()[0],
-            )
-            self._objects.pop("data")
+            self._drop_data(e.message.splitlines()[0])
             self._manager = self._make_manager(self._objects)
             path = self._manager.save(checkpoint_number=step)
         logging.info("Saved %s", path)
@@ -418,7 +425,8 @@ def train(config, model_dir, strategy=None):
         epoch_steps = steps_per_epoch(pairs, config.batch_size)
         optimizer = make_optimizer(config, epoch_steps)
         optimizer.build(seq2seq.training_model.trainable_variables)
-        step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
+    # Outside the scope: the host-side loop counter, not a mirrored variable.
+    step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
     distributed = strategy.experimental_distribute_dataset(batches)
     iterator = iter(distributed)
     checkpoints = _Checkpoints(
@@ -461,14 +469,11 @@ def train(config, model_dir, strategy=None):
                 with writer.as_default(step=current):
                     tf.summary.trace_export("train_step")
             if not math.isfinite(metrics["loss_sum"]):
-                raise Seq2SeqError(
-                    f"non-finite loss at step {current}: stopped without saving; the last good "
-                    f"checkpoint is {checkpoints.latest}. Lower --learning_rate or set --clip_norm"
-                )
+                _stop_non_finite("loss", current, checkpoints)
             if current % config.log_every_steps == 0:
                 loss = progress.report(current, _current_learning_rate(optimizer))
             if current % config.checkpoint_every_steps == 0 or _ends_epoch(current, epoch_steps):
-                saved_step = checkpoints.save(current)
+                saved_step = _save_finite(checkpoints, seq2seq.training_model, current)
             if validation and current % config.eval_every_steps == 0:
                 validation.run(current)
                 if validation.should_stop(config.early_stopping_patience):
@@ -480,7 +485,7 @@ def train(config, model_dir, strategy=None):
         if progress.pending:
             loss = progress.report(int(step), _current_learning_rate(optimizer))
         if int(step) != saved_step or checkpoints.latest is None:
-            checkpoints.save(int(step))
+            _save_finite(checkpoints, seq2seq.training_model, int(step))
     writer.flush()
     return {
         "step": int(step),
@@ -491,6 +496,26 @@ def train(config, model_dir, strategy=None):
         "best_bleu": validation.best_bleu if validation else None,
         "throughput": progress.steady_throughput(),
     }
+
+
+def _save_finite(checkpoints, training_model, step):
+    """Saves checkpoint `ckpt-STEP`, unless a weight became NaN/inf: then stops the run.
+
+    Returns:
+        `step`.
+    """
+    weights = training_model.trainable_variables
+    if not bool(tf.reduce_all([tf.reduce_all(tf.math.is_finite(w)) for w in weights])):
+        _stop_non_finite("weights", step, checkpoints)
+    return checkpoints.save(step)
+
+
+def _stop_non_finite(what, step, checkpoints):
+    """Raises the error that stops a run whose loss or weights became NaN/inf."""
+    raise Seq2SeqError(
+        f"non-finite {what} at step {step}: stopped without saving; the last good "
+        f"checkpoint is {checkpoints.latest}. Lower --learning_rate or set --clip_norm"
+    )
 
 
 def _ends_epoch(step, epoch_steps):
@@ -511,7 +536,8 @@ def _step_limit(config, epoch_steps):
 
 
 def _current_learning_rate(optimizer):
-    return float(optimizer.learning_rate)
+    # `.numpy()` also reads a variable mirrored over replicas.
+    return float(tf.convert_to_tensor(optimizer.learning_rate).numpy())
 
 
 def _log_parameters(seq2seq):
