@@ -103,6 +103,10 @@ def test_export_then_translate_cli(trained_model_dir, tmp_path):
     assert len(rows) == 2 * len(PAIRS)
     assert [row[3] for row in rows if row[1] == "1"] == [fr for _, fr in PAIRS]
     assert all(float(a[2]) >= float(b[2]) for a, b in zip(rows[::2], rows[1::2]))
+    from_checkpoint = cli("translate", f"--model_dir={trained_model_dir}", f"--input={input_file}")
+    assert from_checkpoint.returncode == 0, from_checkpoint.stderr
+    assert from_checkpoint.stdout == result.stdout
+    assert_one_line_error(cli("translate", f"--input={input_file}"), "exactly one of")
     missing = cli("translate", f"--saved_model={path}", f"--input={tmp_path}/none.txt")
     assert_one_line_error(missing, "input file not found")
     assert_one_line_error(cli("translate", f"--saved_model={tmp_path}"), "no SavedModel")

@@ -23,10 +23,13 @@ sentences = tf.constant(json.loads(sys.argv[2]))
 default = model.signatures["serving_default"](sentences=sentences)
 nbest = model.signatures["beam_search"](
     sentences=sentences, beam_size=tf.constant(3), num_hypotheses=tf.constant(2))
+vectors = model.signatures["encode"](sentences=sentences)["vectors"]
 print(json.dumps({
     "translations": [t.decode() for t in default["translations"].numpy()],
     "scores": default["scores"].numpy().tolist(),
+    "truncated": default["truncated"].numpy().tolist(),
     "nbest": [[t.decode() for t in row] for row in nbest["translations"].numpy()],
+    "vectors_shape": vectors.shape.as_list(),
 }))
 """
 
@@ -94,6 +97,8 @@ def test_fresh_process_load_translates_like_the_in_process_model(exported):
     assert_same_as_in_process(loaded, translator)
     assert [row[0] for row in loaded["nbest"]][:5] == [fr for _, fr in PAIRS[:5]]
     assert all(len(row) == 2 for row in loaded["nbest"])
+    assert loaded["truncated"] == [False] * len(SENTENCES)
+    assert loaded["vectors_shape"] == [len(SENTENCES), 2 * 2 * 48]  # (h, c) x layers x units.
 
 
 def test_tf1_session_load_by_tensor_names_as_tf_serving_does(exported):
@@ -136,9 +141,62 @@ def test_beam_search_rejects_more_hypotheses_than_beams(exported):
         translator.beam_search(tf.constant(["Hi."]), tf.constant(2), tf.constant(3))
 
 
-def test_empty_batch_and_empty_sentence_give_well_formed_outputs(exported):
+def test_empty_batch_and_empty_sentences_give_well_formed_outputs(exported):
     _, translator = exported
     empty = translator.serve(tf.constant([], tf.string))
     assert empty["translations"].shape == (0,) and empty["scores"].shape == (0,)
-    one = translator.serve(tf.constant([""]))
-    assert one["translations"].shape == (1,)
+    blank = translator.serve(tf.constant(["", "  \t "]))
+    assert blank["translations"].numpy().tolist() == [b"", b""]
+    assert blank["scores"].numpy().tolist() == [0.0, 0.0]
+
+
+def test_long_inputs_are_truncated_and_said_so(exported):
+    _, translator = exported
+    long_input = " ".join(["Go."] * 40)  # 80 tokens > max_source_length (50).
+    outputs = translator.serve(tf.constant([long_input, "Go."]))
+    assert outputs["truncated"].numpy().tolist() == [True, False]
+    assert outputs["translations"].numpy()[1] == b"Va !"
+
+
+def test_batches_over_the_limit_are_rejected(exported):
+    _, translator = exported
+    with pytest.raises(tf.errors.InvalidArgumentError, match="max_batch_size=256"):
+        translator.serve(tf.constant(["Go."] * 257))
+
+
+# Fires many hostile inputs at the loaded SavedModel, in batches, timing each call.
+HOSTILE_CLIENT = r"""
+import json, random, sys, time
+import tensorflow as tf
+import tensorflow_text  # Registers the tf-text ops used by the graph.
+model = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+rng = random.Random(0)
+pieces = ["", " ", "\t\n", "\u00a0", "\x00", "\x07\x1b[31m", "😀🇫🇷", "▁", "Go.", "ça",
+          "\u202e", "<unk>", "<eos>", "' OR 1=1 --", "\ud7ff"]
+inputs = [b"".join(rng.choice(pieces).encode() for _ in range(rng.randint(0, 12)))
+          for _ in range(900)]
+inputs += [bytes(rng.randrange(256) for _ in range(rng.randint(1, 64))) for _ in range(96)]
+inputs += [("Go. " * 25000).encode(), b"\xff" * 100000, "😀".encode() * 25000, b"x" * 100000]
+slowest, count = 0.0, 0
+for start in range(0, len(inputs), 10):
+    batch = inputs[start:start + 10]
+    began = time.perf_counter()
+    out = model(sentences=tf.constant(batch, tf.string))
+    slowest = max(slowest, time.perf_counter() - began)
+    assert out["translations"].shape == (len(batch),) and out["scores"].shape == (len(batch),)
+    assert all(isinstance(t, bytes) for t in out["translations"].numpy())
+    assert bool(tf.reduce_all(tf.math.is_finite(out["scores"])))
+    count += len(batch)
+empty = model(sentences=tf.constant([], tf.string))
+assert empty["translations"].shape == (0,)
+print(json.dumps({"count": count, "slowest": slowest}))
+"""
+
+
+def test_hostile_inputs_never_crash_the_loaded_model(exported):
+    path, _ = exported
+    result = run_python(["-c", HOSTILE_CLIENT, path])
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["count"] >= 1000
+    assert report["slowest"] < 30.0  # A generous bound: no input makes a call run away.

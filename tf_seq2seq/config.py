@@ -70,6 +70,7 @@ class Config:
     beam_size: int = 4
     max_decode_ratio: float = 2.0
     max_decode_length: int = 100
+    max_batch_size: int = 256
 
     def replace(self, **changes):
         """Returns a copy with `changes` applied."""

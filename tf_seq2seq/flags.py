@@ -86,6 +86,7 @@ _define("cpu_replicas", "Split the CPU into this many logical devices (replicas 
 _define("beam_size", "Beam size (1 = greedy; paper: 12).")
 _define("max_decode_ratio", "Generate at most ratio x source length (+10) tokens.")
 _define("max_decode_length", "Generate at most this many tokens.")
+_define("max_batch_size", "Exported model: requests with more sentences are rejected (InvalidArgument).")
 # Paths and commands.
 flags.DEFINE_string("model_dir", None, "Model directory (checkpoints, vocab/, config.json, events).")
 flags.DEFINE_string("export_dir", None, "Export base directory; versions go to EXPORT_DIR/N/.")
@@ -103,7 +104,9 @@ def config_from_flags():
     return config_lib.Config(**{name: FLAGS[name].value for name in CONFIG_FLAGS})
 
 
-def config_for_model_dir(model_dir, overridable=("beam_size", "max_decode_ratio", "max_decode_length")):
+def config_for_model_dir(
+    model_dir, overridable=("beam_size", "max_decode_ratio", "max_decode_length", "max_batch_size")
+):
     """The model directory's saved config, with decoding flags given on the command line applied."""
     saved = config_lib.load(model_dir)
     return saved.replace(**{name: FLAGS[name].value for name in overridable if FLAGS[name].present})

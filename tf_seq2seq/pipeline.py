@@ -17,7 +17,7 @@ _TOKENIZE_BATCH = 1024
 
 
 def encode_source(tokenizer, sentences, reverse, max_length=None):
-    """Source sentences to encoder ids.
+    """Source sentences to encoder ids (`tokenize`, then `prepare_source`).
 
     Args:
         tokenizer: a `tokenizer.WordTokenizer` for the source language.
@@ -29,7 +29,20 @@ def encode_source(tokenizer, sentences, reverse, max_length=None):
     Returns:
         `tf.RaggedTensor` int32 [batch, None].
     """
-    ids = tokenizer.tokenize(sentences)
+    return prepare_source(tokenizer.tokenize(sentences), reverse, max_length)
+
+
+def prepare_source(ids, reverse, max_length=None):
+    """Truncates, then (optionally) reverses source ids.
+
+    Args:
+        ids: `tf.RaggedTensor` int32 [batch, None] from the source tokenizer.
+        reverse: whether to reverse each sentence's ids.
+        max_length: keep at most this many leading tokens, or None to keep all.
+
+    Returns:
+        `tf.RaggedTensor` int32 [batch, None].
+    """
     if max_length is not None:
         ids = ids[:, :max_length]
     return tf.reverse(ids, axis=[1]) if reverse else ids

@@ -6,10 +6,16 @@
 two signatures:
 
 * `serving_default`: `sentences` string [None] -> `translations` string
-  [None], `scores` float32 [None] (summed log-prob), default beam size.
+  [None], `scores` float32 [None] (summed log-prob), `truncated` bool [None],
+  default beam size.
 * `beam_search`: `sentences` string [None], `beam_size` int32 [],
   `num_hypotheses` int32 [] -> `translations` string [None, None], `scores`
-  float32 [None, None], best first.
+  float32 [None, None], best first, `truncated` bool [None].
+* `encode`: `sentences` string [None] -> `vectors` float32 [None, D], the
+  encoder's final states (D = 2 x layers x units).
+
+Work per request is bounded: more than `max_batch_size` sentences is an
+InvalidArgument error, and inputs are cut to `max_source_length` tokens.
 
 The graphs use only core TensorFlow and tensorflow-text ops and need no XLA.
 Load them after `import tensorflow_text`.
@@ -58,6 +64,32 @@ class Translator(tf.Module):
         self._beam_size = config.beam_size
         self._max_decode_ratio = config.max_decode_ratio
         self._max_decode_length = config.max_decode_length
+        self._max_batch_size = config.max_batch_size
+
+    def encode(self, sentences):
+        """Tokenizes, truncates and encodes a batch of source sentences.
+
+        Args:
+            sentences: string [batch], at most `max_batch_size` of them.
+
+        Returns:
+            `(source_ids, states, token_counts)`: the padded encoder input int32
+            [batch, S + 1] (one extra padding column keeps the time axis
+            non-empty), the encoder's final states (list of 2 x num_layers
+            float [batch, units]) and each sentence's token count before
+            truncation, int32 [batch].
+
+        Raises:
+            tf.errors.InvalidArgumentError: if the batch is too large.
+        """
+        tf.debugging.assert_less_equal(
+            tf.size(sentences), self._max_batch_size,
+            message=f"batch larger than max_batch_size={self._max_batch_size}",
+        )
+        ids = self.source_tokenizer.tokenize(sentences)
+        source = pipeline.prepare_source(ids, self._reverse_source, self._max_source_length)
+        source_ids = tf.pad(source.to_tensor(), [[0, 0], [0, 1]])
+        return source_ids, self._seq2seq.encoder(source_ids), tf.cast(ids.row_lengths(), tf.int32)
 
     def search(self, sentences, beam_size, num_hypotheses):
         """Translates a batch with beam search.
@@ -68,8 +100,11 @@ class Translator(tf.Module):
             num_hypotheses: int32 scalar in [1, beam_size].
 
         Returns:
-            `(translations, scores)`: string [batch, num_hypotheses] and float32
-            [batch, num_hypotheses] summed log-probs, best first.
+            A dict: `translations` string [batch, num_hypotheses] and `scores`
+            float32 [batch, num_hypotheses] (summed log-probs, best first; an
+            input without words translates to "" with score 0), and
+            `truncated` bool [batch], whether the input had more than
+            `max_source_length` tokens and was cut.
         """
         tf.debugging.assert_greater_equal(beam_size, 1, message="beam_size must be >= 1")
         tf.debugging.assert_greater_equal(
@@ -78,19 +113,20 @@ class Translator(tf.Module):
         tf.debugging.assert_less_equal(
             num_hypotheses, beam_size, message="num_hypotheses must be <= beam_size"
         )
-        source = pipeline.encode_source(
-            self.source_tokenizer, sentences, self._reverse_source, self._max_source_length
-        )
-        # One extra padding column keeps the time axis non-empty for empty input.
-        source_ids = tf.pad(source.to_tensor(), [[0, 0], [0, 1]])
-        states = self._seq2seq.encoder(source_ids)
+        source_ids, states, token_counts = self.encode(sentences)
         ids, scores = decoding.beam_search(
             self._seq2seq.decode_step, states, beam_size, self._decode_length(source_ids)
         )
         ids, scores = ids[:, :num_hypotheses], scores[:, :num_hypotheses]
         batch, max_length = tf.shape(ids)[0], tf.shape(ids)[2]
         texts = self.target_tokenizer.detokenize(tf.reshape(ids, [-1, max_length]))
-        return tf.reshape(texts, [batch, num_hypotheses]), scores
+        texts = tf.reshape(texts, [batch, num_hypotheses])
+        empty = (token_counts == 0)[:, tf.newaxis]
+        return {
+            "translations": tf.where(empty, "", texts),
+            "scores": tf.where(empty, 0.0, scores),
+            "truncated": token_counts > self._max_source_length,
+        }
 
     def _decode_length(self, source_ids):
         """The most target tokens to generate for a padded source batch [B, S]."""
@@ -101,14 +137,25 @@ class Translator(tf.Module):
     @tf.function(input_signature=[SENTENCES])
     def serve(self, sentences):
         """The `serving_default` signature (default beam size, best hypothesis)."""
-        translations, scores = self.search(sentences, self._beam_size, 1)
-        return {"translations": translations[:, 0], "scores": scores[:, 0]}
+        outputs = self.search(sentences, self._beam_size, 1)
+        return {**outputs, "translations": outputs["translations"][:, 0],
+                "scores": outputs["scores"][:, 0]}
 
     @tf.function(input_signature=[SENTENCES, BEAM_SIZE, NUM_HYPOTHESES])
     def beam_search(self, sentences, beam_size, num_hypotheses):
         """The `beam_search` signature (n-best lists)."""
-        translations, scores = self.search(sentences, beam_size, num_hypotheses)
-        return {"translations": translations, "scores": scores}
+        return self.search(sentences, beam_size, num_hypotheses)
+
+    @tf.function(input_signature=[SENTENCES])
+    def encode_signature(self, sentences):
+        """The `encode` signature: the paper's fixed-size sentence representation.
+
+        Returns:
+            `{"vectors": float32 [batch, 2 * num_layers * units]}`: the
+            encoder's final `(h, c)` of every layer, concatenated.
+        """
+        _, states, _ = self.encode(sentences)
+        return {"vectors": tf.cast(tf.concat(states, axis=1), tf.float32)}
 
 
 def translator_from_model_dir(config, model_dir):
@@ -225,10 +272,13 @@ def export(translator, export_dir, config):
     archive = keras.export.ExportArchive()
     archive.track(translator.model)
     archive.track(translator)
-    translator.serve.get_concrete_function()
-    translator.beam_search.get_concrete_function()
-    archive.add_endpoint("serving_default", translator.serve)
-    archive.add_endpoint("beam_search", translator.beam_search)
+    for name, function in (
+        ("serving_default", translator.serve),
+        ("beam_search", translator.beam_search),
+        ("encode", translator.encode_signature),
+    ):
+        function.get_concrete_function()
+        archive.add_endpoint(name, function)
     archive.write_out(temporary_path, verbose=False)
     config.save(os.path.join(temporary_path, "assets.extra"))
     if os.path.exists(final_path):

@@ -1,6 +1,8 @@
-"""Translates sentences (stdin or --input, one per line) with an exported SavedModel.
+"""Translates sentences (stdin or --input, one per line) with an exported SavedModel
+or a model directory's latest checkpoint.
 
     echo "How are you?" | python -m tf_seq2seq.translate --saved_model=saved_models/demo/1
+    python -m tf_seq2seq.translate --model_dir=runs/demo --input=sentences.en
 
 Writes one translation per line; with --num_hypotheses=N > 1, N lines per
 sentence: `INDEX<TAB>RANK<TAB>SCORE<TAB>TRANSLATION`, best first.
@@ -25,15 +27,28 @@ def _read_sentences():
         cli.fail(f"input file not found: {FLAGS.input}")
 
 
+def _load():
+    """`(model, beam_search, config)`: the loaded model (keep it alive: its
+    `beam_search` function refers to it weakly), the function to call, and the
+    model's config."""
+    if (FLAGS.saved_model is None) == (FLAGS.model_dir is None):
+        cli.fail("give exactly one of --saved_model and --model_dir")
+    if FLAGS.saved_model is not None:
+        model = serving.load(FLAGS.saved_model)
+        return model, model.signatures["beam_search"], serving.saved_config(FLAGS.saved_model)
+    config = flags.config_for_model_dir(FLAGS.model_dir)
+    translator, _ = serving.translator_from_model_dir(config, FLAGS.model_dir)
+    return translator, translator.beam_search, config
+
+
 def main():
-    model = serving.load(FLAGS.saved_model)
+    model, beam_search, config = _load()  # `model` stays referenced until the end.
     if FLAGS["beam_size"].present:
         beam_size = FLAGS.beam_size
     else:
-        beam_size = max(serving.saved_config(FLAGS.saved_model).beam_size, FLAGS.num_hypotheses)
+        beam_size = max(config.beam_size, FLAGS.num_hypotheses)
     results = serving.translate_texts(
-        model.signatures["beam_search"], _read_sentences(), beam_size,
-        FLAGS.num_hypotheses, FLAGS.translate_batch_size,
+        beam_search, _read_sentences(), beam_size, FLAGS.num_hypotheses, FLAGS.translate_batch_size
     )
     for index, hypotheses in enumerate(results):
         if FLAGS.num_hypotheses == 1:
@@ -44,7 +59,7 @@ def main():
 
 
 def run():
-    cli.run(main, required=["saved_model"])
+    cli.run(main)
 
 
 if __name__ == "__main__":
