@@ -81,3 +81,18 @@ def test_training_runs_on_a_tfds_corpus(tmp_path):
     # Mock data comes from a Python generator, whose position cannot be saved:
     # the checkpoint is written without it.
     assert tf.train.latest_checkpoint(str(tmp_path / "model")).endswith("ckpt-2")
+
+
+def test_tsv_corpus_reads_source_tab_target(tmp_path):
+    (tmp_path / "train.tsv").write_text(
+        "".join(f" {en}\t{fr} \n" for en, fr in PAIRS) + "Empty target.\t\n", encoding="utf-8"
+    )
+    pairs = first(corpus.load(f"tsv:{tmp_path}", "train", "en", "fr"), 100)
+    assert pairs == PAIRS + [("Empty target.", "")]
+    assert int(corpus.load(f"tsv:{tmp_path}", "train", "en", "fr").cardinality()) == 9
+
+
+def test_tsv_line_without_exactly_one_tab_is_named(tmp_path):
+    (tmp_path / "train.tsv").write_text("a\tb\nno tab here\n", encoding="utf-8")
+    with pytest.raises(Seq2SeqError, match=r"train\.tsv:2: expected one TAB .* found 0"):
+        corpus.load(f"tsv:{tmp_path}", "train", "en", "fr")

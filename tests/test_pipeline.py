@@ -85,3 +85,20 @@ def test_training_batches_are_deterministic_for_a_seed(tiny_corpus, tmp_path):
 
     assert first_batches(1) == first_batches(1)
     assert first_batches(1) != first_batches(2)
+
+
+def test_token_batches_never_exceed_batch_tokens(tmp_path):
+    words = make_tokenizer(tmp_path)
+    lengths = [1, 2, 3, 4, 6, 8, 9, 12, 14, 3, 2, 7, 11, 13, 5, 1] * 4
+    sentences = [" ".join(["a"] * n) for n in lengths]
+    batches = list(
+        pairs_dataset(sentences, sentences)
+        .apply(pipeline.tokenize(words, words, reverse_source=False))
+        .apply(pipeline.bucket_by_length(batch_size=0, max_length=16, bucket_width=5, batch_tokens=24))
+        .as_numpy_iterator()
+    )
+    assert sum(len(labels) for _, labels in batches) == len(sentences)
+    assert max(len(labels) for _, labels in batches) > 2  # Short pairs share batches.
+    for features, labels in batches:
+        assert features["source"].size <= 24 and features["target_in"].size <= 24
+        assert labels.size <= 24

@@ -31,7 +31,8 @@ def test_steps_per_epoch_counts_files_corpus(tiny_corpus):
     from tf_seq2seq import corpus
 
     pairs = corpus.load(f"files:{tiny_corpus}", "train", "en", "fr")
-    assert training.steps_per_epoch(pairs, 3) == 3  # 8 pairs in batches of 3.
+    assert training.steps_per_epoch(pairs, tiny_config("x", batch_size=3)) == 3  # 8 pairs.
+    assert training.steps_per_epoch(pairs, tiny_config("x", batch_tokens=100)) is None
 
 
 def test_every_parameter_starts_uniform_in_init_scale():

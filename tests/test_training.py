@@ -81,3 +81,13 @@ def test_resume_with_different_model_settings_is_refused(tiny_corpus, tmp_path):
     training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)
     with pytest.raises(Seq2SeqError, match=r"units: 48 != 64.*num_layers: 2 != 1|num_layers.*units"):
         training.train(tiny_config(tiny_corpus, train_steps=4, units=64, num_layers=1), model_dir)
+
+
+def test_vocab_sample_size_reads_only_the_first_pairs(tiny_corpus, tmp_path):
+    from tf_seq2seq import vocab
+
+    model_dir = str(tmp_path / "model")
+    training.prepare_model_dir(tiny_config(tiny_corpus, vocab_sample_size=2), model_dir)
+    source_path, target_path = vocab.paths(model_dir)
+    assert vocab.read(source_path)[len(vocab.SPECIALS):] == [".", "▁Go", "▁Hi"]
+    assert set(vocab.read(target_path)[len(vocab.SPECIALS):]) == {"▁Va", "▁!", "▁Salut", "."}

@@ -51,6 +51,8 @@ class Config:
     clip_norm: float = 5.0
     mixed_precision: str = ""
     batch_size: int = 64
+    batch_tokens: int = 0
+    vocab_sample_size: int = 0
     epochs: float = 1.0
     train_steps: int = 0
     checkpoint_every_steps: int = 500

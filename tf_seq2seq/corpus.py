@@ -4,6 +4,8 @@ A corpus is named by a spec string (flag `--dataset`):
 
 * `sample`: the small English-French Tatoeba sample bundled in the package.
 * `files:DIR`: aligned plain-text files `DIR/SPLIT.LANG`, optionally `.gz`.
+* `tsv:DIR`: `DIR/SPLIT.tsv`, optionally `.gz`, one `source<TAB>target` pair
+  per line.
 * `tfds:NAME`: a TensorFlow Datasets translation dataset, e.g.
   `tfds:wmt14_translate/fr-en`.
 
@@ -47,10 +49,12 @@ def load(spec, split, source_lang, target_lang, data_dir=None):
     kind, _, location = spec.partition(":")
     if kind == "files" and location:
         return _load_files(location, split, source_lang, target_lang)
+    if kind == "tsv" and location:
+        return _load_tsv(location, split)
     if kind == "tfds" and location:
         return _load_tfds(location, split, source_lang, target_lang, data_dir)
     raise Seq2SeqError(
-        f"unknown --dataset {spec!r}: expected 'sample', 'files:DIR' or 'tfds:NAME'"
+        f"unknown --dataset {spec!r}: expected 'sample', 'files:DIR', 'tsv:DIR' or 'tfds:NAME'"
     )
 
 
@@ -79,8 +83,13 @@ def split_path(directory, split, lang):
     raise Seq2SeqError(f"corpus file not found: {plain} (nor {plain}.gz)")
 
 
-def _count_valid_lines(path):
+def _count_valid_lines(path, check=None):
     """Counts lines of a text file, checking that every line is valid UTF-8.
+
+    Args:
+        path: a text file, optionally `.gz`.
+        check: optional function from a decoded line to an error message, or
+            None when the line is fine.
 
     Raises:
         Seq2SeqError: naming the file and 1-based line of the first invalid line.
@@ -90,10 +99,18 @@ def _count_valid_lines(path):
     with opener(path, "rb") as f:
         for count, line in enumerate(f, start=1):
             try:
-                line.decode("utf-8")
+                text = line.decode("utf-8")
             except UnicodeDecodeError as e:
                 raise Seq2SeqError(f"{path}:{count}: invalid UTF-8 ({e.reason})") from None
+            problem = check(text) if check else None
+            if problem:
+                raise Seq2SeqError(f"{path}:{count}: {problem}")
     return count
+
+
+def _not_one_tab(line):
+    tabs = line.count("\t")
+    return None if tabs == 1 else f"expected one TAB between source and target, found {tabs}"
 
 
 def _load_files(directory, split, source_lang, target_lang):
@@ -114,11 +131,28 @@ def _load_files(directory, split, source_lang, target_lang):
     return pairs.apply(tf.data.experimental.assert_cardinality(source_lines))
 
 
+def _load_tsv(directory, split):
+    path = split_path(directory, split, "tsv")
+    lines = _count_valid_lines(path, check=_not_one_tab)
+    if lines == 0:
+        raise Seq2SeqError(f"empty corpus: {path} has no lines")
+
+    def to_pair(line):
+        source, target = tf.unstack(tf.strings.split(line, "\t", maxsplit=1), num=2)
+        return {"source": tf.strings.strip(source), "target": tf.strings.strip(target)}
+
+    pairs = _lines(path).map(to_pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return pairs.apply(tf.data.experimental.assert_cardinality(lines))
+
+
+def _lines(path):
+    """The lines of a text file (optionally `.gz`), without line endings."""
+    return tf.data.TextLineDataset(path, compression_type="GZIP" if path.endswith(".gz") else "")
+
+
 def _text_lines(path):
-    compression = "GZIP" if path.endswith(".gz") else ""
-    return tf.data.TextLineDataset(path, compression_type=compression).map(
-        tf.strings.strip, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
-    )
+    """The lines of a text file, stripped of surrounding whitespace."""
+    return _lines(path).map(tf.strings.strip, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def _load_tfds(name, split, source_lang, target_lang, data_dir):

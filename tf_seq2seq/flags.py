@@ -61,6 +61,10 @@ flags.DEFINE_enum("mixed_precision", _DEFAULTS.mixed_precision, ["", "mixed_floa
                   "Mixed precision policy: '' (float32), mixed_float16 (GPU, with loss scaling) "
                   "or mixed_bfloat16 (TPU, recent CPUs/GPUs). Softmax and loss stay float32.")
 _define("batch_size", "Sentence pairs per training step, over all replicas (paper: 128).")
+_define("batch_tokens", "If > 0, batch by tokens instead of sentences: each step holds as many "
+        "length-bucketed pairs as fit in this many padded tokens per side (over all replicas).")
+_define("vocab_sample_size", "Build the vocabularies from the first this many training pairs "
+        "only; 0 = all (streamed, memory grows with distinct words only).")
 _define("epochs", "Passes over the training split; a fraction stops part-way through the last "
         "one (paper: 7.5).")
 _define("train_steps", "Stop when the global step reaches this; 0 = run --epochs. "

@@ -117,22 +117,31 @@ def filter_by_length(max_source_length, max_target_length):
     return lambda dataset: dataset.filter(keep)
 
 
-def bucket_by_length(batch_size, max_length, bucket_width=5):
-    """Transform: batches pairs of similar length, padding only to the bucket.
+def bucket_by_length(batch_size, max_length, bucket_width=5, batch_tokens=0):
+    """Transform: batches pairs of similar length, padding only to the batch's longest.
 
     The paper made all sentences in a minibatch roughly the same length for a
     2x speed-up; here a pair's length is the longer of its two sides.
 
     Args:
-        batch_size: sentences per batch.
+        batch_size: sentences per batch (when `batch_tokens` is 0).
         max_length: the longest pair length that can occur.
         bucket_width: length range covered by each bucket.
+        batch_tokens: if > 0, each bucket's batch holds as many pairs as fit
+            in this many padded tokens per side (at least one pair), so no
+            batch has more than `batch_tokens` source or target positions.
 
     Returns:
         A transform producing `({"source": int32 [B, S], "target_in": int32
         [B, T]}, target_out int32 [B, T])`, padded with `vocab.PAD_ID`.
     """
     boundaries = list(range(bucket_width + 1, max_length + 2, bucket_width))
+    if batch_tokens > 0:
+        # Longest pair in each bucket: boundaries are exclusive upper limits.
+        longest = [b - 1 for b in boundaries] + [max_length]
+        batch_sizes = [max(1, batch_tokens // n) for n in longest]
+    else:
+        batch_sizes = [batch_size] * (len(boundaries) + 1)
 
     def length(example):
         return tf.maximum(tf.size(example["source"]), tf.size(example["target_in"]))
@@ -144,7 +153,7 @@ def bucket_by_length(batch_size, max_length, bucket_width=5):
         return dataset.bucket_by_sequence_length(
             length,
             bucket_boundaries=boundaries,
-            bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+            bucket_batch_sizes=batch_sizes,
             padding_values=vocab.PAD_ID,
         ).map(to_features_and_labels, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
@@ -181,7 +190,9 @@ def training_batches(pairs, source_tokenizer, target_tokenizer, config):
         .apply(filter_by_length(config.max_source_length, config.max_target_length))
         .apply(
             bucket_by_length(
-                config.batch_size, max(config.max_source_length, config.max_target_length) + 1
+                config.batch_size,
+                max(config.max_source_length, config.max_target_length) + 1,
+                batch_tokens=config.batch_tokens,
             )
         )
         .prefetch(tf.data.AUTOTUNE)

@@ -61,6 +61,8 @@ def prepare_model_dir(config, model_dir):
     pairs = corpus.load(
         config.dataset, config.train_split, config.source_lang, config.target_lang, config.data_dir
     )
+    if config.vocab_sample_size > 0:
+        pairs = pairs.take(config.vocab_sample_size)
     source_tokens, target_tokens = vocab.build(
         pairs, tokenizer_lib.split_words, config.source_vocab_size, config.target_vocab_size
     )
@@ -94,14 +96,17 @@ class PaperSchedule(keras.optimizers.schedules.LearningRateSchedule):
                     every_steps=self.every_steps, factor=self.factor)
 
 
-def steps_per_epoch(pairs, batch_size):
-    """Training steps in one pass over `pairs`, or None if its size is unknown.
+def steps_per_epoch(pairs, config):
+    """Training steps in one pass over `pairs`, or None if unknown.
 
     Counts corpus pairs / batch size; pairs dropped by the length filter and
-    partly filled bucket batches make the real number differ slightly.
+    partly filled bucket batches make the real number differ slightly. Unknown
+    when the corpus does not report its size or with token-based batches.
     """
     size = int(pairs.cardinality())
-    return math.ceil(size / batch_size) if size >= 0 else None
+    if size < 0 or config.batch_tokens > 0:
+        return None
+    return math.ceil(size / config.batch_size)
 
 
 def learning_rate(config, epoch_steps):
@@ -118,7 +123,8 @@ def learning_rate(config, epoch_steps):
         return config.learning_rate
     if not epoch_steps:
         raise Seq2SeqError(
-            "--decay_start_epoch needs the size of the training split, which this corpus does not report"
+            "--decay_start_epoch needs the number of steps per epoch, unknown for this corpus "
+            "or with --batch_tokens"
         )
     return PaperSchedule(
         config.learning_rate,
@@ -422,7 +428,7 @@ def train(config, model_dir, strategy=None):
 
     with strategy.scope():
         seq2seq = model_lib.for_model_dir(config, model_dir)
-        epoch_steps = steps_per_epoch(pairs, config.batch_size)
+        epoch_steps = steps_per_epoch(pairs, config)
         optimizer = make_optimizer(config, epoch_steps)
         optimizer.build(seq2seq.training_model.trainable_variables)
     # Outside the scope: the host-side loop counter, not a mirrored variable.
