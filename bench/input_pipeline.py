@@ -25,7 +25,7 @@ DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mu
 
 def pipeline_tokens_per_sec(config, model_dir, batches):
     """Source+target (non-padding) tokens/s of `batches` batches of the training pipeline."""
-    source, target = tokenizer.from_model_dir(model_dir)
+    source, target = tokenizer.from_model_dir(model_dir, config.tokenizer)
     pairs = corpus.load(config.dataset, config.train_split, config.source_lang, config.target_lang)
     dataset = pipeline.training_batches(pairs, source, target, config.replace(epochs=100))
     iterator = iter(dataset)

@@ -50,11 +50,16 @@ def test_missing_split_or_language_is_named(tmp_path):
 
 
 @pytest.mark.skipif(not os.path.isdir(SHARED_DATA), reason="needs ../shared/data beside the repo")
-def test_multi30k_leading_spaces_are_stripped():
-    directory = os.path.join(SHARED_DATA, "multi30k_en_fr")
-    targets = [p["target"] for p in corpus.load(f"files:{directory}", "val", "en", "fr").as_numpy_iterator()]
-    assert len(targets) == 1014
-    assert not any(t.startswith(b" ") for t in targets)
+@pytest.mark.parametrize(
+    "name, split, size",
+    [("multi30k_en_fr", "val", 1014), ("multi30k_en_fr", "test2016", 1000), ("tatoeba_en_fr", "val", 3120)],
+)
+def test_shared_corpora_load_stripped_with_their_sizes(name, split, size):
+    pairs = corpus.load(f"files:{os.path.join(SHARED_DATA, name)}", split, "en", "fr")
+    assert int(pairs.cardinality()) == size
+    targets = [p["target"] for p in pairs.as_numpy_iterator()]
+    assert len(targets) == size
+    assert not any(t != t.strip() for t in targets)  # Multi30k has leading spaces upstream.
 
 
 def test_tfds_source_reads_the_real_wmt14_builder_with_mock_data():

@@ -62,7 +62,7 @@ def test_masked_loss_ignores_padding():
 
 
 def one_batch(model_dir, config):
-    source, target = tokenizer.from_model_dir(model_dir)
+    source, target = tokenizer.from_model_dir(model_dir, config.tokenizer)
     pairs = tf.data.Dataset.from_tensor_slices({"source": ["Go.", "Hi."], "target": ["Va !", "Salut."]})
     return next(iter(pairs.apply(pipeline.tokenize(source, target, True)).apply(
         pipeline.bucket_by_length(2, 10))))

@@ -62,6 +62,21 @@ def exported(trained_model_dir, tmp_path_factory):
     return path, translator
 
 
+@pytest.fixture(scope="module")
+def exported_wordpiece(tiny_corpus, tmp_path_factory):
+    """`(version_path, translator)` of a tiny model with a WordPiece vocabulary."""
+    from tf_seq2seq import training
+
+    from conftest import tiny_config
+
+    model_dir = str(tmp_path_factory.mktemp("wordpiece_model"))
+    config = tiny_config(tiny_corpus, tokenizer="wordpiece", train_steps=30)
+    training.train(config, model_dir)
+    path = serving.export_model_dir(config, model_dir, str(tmp_path_factory.mktemp("wp") / "tiny"))
+    translator, _ = serving.translator_from_model_dir(config, model_dir)
+    return path, translator
+
+
 def in_process(translator):
     outputs = translator.serve(tf.constant(SENTENCES))
     return [t.decode() for t in outputs["translations"].numpy()], outputs["scores"].numpy()
@@ -101,13 +116,14 @@ def test_fresh_process_load_translates_like_the_in_process_model(exported):
     assert loaded["vectors_shape"] == [len(SENTENCES), 2 * 2 * 48]  # (h, c) x layers x units.
 
 
-def test_tf1_session_load_by_tensor_names_as_tf_serving_does(exported):
-    path, translator = exported
+@pytest.mark.parametrize("export", ["exported", "exported_wordpiece"])
+def test_tf1_session_load_by_tensor_names_as_tf_serving_does(export, request):
+    path, translator = request.getfixturevalue(export)
     assert_same_as_in_process(run_client(TF1_CLIENT, path), translator)
 
 
 # tf-text ops that exist in tensorflow-text 2.12, the version TF Serving links.
-TF_TEXT_2_12_OPS = {"NormalizeUTF8", "RegexSplitWithOffsets"}
+TF_TEXT_2_12_OPS = {"NormalizeUTF8", "RegexSplitWithOffsets", "FastWordpieceTokenizeWithOffsets"}
 
 # Lists the ops of every graph in a SavedModel that core TensorFlow does not
 # register (run without importing tensorflow_text).
@@ -126,8 +142,9 @@ print(json.dumps(sorted(op for op in ops if op_def_registry.get(op) is None)))
 """
 
 
-def test_graphs_use_only_core_ops_and_tf_text_2_12_ops(exported):
-    path, _ = exported
+@pytest.mark.parametrize("export", ["exported", "exported_wordpiece"])
+def test_graphs_use_only_core_ops_and_tf_text_2_12_ops(export, request):
+    path, _ = request.getfixturevalue(export)
     result = run_python(["-c", NON_CORE_OPS, path])
     assert result.returncode == 0, result.stderr
     non_core = set(json.loads(result.stdout.strip().splitlines()[-1]))

@@ -31,6 +31,11 @@ def test_join_inverts_split(sentence):
     assert texts(tokenizer.join_words(tokens)) == [sentence]
 
 
+def test_tatoeba_no_break_spaces_before_punctuation_become_plain_word_boundaries():
+    tokens = tokenizer.split_words(tf.constant(["J'ai besoin de vacances\u202f!", "Quoi\u00a0?"]))
+    assert tokens.to_list()[0][-1] == "▁!".encode() and tokens.to_list()[1] == [b"\xe2\x96\x81Quoi", "▁?".encode()]
+
+
 def test_normalize_collapses_whitespace_and_repairs_utf8():
     normalized = texts(tokenizer.normalize(tf.constant(["  a \t b\u00a0! ", b"x\xffy", "▁"])))
     assert normalized[0] == "a b !"
@@ -49,7 +54,7 @@ def test_build_counts_both_sides_of_a_corpus():
     pairs = tf.data.Dataset.from_tensor_slices(
         {"source": ["a b a", "a c"], "target": ["x y", "y y z"]}
     )
-    source, target = vocab.build(pairs, tokenizer.split_words, 6, 10)
+    source, target = vocab.build(pairs, tokenizer.split_words, 6, 10, "word")
     assert source == list(vocab.SPECIALS) + ["▁a", "▁b"]
     assert target == list(vocab.SPECIALS) + ["▁y", "▁x", "▁z"]
 
@@ -69,3 +74,38 @@ def test_read_rejects_a_file_without_special_tokens(tmp_path):
     path.write_text("hello\n", encoding="utf-8")
     with pytest.raises(Seq2SeqError, match="special tokens"):
         vocab.read(str(path))
+
+
+@pytest.fixture(scope="module")
+def french_wordpiece(tmp_path_factory):
+    """A WordPiece tokenizer learnt from 5,000 French sentences of the bundled sample."""
+    from tf_seq2seq import corpus
+
+    pairs = corpus.load("sample", "train", "en", "fr").take(5000)
+    _, target = vocab.build(pairs, tokenizer.split_words, 200, 1000, "wordpiece")
+    path = str(tmp_path_factory.mktemp("wordpiece") / "fr.txt")
+    vocab.write(path, target)
+    return tokenizer.WordpieceTokenizer(path), target
+
+
+def test_wordpiece_vocabulary_has_specials_characters_and_suffixes(french_wordpiece):
+    _, tokens = french_wordpiece
+    assert tokens[: len(vocab.SPECIALS)] == list(vocab.SPECIALS)
+    assert 900 <= len(tokens) <= 1000
+    assert {"é", "##é", "."} <= set(tokens)
+    assert any(t.startswith("##") and len(t) > 3 for t in tokens)  # Multi-character pieces.
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["Je déteste ce film.", "Où est mon chien ?", "Qu'est-ce que c'est ?", "Anticonstitutionnellement !",
+     "Nous aimons les chats, pas toi ?"],
+)
+def test_wordpiece_round_trips_ordinary_sentences_exactly(french_wordpiece, sentence):
+    words, _ = french_wordpiece
+    ids = words.tokenize(tf.constant([sentence]))
+    assert vocab.UNK_ID not in ids.flat_values.numpy()
+    assert texts(words.detokenize(ids)) == [sentence]
+    # Rare words are cut into several pieces rather than becoming <unk>.
+    if sentence.startswith("Anti"):
+        assert ids.row_lengths().numpy()[0] > 3

@@ -91,3 +91,13 @@ def test_vocab_sample_size_reads_only_the_first_pairs(tiny_corpus, tmp_path):
     source_path, target_path = vocab.paths(model_dir)
     assert vocab.read(source_path)[len(vocab.SPECIALS):] == [".", "▁Go", "▁Hi"]
     assert set(vocab.read(target_path)[len(vocab.SPECIALS):]) == {"▁Va", "▁!", "▁Salut", "."}
+
+
+def test_pairs_dropped_by_the_length_limits_are_counted_and_logged(tmp_path, caplog):
+    from conftest import PAIRS, write_corpus
+
+    corpus_dir = write_corpus(tmp_path / "corpus", {"train": PAIRS + [("", "Vide."), ("a " * 30, "b")]})
+    config = tiny_config(corpus_dir, max_source_length=20)
+    with caplog.at_level("INFO"):
+        training.prepare_model_dir(config, str(tmp_path / "model"))
+    assert "2 of 10 training pairs (20.00%) are empty or longer" in caplog.text

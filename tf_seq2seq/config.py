@@ -33,6 +33,7 @@ class Config:
     reverse_source: bool = dataclasses.field(default=True, metadata={"model": True})
     max_source_length: int = 50
     max_target_length: int = 50
+    tokenizer: str = dataclasses.field(default="word", metadata={"model": True})
     source_vocab_size: int = dataclasses.field(default=8000, metadata={"model": True})
     target_vocab_size: int = dataclasses.field(default=8000, metadata={"model": True})
     shuffle_buffer: int = 10000

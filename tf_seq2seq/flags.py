@@ -38,6 +38,9 @@ _define("reverse_source", "Reverse the source sentence in the graph (the paper's
 _define("max_source_length", "Drop training pairs whose source has more tokens; "
         "truncate longer inputs at translation time.")
 _define("max_target_length", "Drop training pairs whose target has more tokens.")
+flags.DEFINE_enum("tokenizer", _DEFAULTS.tokenizer, ["word", "wordpiece"],
+                  "word: the paper's most frequent words, the rest <unk>; wordpiece: subword "
+                  "pieces learnt from the training split (tensorflow-text's WordPiece).")
 _define("source_vocab_size", "Source vocabulary size incl. 4 special tokens (paper: 160000).")
 _define("target_vocab_size", "Target vocabulary size incl. 4 special tokens (paper: 80000).")
 _define("shuffle_buffer", "Sentence pairs in the (bounded, seeded) shuffle buffer.")

@@ -166,7 +166,7 @@ def translator_from_model_dir(config, model_dir):
     """
     seq2seq = model_lib.for_model_dir(config, model_dir)
     checkpoint = seq2seq.restore(model_dir)
-    source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dir)
+    source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dir, config.tokenizer)
     return Translator(seq2seq, source_tokenizer, target_tokenizer, config), checkpoint
 
 

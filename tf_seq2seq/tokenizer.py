@@ -14,6 +14,7 @@ import tensorflow_text as tf_text
 from tf_seq2seq import vocab
 
 SPACE = "▁"
+SUFFIX = "##"  # Marks a wordpiece that continues a word.
 _TOKEN = rf"{SPACE}?[\p{{L}}\p{{N}}]+|{SPACE}?[^\p{{L}}\p{{N}}{SPACE}]"
 
 
@@ -60,36 +61,63 @@ def join_words(tokens):
     return tf.strings.strip(tf.strings.regex_replace(text, SPACE, " "))
 
 
-class WordTokenizer(tf.Module):
-    """Maps sentences to word ids and back with a fixed vocabulary file.
+class _VocabularyTokenizer(tf.Module):
+    """What word and wordpiece tokenizers share: the vocabulary and detokenization.
 
     The vocabulary file is tracked as a SavedModel asset, so an exported model
-    carries it. Ids follow `vocab`: 0 is padding, unknown words map to
+    carries it. Ids follow `vocab`: 0 is padding, unknown tokens map to
     `vocab.UNK_ID`.
     """
 
     def __init__(self, vocab_path, name=None):
-        """Builds the lookup tables.
-
-        Args:
+        """Args:
             vocab_path: a vocabulary file written by `vocab.write`.
             name: module name.
         """
         super().__init__(name=name)
         self.vocab_size = len(vocab.read(vocab_path))
-        whole_line = tf.lookup.TextFileIndex.WHOLE_LINE
-        line_number = tf.lookup.TextFileIndex.LINE_NUMBER
-        self._token_to_id = tf.lookup.StaticHashTable(
-            tf.lookup.TextFileInitializer(
-                vocab_path, tf.string, whole_line, tf.int64, line_number
-            ),
-            default_value=vocab.UNK_ID,
-        )
         self._id_to_token = tf.lookup.StaticHashTable(
             tf.lookup.TextFileInitializer(
-                vocab_path, tf.int64, line_number, tf.string, whole_line
+                vocab_path, tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER,
+                tf.string, tf.lookup.TextFileIndex.WHOLE_LINE,
             ),
             default_value=vocab.UNK,
+        )
+
+    def _token_text(self, tokens):
+        """The text a token contributes to the sentence (string tensor -> same shape)."""
+        return tokens
+
+    def detokenize(self, ids):
+        """Ids to sentences; padding, `<bos>` and `<eos>` are dropped.
+
+        Args:
+            ids: int32 [batch, time] or `tf.RaggedTensor` int32 [batch, None].
+
+        Returns:
+            string [batch]. Unknown tokens read `<unk>`.
+        """
+        if not isinstance(ids, tf.RaggedTensor):
+            ids = tf.RaggedTensor.from_tensor(ids)
+        ids = tf.ragged.boolean_mask(ids, (ids >= len(vocab.SPECIALS)) | (ids == vocab.UNK_ID))
+        tokens = self._id_to_token.lookup(tf.cast(ids, tf.int64))
+        tokens = tf.ragged.map_flat_values(
+            lambda t: tf.where(t == vocab.UNK, SPACE + vocab.UNK, self._token_text(t)), tokens
+        )
+        return join_words(tokens)
+
+
+class WordTokenizer(_VocabularyTokenizer):
+    """The paper's scheme: one id per word or punctuation mark, the rest `<unk>`."""
+
+    def __init__(self, vocab_path, name=None):
+        super().__init__(vocab_path, name=name)
+        self._token_to_id = tf.lookup.StaticHashTable(
+            tf.lookup.TextFileInitializer(
+                vocab_path, tf.string, tf.lookup.TextFileIndex.WHOLE_LINE,
+                tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER,
+            ),
+            default_value=vocab.UNK_ID,
         )
 
     def tokenize(self, sentences):
@@ -101,31 +129,47 @@ class WordTokenizer(tf.Module):
         Returns:
             `tf.RaggedTensor` int32 [batch, None], no special tokens added.
         """
-        ids = self._token_to_id.lookup(split_words(sentences))
-        return tf.cast(ids, tf.int32)
+        return tf.cast(self._token_to_id.lookup(split_words(sentences)), tf.int32)
 
-    def detokenize(self, ids):
-        """Ids to sentences; padding, `<bos>` and `<eos>` are dropped.
 
-        Args:
-            ids: int32 [batch, time] or `tf.RaggedTensor` int32 [batch, None].
+class WordpieceTokenizer(_VocabularyTokenizer):
+    """Subwords: each word of `split_words` is cut into WordPiece pieces.
 
-        Returns:
-            string [batch]. Unknown words read `<unk>`.
-        """
-        if not isinstance(ids, tf.RaggedTensor):
-            ids = tf.RaggedTensor.from_tensor(ids)
-        ids = tf.ragged.boolean_mask(ids, (ids >= len(vocab.SPECIALS)) | (ids == vocab.UNK_ID))
-        tokens = self._id_to_token.lookup(tf.cast(ids, tf.int64))
-        tokens = tf.ragged.map_flat_values(
-            lambda t: tf.where(t == vocab.UNK, SPACE + vocab.UNK, t), tokens
+    Pieces after the first of a word start with `##` in the vocabulary;
+    detokenization drops that marker and concatenates, so
+    `detokenize(tokenize(x)) == normalize(x)` whenever every character of `x`
+    is in the vocabulary. Uses tensorflow-text's `FastWordpieceTokenizer`.
+    """
+
+    def __init__(self, vocab_path, name=None):
+        super().__init__(vocab_path, name=name)
+        self._wordpiece = tf_text.FastWordpieceTokenizer(
+            vocab.read(vocab_path),
+            suffix_indicator=SUFFIX,
+            unknown_token=vocab.UNK,
+            no_pretokenization=True,
+            token_out_type=tf.int64,
         )
-        return join_words(tokens)
+
+    def tokenize(self, sentences):
+        """Sentences to piece ids: string [batch] -> `tf.RaggedTensor` int32 [batch, None]."""
+        pieces = self._wordpiece.tokenize(split_words(sentences))
+        return tf.cast(pieces.merge_dims(1, 2), tf.int32)
+
+    def _token_text(self, tokens):
+        return tf.strings.regex_replace(tokens, "^" + SUFFIX, "")
 
 
-def from_model_dir(model_dir):
-    """The `(source, target)` tokenizers of a model directory's vocabularies."""
+TOKENIZERS = {"word": WordTokenizer, "wordpiece": WordpieceTokenizer}
+
+
+def from_model_dir(model_dir, kind):
+    """The `(source, target)` tokenizers of a model directory's vocabularies.
+
+    Args:
+        model_dir: the model directory.
+        kind: `word` or `wordpiece` (`config.tokenizer`).
+    """
     source_path, target_path = vocab.paths(model_dir)
-    return WordTokenizer(source_path, name="source_tokenizer"), WordTokenizer(
-        target_path, name="target_tokenizer"
-    )
+    tokenizer = TOKENIZERS[kind]
+    return tokenizer(source_path, name="source_tokenizer"), tokenizer(target_path, name="target_tokenizer")

@@ -64,11 +64,21 @@ def prepare_model_dir(config, model_dir):
     if config.vocab_sample_size > 0:
         pairs = pairs.take(config.vocab_sample_size)
     source_tokens, target_tokens = vocab.build(
-        pairs, tokenizer_lib.split_words, config.source_vocab_size, config.target_vocab_size
+        pairs, tokenizer_lib.split_words, config.source_vocab_size, config.target_vocab_size,
+        config.tokenizer,
     )
     vocab.write(source_path, source_tokens)
     vocab.write(target_path, target_tokens)
     logging.info("Vocabularies: %d source, %d target tokens", len(source_tokens), len(target_tokens))
+    dropped, total = pipeline.count_dropped(
+        pairs, tokenizer_lib.split_words, config.max_source_length, config.max_target_length
+    )
+    logging.info(
+        "%d of %d training pairs (%.2f%%) are empty or longer than --max_source_length=%d / "
+        "--max_target_length=%d words and are skipped in training",
+        dropped, total, 100.0 * dropped / max(total, 1), config.max_source_length,
+        config.max_target_length,
+    )
 
 
 class PaperSchedule(keras.optimizers.schedules.LearningRateSchedule):
@@ -420,7 +430,7 @@ def train(config, model_dir, strategy=None):
     keras.utils.set_random_seed(config.seed)
     set_precision(config)
     prepare_model_dir(config, model_dir)
-    source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dir)
+    source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dir, config.tokenizer)
     pairs = corpus.load(
         config.dataset, config.train_split, config.source_lang, config.target_lang, config.data_dir
     )

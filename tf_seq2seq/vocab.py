@@ -68,7 +68,28 @@ def read(path):
     return tokens
 
 
-def build(pairs, split_fn, source_size, target_size, batch_size=4096):
+def learn_wordpiece(counts, size):
+    """A WordPiece vocabulary of at most `size` tokens learnt from word counts.
+
+    Uses tensorflow-text's learner (the BERT vocabulary algorithm): every
+    character seen becomes a token (alone and as `##` suffix), then frequent
+    word parts up to the size.
+
+    Args:
+        counts: mapping from word (str) to count.
+        size: total vocabulary size, special tokens included.
+
+    Returns:
+        A list of tokens, special tokens first.
+    """
+    from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib as learner
+
+    words = [(word, count) for word, count in counts.items() if word not in SPECIALS]
+    tokens = learner.learn(words, size, list(SPECIALS), lower_thresh=1, max_input_tokens=-1)
+    return list(SPECIALS) + [t for t in tokens if t not in SPECIALS]
+
+
+def build(pairs, split_fn, source_size, target_size, kind, batch_size=4096):
     """Builds source and target vocabularies from a parallel corpus in one pass.
 
     Args:
@@ -77,6 +98,7 @@ def build(pairs, split_fn, source_size, target_size, batch_size=4096):
             [batch, None] (`tokenizer.split_words`).
         source_size: source vocabulary size, special tokens included.
         target_size: target vocabulary size, special tokens included.
+        kind: `word` (the most frequent words) or `wordpiece` (`learn_wordpiece`).
         batch_size: sentences split per call of `split_fn`.
 
     Returns:
@@ -91,7 +113,8 @@ def build(pairs, split_fn, source_size, target_size, batch_size=4096):
     for source_tokens, target_tokens in batches.prefetch(tf.data.AUTOTUNE):
         _count(source_counts, source_tokens)
         _count(target_counts, target_tokens)
-    return most_frequent(source_counts, source_size), most_frequent(target_counts, target_size)
+    make = {"word": most_frequent, "wordpiece": learn_wordpiece}[kind]
+    return make(source_counts, source_size), make(target_counts, target_size)
 
 
 def paths(model_dir):
