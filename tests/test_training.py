@@ -98,6 +98,6 @@ def test_pairs_dropped_by_the_length_limits_are_counted_and_logged(tmp_path, cap
 
     corpus_dir = write_corpus(tmp_path / "corpus", {"train": PAIRS + [("", "Vide."), ("a " * 30, "b")]})
     config = tiny_config(corpus_dir, max_source_length=20)
-    with caplog.at_level("INFO"):
+    with caplog.at_level("INFO", logger="absl"):
         training.prepare_model_dir(config, str(tmp_path / "model"))
     assert "2 of 10 training pairs (20.00%) are empty or longer" in caplog.text
