@@ -1,11 +1,13 @@
-"""In-graph word tokenization shared by training and the exported model.
+"""In-graph tokenization shared by training and the exported model.
 
 Text is NFKC-normalised (tensorflow-text), whitespace is collapsed, and each
 sentence is cut into words (runs of letters and digits) and single punctuation
 marks. A token that followed a space carries the marker `▁` (as in
 SentencePiece), so detokenization is exact: join the tokens and turn every `▁`
-back into a space. Everything here is core TensorFlow or tensorflow-text ops
-that exist in tf-text 2.12 (the version TF Serving links).
+back into a space. `WordTokenizer` maps these words to ids (the paper's
+scheme); `WordpieceTokenizer` cuts them further into WordPiece subwords.
+Everything here is core TensorFlow or tensorflow-text ops that exist in
+tf-text 2.12 (the version TF Serving links).
 """
 
 import tensorflow as tf
@@ -61,6 +63,20 @@ def join_words(tokens):
     return tf.strings.strip(tf.strings.regex_replace(text, SPACE, " "))
 
 
+def _lookup_table(vocab_path, to_ids):
+    """A table read from a vocabulary file: token -> int64 id (`to_ids`) or id -> token.
+
+    Unknown keys map to `vocab.UNK_ID` or `vocab.UNK`.
+    """
+    token = (tf.string, tf.lookup.TextFileIndex.WHOLE_LINE)
+    line_id = (tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER)
+    (key_dtype, key_index), (value_dtype, value_index) = (token, line_id) if to_ids else (line_id, token)
+    return tf.lookup.StaticHashTable(
+        tf.lookup.TextFileInitializer(vocab_path, key_dtype, key_index, value_dtype, value_index),
+        default_value=vocab.UNK_ID if to_ids else vocab.UNK,
+    )
+
+
 class _VocabularyTokenizer(tf.Module):
     """What word and wordpiece tokenizers share: the vocabulary and detokenization.
 
@@ -76,13 +92,7 @@ class _VocabularyTokenizer(tf.Module):
         """
         super().__init__(name=name)
         self.vocab_size = len(vocab.read(vocab_path))
-        self._id_to_token = tf.lookup.StaticHashTable(
-            tf.lookup.TextFileInitializer(
-                vocab_path, tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER,
-                tf.string, tf.lookup.TextFileIndex.WHOLE_LINE,
-            ),
-            default_value=vocab.UNK,
-        )
+        self._id_to_token = _lookup_table(vocab_path, to_ids=False)
 
     def _token_text(self, tokens):
         """The text a token contributes to the sentence (string tensor -> same shape)."""
@@ -112,13 +122,7 @@ class WordTokenizer(_VocabularyTokenizer):
 
     def __init__(self, vocab_path, name=None):
         super().__init__(vocab_path, name=name)
-        self._token_to_id = tf.lookup.StaticHashTable(
-            tf.lookup.TextFileInitializer(
-                vocab_path, tf.string, tf.lookup.TextFileIndex.WHOLE_LINE,
-                tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER,
-            ),
-            default_value=vocab.UNK_ID,
-        )
+        self._token_to_id = _lookup_table(vocab_path, to_ids=True)
 
     def tokenize(self, sentences):
         """Sentences to ids.
