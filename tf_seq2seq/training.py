@@ -468,7 +468,7 @@ def train(config, model_dir, strategy=None):
     progress = _Progress(writer, step_limit, config.clip_norm)
     start, saved_step, loss = time.perf_counter(), int(step), None
     with writer.as_default(step=int(step)):
-        hparams_api.hparams({k: v for k, v in dataclasses.asdict(config).items()})
+        hparams_api.hparams(dataclasses.asdict(config))
     with _stop_requests() as stop:
         while step_limit is None or int(step) < step_limit:
             batch = iterator.get_next_as_optional()
