@@ -88,6 +88,27 @@ def test_evaluate_cli_writes_the_json_contract(trained_model_dir):
     assert results["bleu"] == pytest.approx(100.0)  # The tiny model memorised the pairs.
 
 
+def test_evaluate_cli_on_source_and_reference_files(trained_model_dir, tmp_path):
+    sources, references = tmp_path / "news.en", tmp_path / "news.fr"
+    # Long enough for 4-grams; the first source twice, with another reference.
+    sources.write_text("We love cats.\nBe quiet, please.\nWe love cats.\n", encoding="utf-8")
+    references.write_text(
+        "Nous aimons les chats.\nTais-toi, s'il te plaît.\nNous adorons les chats.\n", encoding="utf-8"
+    )
+    result = cli("evaluate", f"--model_dir={trained_model_dir}", f"--source_file={sources}",
+                 f"--reference_file={references}", f"--output_dir={tmp_path}")
+    assert result.returncode == 0, result.stderr
+    results = json.load(open(tmp_path / "eval_news.en.json"))
+    assert results["num_sentences"] == 2 and results["num_references"] == 3
+    assert results["bleu"] == pytest.approx(100.0)
+    hypotheses = (tmp_path / "eval_news.en.hyp").read_text(encoding="utf-8")
+    assert hypotheses == "Nous aimons les chats.\nTais-toi, s'il te plaît.\n"
+    assert_one_line_error(
+        cli("evaluate", f"--model_dir={trained_model_dir}", f"--source_file={sources}"),
+        "--source_file and --reference_file go together",
+    )
+
+
 def test_export_then_translate_cli(trained_model_dir, tmp_path):
     export = cli("export", f"--model_dir={trained_model_dir}", f"--export_dir={tmp_path}/tiny")
     assert export.returncode == 0, export.stderr
@@ -107,6 +128,11 @@ def test_export_then_translate_cli(trained_model_dir, tmp_path):
     assert from_checkpoint.returncode == 0, from_checkpoint.stderr
     assert from_checkpoint.stdout == result.stdout
     assert_one_line_error(cli("translate", f"--input={input_file}"), "exactly one of")
+    served = cli("evaluate", f"--saved_model={path}", "--split=test", f"--output_dir={tmp_path}/out")
+    assert served.returncode == 0, served.stderr
+    served_results = json.load(open(tmp_path / "out" / "eval_test.json"))
+    assert served_results["bleu"] == pytest.approx(100.0) and served_results["model"] == path
+    assert_one_line_error(cli("evaluate", f"--saved_model={path}"), "--output_dir is needed")
     missing = cli("translate", f"--saved_model={path}", f"--input={tmp_path}/none.txt")
     assert_one_line_error(missing, "input file not found")
     assert_one_line_error(cli("translate", f"--saved_model={tmp_path}"), "no SavedModel")

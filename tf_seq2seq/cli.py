@@ -31,6 +31,30 @@ def run(main, required=()):
     app.run(main_with_errors)
 
 
+def load_model():
+    """The model named by `--saved_model` or `--model_dir` (exactly one).
+
+    Returns:
+        `(model, beam_search, config)`: the loaded model (keep it referenced:
+        its `beam_search` function refers to it weakly), the function to call
+        (a SavedModel signature or `serving.Translator.beam_search`), and the
+        model's config with decoding flags given on the command line applied.
+    """
+    from tf_seq2seq import flags as flags_lib  # Defines the flags on import.
+    from tf_seq2seq import serving
+
+    given = flags_lib.FLAGS
+    if (given.saved_model is None) == (given.model_dir is None):
+        fail("give exactly one of --saved_model and --model_dir")
+    if given.saved_model is not None:
+        model = serving.load(given.saved_model)
+        config = flags_lib.with_decoding_flags(serving.saved_config(given.saved_model))
+        return model, model.signatures["beam_search"], config
+    config = flags_lib.config_for_model_dir(given.model_dir)
+    translator, _ = serving.translator_from_model_dir(config, given.model_dir)
+    return translator, translator.beam_search, config
+
+
 def fail(message):
     """Prints `error: MESSAGE` on stderr and exits with status 2."""
     print(f"error: {message}", file=sys.stderr)

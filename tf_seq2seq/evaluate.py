@@ -1,7 +1,14 @@
-"""Evaluates a trained model directory on a corpus split (sacrebleu BLEU and chrF).
+"""Evaluates a model (sacrebleu BLEU and chrF) on a corpus split or on two text files.
 
     python -m tf_seq2seq.evaluate --model_dir=DIR --split=test [--beam_size=K]
+    python -m tf_seq2seq.evaluate --saved_model=saved_models/demo/1 --split=test --output_dir=OUT
+    python -m tf_seq2seq.evaluate --model_dir=DIR --source_file=F.en --reference_file=F.fr
+
+Writes OUTPUT_DIR/eval_NAME.json and eval_NAME.hyp, where OUTPUT_DIR defaults to
+--model_dir and NAME is the split or the source file's name.
 """
+
+import os
 
 from tf_seq2seq import cli
 from tf_seq2seq import evaluation
@@ -10,18 +17,38 @@ from tf_seq2seq import flags
 FLAGS = flags.FLAGS
 
 
+def _references(config):
+    """`(name, sources, references, details)` of the data to evaluate on."""
+    if (FLAGS.source_file is None) != (FLAGS.reference_file is None):
+        cli.fail("--source_file and --reference_file go together")
+    if FLAGS.source_file is not None:
+        name = os.path.basename(FLAGS.source_file)
+        sources, references = evaluation.read_file_references(FLAGS.source_file, FLAGS.reference_file)
+        return name, sources, references, {"source_file": FLAGS.source_file}
+    sources, references = evaluation.read_references(config, FLAGS.split)
+    return FLAGS.split, sources, references, {"split": FLAGS.split, "dataset": config.dataset}
+
+
 def main():
-    config = flags.config_for_model_dir(FLAGS.model_dir)
-    results = evaluation.evaluate(config, FLAGS.model_dir, FLAGS.split, FLAGS.translate_batch_size)
+    model, beam_search, config = cli.load_model()  # `model` stays referenced until the end.
+    output_dir = FLAGS.output_dir or FLAGS.model_dir
+    if output_dir is None:
+        cli.fail("--output_dir is needed with --saved_model")
+    name, sources, references, details = _references(config)
+    prefix = os.path.join(output_dir, f"eval_{name}")
+    model_path = FLAGS.saved_model or FLAGS.model_dir
+    results = evaluation.evaluate(
+        beam_search, sources, references, config.beam_size, prefix, FLAGS.translate_batch_size,
+        model=model_path, **details,
+    )
     print(
-        f"{FLAGS.split}: BLEU {results['bleu']:.2f}  chrF {results['chrf']:.2f}  "
-        f"({results['num_sentences']} sentences, beam {results['beam_size']}) "
-        f"-> {FLAGS.model_dir}/eval_{FLAGS.split}.json"
+        f"{name}: BLEU {results['bleu']:.2f}  chrF {results['chrf']:.2f}  "
+        f"({results['num_sentences']} sentences, beam {results['beam_size']}) -> {prefix}.json"
     )
 
 
 def run():
-    cli.run(main, required=["model_dir"])
+    cli.run(main)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 """Scores translations with sacrebleu (BLEU, chrF) on detokenized text.
 
-`evaluate` translates a corpus split with a model directory's latest
-checkpoint and writes `MODEL_DIR/eval_SPLIT.json` (keys `bleu`, `chrf`,
-`sacrebleu_signature`, `num_sentences` (distinct sources), `beam_size`, plus
-`num_references`, `split` and `checkpoint`) and the hypotheses, one per
-distinct source, as `MODEL_DIR/eval_SPLIT.hyp`.
+`evaluate` translates distinct source sentences with a model (a model
+directory's latest checkpoint or an exported SavedModel) and writes
+`PREFIX.json` (keys `bleu`, `chrf`, `sacrebleu_signature`, `num_sentences`
+(distinct sources), `beam_size`, `num_references`, and details such as
+`split`) and the hypotheses, one per distinct source, as `PREFIX.hyp`.
 """
 
 import json
@@ -15,6 +15,7 @@ from absl import logging
 
 from tf_seq2seq import corpus
 from tf_seq2seq import serving
+from tf_seq2seq.errors import Seq2SeqError
 
 
 def score(hypotheses, references):
@@ -42,54 +43,79 @@ def score(hypotheses, references):
     }
 
 
-def read_references(config, split):
-    """The distinct sources of a corpus split with all their references.
+def group_references(pairs):
+    """Groups `(source, target)` str pairs by source, in first-occurrence order.
 
     A source that occurs several times (Tatoeba lists several French
     translations of one English sentence) is translated once and scored
     against all its targets, as multiple references.
 
     Returns:
-        `(sources, references)`: a list of str in first-occurrence order and
-        an aligned list of lists of str.
+        `(sources, references)`: a list of str and an aligned list of lists of str.
     """
-    pairs = corpus.load(config.dataset, split, config.source_lang, config.target_lang, config.data_dir)
     references = {}
-    for pair in pairs.as_numpy_iterator():
-        source = pair["source"].decode("utf-8")
-        references.setdefault(source, []).append(pair["target"].decode("utf-8"))
+    for source, target in pairs:
+        references.setdefault(source, []).append(target)
     return list(references), list(references.values())
 
 
-def evaluate(config, model_dir, split, batch_size=64):
-    """Translates a split with the latest checkpoint and scores it.
+def read_references(config, split):
+    """The distinct sources of a corpus split with all their references (`group_references`)."""
+    pairs = corpus.load(config.dataset, split, config.source_lang, config.target_lang, config.data_dir)
+    return group_references(
+        (p["source"].decode("utf-8"), p["target"].decode("utf-8")) for p in pairs.as_numpy_iterator()
+    )
+
+
+def read_file_references(source_file, reference_file):
+    """Like `read_references`, from two aligned text files (optionally `.gz`).
+
+    Raises:
+        Seq2SeqError: missing files or different line counts.
+    """
+    for path in (source_file, reference_file):
+        if not os.path.isfile(path):
+            raise Seq2SeqError(f"file not found: {path}")
+    sources, references = corpus.read_lines(source_file), corpus.read_lines(reference_file)
+    if len(sources) != len(references):
+        raise Seq2SeqError(
+            f"{source_file} has {len(sources)} lines but {reference_file} has {len(references)}"
+        )
+    return group_references(zip(sources, references))
+
+
+def evaluate(beam_search, sources, references, beam_size, output_prefix, batch_size=64, **details):
+    """Translates `sources`, scores them, and writes `PREFIX.json` and `PREFIX.hyp`.
 
     Args:
-        config: the model's `config.Config`; `beam_size` sets the beam.
-        model_dir: the model directory; results are written there.
-        split: corpus split name.
+        beam_search: `serving.Translator.beam_search` or a loaded SavedModel's
+            `signatures["beam_search"]`.
+        sources: list of distinct source sentences (str).
+        references: aligned list of lists of references (str).
+        beam_size: beam size.
+        output_prefix: path prefix of the results files.
         batch_size: sentences per translation call.
+        **details: extra JSON fields (e.g. `split`, `checkpoint`).
 
     Returns:
-        The results dict also written to `MODEL_DIR/eval_SPLIT.json`.
+        The results dict written to `PREFIX.json`: `bleu`, `chrf`,
+        `sacrebleu_signature`, `num_sentences`, `num_references`, `beam_size`
+        and `details`.
     """
-    translator, checkpoint = serving.translator_from_model_dir(config, model_dir)
-    sources, references = read_references(config, split)
-    logging.info("Translating %d sentences of %r with beam %d", len(sources), split, config.beam_size)
-    nbest = serving.translate_texts(translator.beam_search, sources, config.beam_size, 1, batch_size)
+    logging.info("Translating %d sentences with beam %d", len(sources), beam_size)
+    nbest = serving.translate_texts(beam_search, sources, beam_size, 1, batch_size)
     hypotheses = [hypotheses[0][0] for hypotheses in nbest]
     results = {
         **score(hypotheses, references),
         "num_sentences": len(sources),
         "num_references": sum(len(refs) for refs in references),
-        "beam_size": config.beam_size,
-        "split": split,
-        "checkpoint": os.path.basename(checkpoint),
+        "beam_size": beam_size,
+        **details,
     }
-    prefix = os.path.join(model_dir, f"eval_{split}")
-    with open(prefix + ".json", "w", encoding="utf-8") as f:
+    os.makedirs(os.path.dirname(output_prefix) or ".", exist_ok=True)
+    with open(output_prefix + ".json", "w", encoding="utf-8") as f:
         json.dump(results, f, indent=2, sort_keys=True)
         f.write("\n")
-    with open(prefix + ".hyp", "w", encoding="utf-8") as f:
+    with open(output_prefix + ".hyp", "w", encoding="utf-8") as f:
         f.writelines(h + "\n" for h in hypotheses)
     return results

@@ -100,6 +100,9 @@ flags.DEFINE_string("export_dir", None, "Export base directory; versions go to E
 flags.DEFINE_string("saved_model", None, "Path of an exported SavedModel version directory.")
 flags.DEFINE_string("split", "test", "Split to evaluate.")
 flags.DEFINE_string("input", None, "Input file, one sentence per line (default: stdin).")
+flags.DEFINE_string("source_file", None, "evaluate: source sentences (one per line) instead of --split.")
+flags.DEFINE_string("reference_file", None, "evaluate: references aligned with --source_file.")
+flags.DEFINE_string("output_dir", None, "evaluate: where eval_NAME.json/.hyp go (default: --model_dir).")
 flags.DEFINE_integer("num_hypotheses", 1, "Translations per sentence (n-best, <= beam size).")
 flags.DEFINE_integer("translate_batch_size", 64, "Sentences per translation call.")
 
@@ -111,9 +114,14 @@ def config_from_flags():
     return config_lib.Config(**{name: FLAGS[name].value for name in CONFIG_FLAGS})
 
 
-def config_for_model_dir(
-    model_dir, overridable=("beam_size", "max_decode_ratio", "max_decode_length", "max_batch_size")
-):
+DECODING_FLAGS = ("beam_size", "max_decode_ratio", "max_decode_length", "max_batch_size")
+
+
+def with_decoding_flags(config):
+    """`config` with the decoding flags given on the command line applied."""
+    return config.replace(**{name: FLAGS[name].value for name in DECODING_FLAGS if FLAGS[name].present})
+
+
+def config_for_model_dir(model_dir):
     """The model directory's saved config, with decoding flags given on the command line applied."""
-    saved = config_lib.load(model_dir)
-    return saved.replace(**{name: FLAGS[name].value for name in overridable if FLAGS[name].present})
+    return with_decoding_flags(config_lib.load(model_dir))

@@ -27,22 +27,8 @@ def _read_sentences():
         cli.fail(f"input file not found: {FLAGS.input}")
 
 
-def _load():
-    """`(model, beam_search, config)`: the loaded model (keep it alive: its
-    `beam_search` function refers to it weakly), the function to call, and the
-    model's config."""
-    if (FLAGS.saved_model is None) == (FLAGS.model_dir is None):
-        cli.fail("give exactly one of --saved_model and --model_dir")
-    if FLAGS.saved_model is not None:
-        model = serving.load(FLAGS.saved_model)
-        return model, model.signatures["beam_search"], serving.saved_config(FLAGS.saved_model)
-    config = flags.config_for_model_dir(FLAGS.model_dir)
-    translator, _ = serving.translator_from_model_dir(config, FLAGS.model_dir)
-    return translator, translator.beam_search, config
-
-
 def main():
-    model, beam_search, config = _load()  # `model` stays referenced until the end.
+    model, beam_search, config = cli.load_model()  # `model` stays referenced until the end.
     if FLAGS["beam_size"].present:
         beam_size = FLAGS.beam_size
     else:
