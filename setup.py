@@ -25,11 +25,14 @@ setuptools.setup(
         "sacrebleu>=2.4,<3",
         "absl-py>=2.1,<3",
     ],
-    extras_require={"test": ["pytest>=8,<10"]},
+    extras_require={
+        "analysis": ["matplotlib>=3.8,<4"],
+        "test": ["pytest>=8,<10", "matplotlib>=3.8,<4"],
+    },
     entry_points={
         "console_scripts": [
             f"tf-seq2seq-{name}=tf_seq2seq.{name}:run"
-            for name in ("train", "evaluate", "export", "translate")
+            for name in ("train", "evaluate", "export", "translate", "analyze")
         ]
     },
 )

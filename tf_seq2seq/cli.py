@@ -11,20 +11,25 @@ from absl import flags  # noqa: E402
 from tf_seq2seq.errors import Seq2SeqError  # noqa: E402
 
 
-def run(main, required=()):
+def run(main, required=(), commands=()):
     """Parses flags and runs `main()`, printing a `Seq2SeqError` as one line.
 
     Args:
-        main: a function of no arguments doing the command's work.
+        main: a function doing the command's work: of no arguments, or of the
+            subcommand name when `commands` is given.
         required: names of flags that must be given.
+        commands: subcommand names, one of which must be the only argument.
     """
     flags.mark_flags_as_required(list(required))
 
     def main_with_errors(argv):
-        if len(argv) > 1:
-            fail(f"unexpected arguments: {' '.join(argv[1:])} (flags are --name=value)")
+        arguments = argv[1:]
+        if commands and (len(arguments) != 1 or arguments[0] not in commands):
+            fail(f"expected one command, {' or '.join(commands)}; got {' '.join(arguments) or 'none'}")
+        if arguments and not commands:
+            fail(f"unexpected arguments: {' '.join(arguments)} (flags are --name=value)")
         try:
-            main()
+            main(*arguments)
         except Seq2SeqError as e:
             fail(str(e))
 

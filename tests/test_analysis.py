@@ -1,0 +1,76 @@
+"""The paper's figures: PCA of sentence vectors and BLEU by sentence length."""
+
+import csv
+import os
+
+import numpy as np
+import pytest
+
+from tf_seq2seq import analysis
+
+from conftest import PAIRS, run_python
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_pca_finds_the_main_direction():
+    direction = np.array([3.0, 4.0, 0.0]) / 5.0
+    vectors = np.outer(np.arange(-2.0, 3.0), direction) + 10.0
+    points = analysis.pca_2d(vectors)
+    assert points.shape == (5, 2)
+    np.testing.assert_allclose(np.abs(points[:, 0]), [2, 1, 0, 1, 2], atol=1e-9)
+    np.testing.assert_allclose(points[:, 1], 0.0, atol=1e-9)
+
+
+def test_bleu_by_length_buckets_sources_by_words():
+    sources = ["a b", "a b c d e f", "a"]
+    references = [["le chat est sur le tapis"], ["il fait beau et chaud aujourd'hui"], ["x y z w v"]]
+    hypotheses = ["le chat est sur le tapis", "il pleut", "x y z w v"]
+    rows = analysis.bleu_by_length(sources, references, hypotheses)
+    assert [(r["min_words"], r["sentences"]) for r in rows] == [(1, 2), (5, 1)]
+    assert rows[0]["bleu"] == pytest.approx(100.0)
+    assert rows[1]["bleu"] < 10.0
+
+
+def analyze(*flags):
+    return run_python(["-m", "tf_seq2seq.analyze", *flags])
+
+
+def test_analyze_pca_writes_the_figure_and_projector_files(trained_model_dir, tmp_path):
+    output = str(tmp_path / "pca.png")
+    result = analyze("pca", f"--model_dir={trained_model_dir}", f"--output={output}")
+    assert result.returncode == 0, result.stderr
+    assert open(output, "rb").read(8) == PNG_SIGNATURE
+    vectors = np.loadtxt(os.path.join(output + ".projector", "vectors.tsv"), delimiter="\t")
+    labels = open(os.path.join(output + ".projector", "metadata.tsv"), encoding="utf-8").read().splitlines()
+    assert vectors.shape == (len(analysis.PAPER_PHRASES), 2 * 2 * 48)
+    assert labels == list(analysis.PAPER_PHRASES)
+
+
+def test_analyze_pca_of_known_phrases_gives_distinct_vectors(trained_model_dir, tmp_path):
+    phrases = tmp_path / "phrases.txt"
+    phrases.write_text("".join(en + "\n" for en, _ in PAIRS), encoding="utf-8")
+    output = str(tmp_path / "pca.png")
+    result = analyze("pca", f"--model_dir={trained_model_dir}", f"--output={output}",
+                     f"--phrases_file={phrases}")
+    assert result.returncode == 0, result.stderr
+    vectors = np.loadtxt(os.path.join(output + ".projector", "vectors.tsv"), delimiter="\t")
+    assert vectors.shape[0] == len(PAIRS)
+    assert len({tuple(v) for v in vectors}) == len(PAIRS)
+
+
+def test_analyze_length_plots_bleu_of_an_evaluate_run(trained_model_dir, tmp_path):
+    evaluate = run_python(["-m", "tf_seq2seq.evaluate", f"--model_dir={trained_model_dir}", "--split=test"])
+    assert evaluate.returncode == 0, evaluate.stderr
+    output = str(tmp_path / "length.png")
+    result = analyze("length", f"--model_dir={trained_model_dir}", "--split=test", f"--output={output}")
+    assert result.returncode == 0, result.stderr
+    assert open(output, "rb").read(8) == PNG_SIGNATURE
+    rows = list(csv.DictReader(open(output + ".csv", encoding="utf-8")))
+    assert sum(int(r["sentences"]) for r in rows) == len(PAIRS)
+    assert all(float(r["bleu"]) >= 0 for r in rows)
+
+
+def test_analyze_needs_one_known_command(tmp_path):
+    result = analyze("plot", f"--output={tmp_path}/x.png")
+    assert result.returncode == 2 and "expected one command, pca or length" in result.stderr

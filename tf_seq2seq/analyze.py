@@ -1,0 +1,72 @@
+"""The paper's figures from a trained or exported model.
+
+    python -m tf_seq2seq.analyze pca --model_dir=DIR --output=pca.png [--phrases_file=F]
+    python -m tf_seq2seq.analyze length --model_dir=DIR --split=test --output=length.png
+
+`pca` (Figure 2) encodes phrases (default: the paper's) and plots the first
+two principal components of their sentence vectors; the vectors and labels go
+to OUTPUT.projector/ for TensorBoard's embedding projector. `length` (Figure 3)
+reads the hypotheses of an earlier `evaluate` run (MODEL_DIR/eval_SPLIT.hyp)
+and plots BLEU by source length; the numbers go to OUTPUT.csv.
+"""
+
+import os
+
+import tensorflow as tf
+
+from tf_seq2seq import analysis
+from tf_seq2seq import cli
+from tf_seq2seq import corpus
+from tf_seq2seq import evaluation
+from tf_seq2seq import flags
+
+FLAGS = flags.FLAGS
+
+
+def pca():
+    model, _, _ = cli.load_model()
+    encode = model.signatures["encode"] if FLAGS.saved_model else model.encode_signature
+    phrases = analysis.PAPER_PHRASES
+    if FLAGS.phrases_file:
+        if not os.path.isfile(FLAGS.phrases_file):
+            cli.fail(f"phrases file not found: {FLAGS.phrases_file}")
+        phrases = [p for p in corpus.read_lines(FLAGS.phrases_file) if p]
+    if len(phrases) < 2:
+        cli.fail("pca needs at least two phrases")
+    vectors = encode(sentences=tf.constant(phrases))["vectors"].numpy()
+    analysis.plot_pca(analysis.pca_2d(vectors), phrases, FLAGS.output)
+    analysis.write_projector_files(vectors, phrases, FLAGS.output + ".projector")
+    print(f"{len(phrases)} phrases -> {FLAGS.output}, {FLAGS.output}.projector/")
+
+
+def length():
+    if FLAGS.model_dir is None:
+        cli.fail("length reads an evaluate run: give --model_dir")
+    config = flags.config_for_model_dir(FLAGS.model_dir)
+    hypotheses_path = os.path.join(FLAGS.model_dir, f"eval_{FLAGS.split}.hyp")
+    if not os.path.isfile(hypotheses_path):
+        cli.fail(f"{hypotheses_path} not found: run tf_seq2seq.evaluate --split={FLAGS.split} first")
+    sources, references = evaluation.read_references(config, FLAGS.split)
+    hypotheses = corpus.read_lines(hypotheses_path)
+    if len(hypotheses) != len(sources):
+        cli.fail(f"{hypotheses_path} has {len(hypotheses)} lines for {len(sources)} sources")
+    rows = analysis.bleu_by_length(sources, references, hypotheses)
+    analysis.write_length_table(rows, FLAGS.output + ".csv")
+    analysis.plot_length_table(rows, FLAGS.output)
+    for row in rows:
+        print(f"{row['min_words']}-{row['max_words']} words: {row['sentences']} sentences, BLEU {row['bleu']:.2f}")
+
+
+COMMANDS = {"pca": pca, "length": length}
+
+
+def main(command):
+    COMMANDS[command]()
+
+
+def run():
+    cli.run(main, required=["output"], commands=tuple(COMMANDS))
+
+
+if __name__ == "__main__":
+    run()
