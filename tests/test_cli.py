@@ -86,6 +86,7 @@ def test_evaluate_cli_writes_the_json_contract(trained_model_dir):
     recomputed = sacrebleu.corpus_bleu(hypotheses.splitlines(), [[fr for _, fr in PAIRS]])
     assert results["bleu"] == pytest.approx(recomputed.score)
     assert results["bleu"] == pytest.approx(100.0)  # The tiny model memorised the pairs.
+    assert 1.0 <= results["perplexity"] < 1.5
 
 
 def test_evaluate_cli_on_source_and_reference_files(trained_model_dir, tmp_path):
@@ -101,6 +102,7 @@ def test_evaluate_cli_on_source_and_reference_files(trained_model_dir, tmp_path)
     results = json.load(open(tmp_path / "eval_news.en.json"))
     assert results["num_sentences"] == 2 and results["num_references"] == 3
     assert results["bleu"] == pytest.approx(100.0)
+    assert results["perplexity"] > 1.0  # "Nous adorons les chats." was never seen.
     hypotheses = (tmp_path / "eval_news.en.hyp").read_text(encoding="utf-8")
     assert hypotheses == "Nous aimons les chats.\nTais-toi, s'il te plaît.\n"
     assert_one_line_error(
@@ -132,6 +134,7 @@ def test_export_then_translate_cli(trained_model_dir, tmp_path):
     assert served.returncode == 0, served.stderr
     served_results = json.load(open(tmp_path / "out" / "eval_test.json"))
     assert served_results["bleu"] == pytest.approx(100.0) and served_results["model"] == path
+    assert "perplexity" not in served_results
     assert_one_line_error(cli("evaluate", f"--saved_model={path}"), "--output_dir is needed")
     missing = cli("translate", f"--saved_model={path}", f"--input={tmp_path}/none.txt")
     assert_one_line_error(missing, "input file not found")

@@ -5,12 +5,16 @@
     python -m tf_seq2seq.evaluate --model_dir=DIR --source_file=F.en --reference_file=F.fr
 
 Writes OUTPUT_DIR/eval_NAME.json and eval_NAME.hyp, where OUTPUT_DIR defaults to
---model_dir and NAME is the split or the source file's name.
+--model_dir and NAME is the split or the source file's name. With --model_dir the
+JSON also holds the teacher-forced `perplexity` of the references.
 """
 
 import os
 
+import tensorflow as tf
+
 from tf_seq2seq import cli
+from tf_seq2seq import corpus
 from tf_seq2seq import evaluation
 from tf_seq2seq import flags
 
@@ -18,15 +22,23 @@ FLAGS = flags.FLAGS
 
 
 def _references(config):
-    """`(name, sources, references, details)` of the data to evaluate on."""
+    """`(name, sources, references, pairs, details)` of the data to evaluate on.
+
+    `pairs` is a `tf.data.Dataset` of every `{"source", "target"}` pair, for perplexity.
+    """
     if (FLAGS.source_file is None) != (FLAGS.reference_file is None):
         cli.fail("--source_file and --reference_file go together")
     if FLAGS.source_file is not None:
         name = os.path.basename(FLAGS.source_file)
         sources, references = evaluation.read_file_references(FLAGS.source_file, FLAGS.reference_file)
-        return name, sources, references, {"source_file": FLAGS.source_file}
+        pairs = tf.data.Dataset.from_tensor_slices({
+            "source": [s for s, refs in zip(sources, references) for _ in refs],
+            "target": [r for refs in references for r in refs],
+        })
+        return name, sources, references, pairs, {"source_file": FLAGS.source_file}
     sources, references = evaluation.read_references(config, FLAGS.split)
-    return FLAGS.split, sources, references, {"split": FLAGS.split, "dataset": config.dataset}
+    pairs = corpus.load(config.dataset, FLAGS.split, config.source_lang, config.target_lang, config.data_dir)
+    return FLAGS.split, sources, references, pairs, {"split": FLAGS.split, "dataset": config.dataset}
 
 
 def main():
@@ -34,7 +46,11 @@ def main():
     output_dir = FLAGS.output_dir or FLAGS.model_dir
     if output_dir is None:
         cli.fail("--output_dir is needed with --saved_model")
-    name, sources, references, details = _references(config)
+    name, sources, references, pairs, details = _references(config)
+    if FLAGS.model_dir is not None:  # A SavedModel has no teacher-forcing signature.
+        details["perplexity"] = evaluation.Perplexity(
+            model.model, model.source_tokenizer, model.target_tokenizer, config, pairs
+        )()
     prefix = os.path.join(output_dir, f"eval_{name}")
     model_path = FLAGS.saved_model or FLAGS.model_dir
     results = evaluation.evaluate(

@@ -8,12 +8,16 @@ directory's latest checkpoint or an exported SavedModel) and writes
 """
 
 import json
+import math
 import os
 
 import sacrebleu
+import tensorflow as tf
 from absl import logging
 
 from tf_seq2seq import corpus
+from tf_seq2seq import model as model_lib
+from tf_seq2seq import pipeline
 from tf_seq2seq import serving
 from tf_seq2seq.errors import Seq2SeqError
 
@@ -41,6 +45,42 @@ def score(hypotheses, references):
         "chrf": chrf_score.score,
         "sacrebleu_signature": str(bleu.get_signature()),
     }
+
+
+class Perplexity:
+    """Teacher-forced perplexity of a model's current weights on sentence pairs.
+
+    Pairs outside the training length limits (`filter_by_length`) are left out.
+    """
+
+    def __init__(self, training_model, source_tokenizer, target_tokenizer, config, pairs):
+        """Args:
+            training_model: `model.Seq2Seq.training_model`.
+            source_tokenizer: source `tokenizer` module.
+            target_tokenizer: target `tokenizer` module.
+            config: the model's `config.Config`.
+            pairs: `tf.data.Dataset` of `{"source": string [], "target": string []}`.
+        """
+        max_length = max(config.max_source_length, config.max_target_length) + 1
+        self._batches = (
+            pairs.apply(pipeline.tokenize(source_tokenizer, target_tokenizer, config.reverse_source))
+            .apply(pipeline.filter_by_length(config.max_source_length, config.max_target_length))
+            .apply(pipeline.bucket_by_length(64, max_length))
+        )
+        self._loss = tf.function(
+            lambda features, labels: model_lib.masked_loss_sum(
+                labels, training_model(features, training=False)
+            )
+        )
+
+    def __call__(self):
+        """The perplexity (float): exp of the mean token cross-entropy."""
+        loss_sum = tokens = 0.0
+        for features, labels in self._batches:
+            batch_loss, batch_tokens = self._loss(features, labels)
+            loss_sum += float(batch_loss)
+            tokens += float(batch_tokens)
+        return math.exp(min(loss_sum / max(tokens, 1.0), 50.0))
 
 
 def group_references(pairs):

@@ -9,7 +9,6 @@ best checkpoint by BLEU is kept in `MODEL_DIR/best/` with its scores in
 """
 
 import json
-import math
 import os
 
 import tensorflow as tf
@@ -17,8 +16,6 @@ from absl import logging
 
 from tf_seq2seq import corpus
 from tf_seq2seq import evaluation
-from tf_seq2seq import model as model_lib
-from tf_seq2seq import pipeline
 from tf_seq2seq import serving
 
 BEST_DIR = "best"
@@ -45,14 +42,8 @@ class Validation:
         pairs = corpus.load(
             config.dataset, config.eval_split, config.source_lang, config.target_lang, config.data_dir
         ).take(config.eval_sentences)
-        self._batches = (
-            pairs.apply(pipeline.tokenize(source_tokenizer, target_tokenizer, config.reverse_source))
-            .apply(pipeline.filter_by_length(config.max_source_length, config.max_target_length))
-            .apply(pipeline.bucket_by_length(64, max(config.max_source_length, config.max_target_length) + 1))
-        )
-        model = seq2seq.training_model
-        self._loss = tf.function(
-            lambda features, labels: model_lib.masked_loss_sum(labels, model(features, training=False))
+        self.perplexity = evaluation.Perplexity(
+            seq2seq.training_model, source_tokenizer, target_tokenizer, config, pairs
         )
         self._translator = serving.Translator(
             seq2seq, source_tokenizer, target_tokenizer, config.replace(beam_size=config.eval_beam_size)
@@ -60,7 +51,8 @@ class Validation:
         self._writer = tf.summary.create_file_writer(os.path.join(model_dir, "eval"))
         self._best_dir = os.path.join(model_dir, BEST_DIR)
         self._best = tf.train.CheckpointManager(
-            tf.train.Checkpoint(model=model), self._best_dir, max_to_keep=1, checkpoint_name="ckpt"
+            tf.train.Checkpoint(model=seq2seq.training_model), self._best_dir, max_to_keep=1,
+            checkpoint_name="ckpt",
         )
         self.best_bleu = self._read_best_bleu()
         self._evaluations_since_best = 0
@@ -71,15 +63,6 @@ class Validation:
             return None
         with open(path, encoding="utf-8") as f:
             return json.load(f)["bleu"]
-
-    def perplexity(self):
-        """Teacher-forced perplexity of the current weights on the validation pairs."""
-        loss_sum = tokens = 0.0
-        for features, labels in self._batches:
-            batch_loss, batch_tokens = self._loss(features, labels)
-            loss_sum += float(batch_loss)
-            tokens += float(batch_tokens)
-        return math.exp(min(loss_sum / max(tokens, 1.0), 50.0))
 
     def run(self, step):
         """Evaluates, writes summaries, keeps the best checkpoint; returns the scores dict."""
