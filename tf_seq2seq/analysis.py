@@ -10,6 +10,7 @@ import os
 import numpy as np
 import sacrebleu
 
+from tf_seq2seq import evaluation
 from tf_seq2seq.errors import Seq2SeqError
 
 # The paper's Figure 2 phrases: word order matters, voice does not.
@@ -95,9 +96,7 @@ def bleu_by_length(sources, references, hypotheses, buckets=LENGTH_BUCKETS):
         chosen = [i for i, s in enumerate(sources) if shortest <= len(s.split()) <= longest]
         if not chosen:
             continue
-        width = max(len(references[i]) for i in chosen)
-        streams = [[references[i][k] if k < len(references[i]) else None for i in chosen]
-                   for k in range(width)]
+        streams = evaluation.reference_streams([references[i] for i in chosen])
         bleu = sacrebleu.corpus_bleu([hypotheses[i] for i in chosen], streams).score
         rows.append({"min_words": shortest, "max_words": longest, "sentences": len(chosen), "bleu": bleu})
     return rows

@@ -22,6 +22,20 @@ from tf_seq2seq import serving
 from tf_seq2seq.errors import Seq2SeqError
 
 
+def reference_streams(references):
+    """sacrebleu's layout of a variable number of references per sentence.
+
+    Args:
+        references: list of lists of reference strings, one list per sentence.
+
+    Returns:
+        One list per reference position, aligned with the sentences; `None`
+        where a sentence has fewer references.
+    """
+    width = max(len(refs) for refs in references)
+    return [[refs[i] if i < len(refs) else None for refs in references] for i in range(width)]
+
+
 def score(hypotheses, references):
     """Corpus BLEU (13a tokenization, cased) and chrF.
 
@@ -33,9 +47,7 @@ def score(hypotheses, references):
     Returns:
         A dict with `bleu`, `chrf` (floats) and `sacrebleu_signature` (str).
     """
-    width = max(len(refs) for refs in references)
-    # sacrebleu takes one stream per reference position; None marks "no more".
-    streams = [[refs[i] if i < len(refs) else None for refs in references] for i in range(width)]
+    streams = reference_streams(references)
     bleu = sacrebleu.metrics.BLEU()
     chrf = sacrebleu.metrics.CHRF()
     bleu_score = bleu.corpus_score(hypotheses, streams)

@@ -29,10 +29,11 @@ def _read_sentences():
 
 def main():
     model, beam_search, config = cli.load_model()  # `model` stays referenced until the end.
-    if FLAGS["beam_size"].present:
-        beam_size = FLAGS.beam_size
-    else:
-        beam_size = max(config.beam_size, FLAGS.num_hypotheses)
+    # `config` already holds a --beam_size given on the command line; otherwise
+    # widen the model's default beam to the number of hypotheses asked for.
+    beam_size = config.beam_size if FLAGS["beam_size"].present else max(
+        config.beam_size, FLAGS.num_hypotheses
+    )
     results = serving.translate_texts(
         beam_search, _read_sentences(), beam_size, FLAGS.num_hypotheses, FLAGS.translate_batch_size
     )
