@@ -22,8 +22,10 @@ setuptools.setup(
         "tensorflow-datasets>=4.9.10,<4.10",
         "importlib_resources>=6",
         "tensorboard>=2.21,<2.22",
+        "tensorflow-serving-api>=2.21,<2.22",
         "sacrebleu>=2.4,<3",
         "absl-py>=2.1,<3",
+        "tqdm>=4.60,<5",
     ],
     extras_require={
         "analysis": ["matplotlib>=3.8,<4"],
@@ -32,7 +34,7 @@ setuptools.setup(
     entry_points={
         "console_scripts": [
             f"tf-seq2seq-{name}=tf_seq2seq.{name}:run"
-            for name in ("train", "evaluate", "export", "translate", "analyze")
+            for name in ("train", "evaluate", "export", "translate", "analyze", "ablation")
         ]
     },
 )

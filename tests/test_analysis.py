@@ -1,4 +1,4 @@
-"""The paper's figures: PCA of sentence vectors and BLEU by sentence length."""
+"""The paper's figures: PCA of sentence vectors, BLEU by sentence length and by word rarity."""
 
 import csv
 import os
@@ -27,9 +27,24 @@ def test_bleu_by_length_buckets_sources_by_words():
     references = [["le chat est sur le tapis"], ["il fait beau et chaud aujourd'hui"], ["x y z w v"]]
     hypotheses = ["le chat est sur le tapis", "il pleut", "x y z w v"]
     rows = analysis.bleu_by_length(sources, references, hypotheses)
-    assert [(r["min_words"], r["sentences"]) for r in rows] == [(1, 2), (5, 1)]
+    assert [(r["low"], r["sentences"]) for r in rows] == [(1, 2), (5, 1)]
     assert rows[0]["bleu"] == pytest.approx(100.0)
     assert rows[1]["bleu"] < 10.0
+
+
+def test_frequency_ranks_put_unknown_words_last():
+    # Ids 4.. are words by falling frequency; 1 is <unk>.
+    ranks = analysis.average_frequency_ranks([[4, 5], [4, 1], []], vocab_size=10)
+    assert ranks == [0.5, 3.0, 0.0]
+
+
+def test_rarity_buckets_hold_about_equal_counts_and_cover_every_sentence():
+    ranks = list(np.random.default_rng(0).exponential(300.0, size=200))
+    buckets = analysis.rank_buckets(ranks)
+    assert len(buckets) == analysis.RANK_BUCKETS
+    counts = [sum(low <= r <= high for r in ranks) for low, high in buckets]
+    assert sum(counts) == len(ranks) and min(counts) >= 24
+    assert all(high < next_low for (_, high), (next_low, _) in zip(buckets, buckets[1:]))
 
 
 def analyze(*flags):
@@ -59,18 +74,20 @@ def test_analyze_pca_of_known_phrases_gives_distinct_vectors(trained_model_dir, 
     assert len({tuple(v) for v in vectors}) == len(PAIRS)
 
 
-def test_analyze_length_plots_bleu_of_an_evaluate_run(trained_model_dir, tmp_path):
-    evaluate = run_python(["-m", "tf_seq2seq.evaluate", f"--model_dir={trained_model_dir}", "--split=test"])
-    assert evaluate.returncode == 0, evaluate.stderr
-    output = str(tmp_path / "length.png")
-    result = analyze("length", f"--model_dir={trained_model_dir}", "--split=test", f"--output={output}")
+@pytest.mark.parametrize("command", ["length", "rarity"])
+def test_analyze_plots_bleu_buckets_of_an_evaluate_run(command, trained_model_dir, tmp_path):
+    if not os.path.exists(os.path.join(trained_model_dir, "eval_test.hyp")):
+        evaluate = run_python(["-m", "tf_seq2seq.evaluate", f"--model_dir={trained_model_dir}", "--split=test"])
+        assert evaluate.returncode == 0, evaluate.stderr
+    output = str(tmp_path / f"{command}.png")
+    result = analyze(command, f"--model_dir={trained_model_dir}", "--split=test", f"--output={output}")
     assert result.returncode == 0, result.stderr
     assert open(output, "rb").read(8) == PNG_SIGNATURE
     rows = list(csv.DictReader(open(output + ".csv", encoding="utf-8")))
     assert sum(int(r["sentences"]) for r in rows) == len(PAIRS)
-    assert all(float(r["bleu"]) >= 0 for r in rows)
+    assert all(0 <= float(r["bleu"]) <= 100 + 1e-6 for r in rows)
 
 
 def test_analyze_needs_one_known_command(tmp_path):
     result = analyze("plot", f"--output={tmp_path}/x.png")
-    assert result.returncode == 2 and "expected one command, pca or length" in result.stderr
+    assert result.returncode == 2 and "expected one command, pca or length or rarity" in result.stderr

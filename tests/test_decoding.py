@@ -37,8 +37,8 @@ def initial_states():
     return [tf.constant([[b, 0.0] for b in range(BATCH)])]
 
 
-def enumerate_hypotheses(table, sentence):
-    """Every hypothesis (ends at <eos> or at MAX_LENGTH) with its summed log-prob, best first."""
+def enumerate_hypotheses(table, sentence, length_penalty=0.0):
+    """Every hypothesis (ends at <eos> or at MAX_LENGTH) as (normalised score, log-prob, tokens), best first."""
     hypotheses = []
     for length in range(1, MAX_LENGTH + 1):
         for tokens in itertools.product(ALLOWED, repeat=length):
@@ -46,7 +46,8 @@ def enumerate_hypotheses(table, sentence):
                 continue
             previous = (vocab.BOS_ID,) + tokens[:-1]
             score = sum(table[sentence, t, p, n] for t, (p, n) in enumerate(zip(previous, tokens)))
-            hypotheses.append((score, list(tokens)))
+            normalizer = ((5.0 + length) / 6.0) ** length_penalty
+            hypotheses.append((score / normalizer, score, list(tokens)))
     return sorted(hypotheses, key=lambda h: -h[0])
 
 
@@ -55,22 +56,53 @@ def strip(ids):
     return ids[: ids.index(vocab.EOS_ID) + 1] if vocab.EOS_ID in ids else ids
 
 
+@pytest.mark.parametrize("length_penalty", [0.0, 1.0])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_wide_beam_finds_the_exhaustive_n_best(seed):
+def test_wide_beam_finds_the_exhaustive_n_best(seed, length_penalty):
     table = make_table(seed)
     beam = len(ALLOWED) ** MAX_LENGTH  # Wide enough to keep every prefix.
-    ids, scores = decoding.beam_search(toy_step_fn(table), initial_states(), beam, MAX_LENGTH)
+    found = decoding.beam_search(
+        toy_step_fn(table), initial_states(), beam, MAX_LENGTH, length_penalty
+    )
     for sentence in range(BATCH):
-        expected = enumerate_hypotheses(table, sentence)[:3]
-        for rank, (score, tokens) in enumerate(expected):
-            assert strip(ids[sentence, rank].numpy()) == tokens
-            assert scores[sentence, rank].numpy() == pytest.approx(score, abs=1e-4)
+        expected = enumerate_hypotheses(table, sentence, length_penalty)[:5]
+        for rank, (score, log_prob, tokens) in enumerate(expected):
+            assert strip(found.ids[sentence, rank].numpy()) == tokens
+            assert found.log_probs[sentence, rank].numpy() == pytest.approx(log_prob, abs=1e-4)
+            assert found.scores[sentence, rank].numpy() == pytest.approx(score, abs=1e-4)
+
+
+def test_length_penalty_changes_the_ranking_towards_longer_outputs():
+    def mean_length(length_penalty):
+        found = decoding.beam_search(
+            toy_step_fn(make_table(4)), initial_states(), 64, MAX_LENGTH, length_penalty
+        )
+        return np.mean([len(strip(row)) for row in found.ids[:, 0].numpy()])
+
+    assert mean_length(2.0) > mean_length(0.0)
+
+
+def test_search_stops_once_no_live_hypothesis_can_win():
+    table = make_table(5)
+    table[..., vocab.EOS_ID] = 0.0  # <eos> next is certain...
+    table[..., vocab.EOS_ID + 1 :] -= 30.0  # ...any word very unlikely.
+    calls = tf.Variable(0)
+    step_fn = toy_step_fn(table)
+
+    def counting_step_fn(ids, states):
+        calls.assign_add(1)
+        return step_fn(ids, states)
+
+    found = decoding.beam_search(counting_step_fn, initial_states(), 2, MAX_LENGTH)
+    assert [strip(row) for row in found.ids[:, 0].numpy()] == [[vocab.EOS_ID]] * BATCH
+    # Step 1 finishes "<eos>", step 2 "word <eos>"; then no live hypothesis can win.
+    assert calls.numpy() == 2
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_beam_of_one_is_greedy(seed):
     table = make_table(seed)
-    ids, scores = decoding.beam_search(toy_step_fn(table), initial_states(), 1, MAX_LENGTH)
+    found = decoding.beam_search(toy_step_fn(table), initial_states(), 1, MAX_LENGTH)
     for sentence in range(BATCH):
         previous, tokens, score = vocab.BOS_ID, [], 0.0
         for step in range(MAX_LENGTH):
@@ -81,14 +113,14 @@ def test_beam_of_one_is_greedy(seed):
             previous = token
             if token == vocab.EOS_ID:
                 break
-        assert strip(ids[sentence, 0].numpy()) == tokens
-        assert scores[sentence, 0].numpy() == pytest.approx(score, abs=1e-4)
+        assert strip(found.ids[sentence, 0].numpy()) == tokens
+        assert found.log_probs[sentence, 0].numpy() == pytest.approx(score, abs=1e-4)
 
 
 def test_scores_are_sorted_and_padding_follows_eos():
-    ids, scores = decoding.beam_search(toy_step_fn(make_table(3)), initial_states(), 5, MAX_LENGTH)
-    assert np.all(np.diff(scores.numpy(), axis=1) <= 0)
-    for row in ids.numpy().reshape(-1, MAX_LENGTH):
+    found = decoding.beam_search(toy_step_fn(make_table(3)), initial_states(), 5, MAX_LENGTH, 0.5)
+    assert np.all(np.diff(found.scores.numpy(), axis=1) <= 0)
+    for row in found.ids.numpy().reshape(-1, MAX_LENGTH):
         if vocab.EOS_ID in row:
             assert np.all(row[list(row).index(vocab.EOS_ID) + 1 :] == vocab.PAD_ID)
         assert vocab.BOS_ID not in row

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import serving
+from tf_seq2seq import decoding, serving, vocab
 
 from conftest import PAIRS, run_python
 
@@ -217,3 +217,93 @@ def test_hostile_inputs_never_crash_the_loaded_model(exported):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["count"] >= 1000
     assert report["slowest"] < 30.0  # A generous bound: no input makes a call run away.
+
+
+def teacher_forced_log_prob(seq2seq, source_ids, target_ids):
+    """The summed log-prob the model gives `target_ids` (ending in <eos>) for `source_ids`.
+
+    Args:
+        seq2seq: a `model.Seq2Seq`.
+        source_ids: int32 [1, S], the encoder input.
+        target_ids: list of int, the output tokens up to and including <eos>.
+    """
+    target_in = tf.constant([[vocab.BOS_ID] + target_ids[:-1]])
+    logits = seq2seq.training_model({"source": source_ids, "target_in": target_in})
+    log_probs = tf.nn.log_softmax(logits)[0]
+    return float(tf.reduce_sum(tf.gather(log_probs, target_ids, batch_dims=1)))
+
+
+def test_nbest_is_sorted_by_normalized_score_and_scores_are_teacher_forced_log_probs(
+    trained_model_dir,
+):
+    config = config_lib.load(trained_model_dir).replace(length_penalty=0.6)
+    translator, _ = serving.translator_from_model_dir(config, trained_model_dir)
+    source_ids, states, _ = translator.encode(tf.constant([en for en, _ in PAIRS]))
+    found = decoding.beam_search(translator.step_fn, states, 4, 20, 0.6)
+    assert (found.scores[:, :-1] >= found.scores[:, 1:]).numpy().all()
+    for sentence, (rows, log_probs, scores) in enumerate(zip(*(t.numpy() for t in found))):
+        for ids, log_prob, score in zip(rows, log_probs, scores):
+            ids = list(ids[: list(ids).index(vocab.EOS_ID) + 1])
+            expected = teacher_forced_log_prob(translator.members[0], source_ids[sentence : sentence + 1], ids)
+            assert log_prob == pytest.approx(expected, abs=1e-3)
+            assert score == pytest.approx(log_prob / ((5 + len(ids)) / 6) ** 0.6, abs=1e-3)
+    outputs = translator.beam_search(tf.constant([en for en, _ in PAIRS]), tf.constant(4), tf.constant(4))
+    assert outputs["scores"].numpy() == pytest.approx(found.log_probs.numpy(), abs=1e-4)
+    assert outputs["normalized_scores"].numpy() == pytest.approx(found.scores.numpy(), abs=1e-4)
+
+
+# Replays the warm-up file's requests against the loaded SavedModel.
+WARMUP_CLIENT = """
+import json, sys
+import tensorflow as tf
+import tensorflow_text  # Registers the tf-text ops used by the graph.
+from tf_seq2seq import predict_requests
+model = tf.saved_model.load(sys.argv[1])
+replayed = []
+for request in predict_requests.read_warmup_file(sys.argv[1]):
+    outputs = model.signatures[request.model_spec.signature_name](
+        **predict_requests.request_inputs(request))
+    replayed.append([request.model_spec.name, request.model_spec.signature_name,
+                     int(tf.shape(outputs[sorted(outputs)[0]])[0])])
+print(json.dumps(replayed))
+"""
+
+
+def test_warmup_file_replays_against_the_loaded_model(exported):
+    path, _ = exported
+    result = run_python(["-c", WARMUP_CLIENT, path])
+    assert result.returncode == 0, result.stderr[-3000:]
+    replayed = json.loads(result.stdout.strip().splitlines()[-1])
+    # Every signature, each on 4 inputs (empty, 1 word, 10 words, max_source_length words).
+    assert replayed == [["tiny", name, 4] for name in ("serving_default", "beam_search", "encode")]
+
+
+# Compares the XLA-compiled beam_search_xla signature with beam_search in a fresh process.
+XLA_CLIENT = """
+import json, sys
+import tensorflow as tf
+import tensorflow_text  # Registers the tf-text ops used by the graph.
+model = tf.saved_model.load(sys.argv[1])
+sentences = tf.constant(json.loads(sys.argv[2]))
+results = {}
+for name in ("beam_search", "beam_search_xla"):
+    for beam in (1, 3):
+        out = model.signatures[name](
+            sentences=sentences, beam_size=tf.constant(beam), num_hypotheses=tf.constant(beam))
+        results[f"{name}/{beam}"] = {
+            "translations": [[t.decode() for t in row] for row in out["translations"].numpy()],
+            "scores": out["scores"].numpy().tolist(),
+        }
+print(json.dumps(results))
+"""
+
+
+def test_xla_signature_decodes_like_beam_search(trained_model_dir, tmp_path):
+    config = config_lib.load(trained_model_dir).replace(jit_compile=True)
+    path = serving.export_model_dir(config, trained_model_dir, str(tmp_path / "tiny_xla"))
+    results = run_client(XLA_CLIENT, path)
+    for beam in (1, 3):
+        plain, xla = results[f"beam_search/{beam}"], results[f"beam_search_xla/{beam}"]
+        assert xla["translations"] == plain["translations"]
+        for xla_row, plain_row in zip(xla["scores"], plain["scores"]):
+            assert xla_row == pytest.approx(plain_row, abs=1e-4)

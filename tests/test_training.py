@@ -32,7 +32,7 @@ def test_scores_are_the_teacher_forced_log_probs(trained_model_dir):
 
     source = pipeline.encode_source(translator.source_tokenizer, tf.constant(SOURCES[:3]), True)
     target_in, target_out = pipeline.encode_target(translator.target_tokenizer, tf.constant(TARGETS[:3]))
-    logits = translator.model(
+    logits = translator.keras_models[0](
         {"source": source.to_tensor(), "target_in": target_in.to_tensor()}, training=False
     )
     log_probs = tf.nn.log_softmax(logits)

@@ -1,4 +1,5 @@
-"""The paper's analyses: sentence vectors in 2-D (Figure 2) and BLEU by sentence length (Figure 3).
+"""The paper's analyses: sentence vectors in 2-D (Figure 2), BLEU by sentence length and by
+word rarity (Figure 3).
 
 Figures are drawn with matplotlib, an optional dependency
 (`pip install -e .[analysis]`); the numbers are written as text files too.
@@ -11,6 +12,7 @@ import numpy as np
 import sacrebleu
 
 from tf_seq2seq import evaluation
+from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
 
 # The paper's Figure 2 phrases: word order matters, voice does not.
@@ -30,6 +32,8 @@ PAPER_PHRASES = (
 )
 # Source-length buckets (words) of Figure 3.
 LENGTH_BUCKETS = ((1, 4), (5, 7), (8, 11), (12, 17), (18, 25), (26, 35), (36, 79))
+# Equal-count buckets of average word-frequency rank (Figure 3, right).
+RANK_BUCKETS = 8
 
 
 def pca_2d(vectors):
@@ -78,48 +82,85 @@ def write_projector_files(vectors, labels, directory):
         f.writelines(label + "\n" for label in labels)
 
 
-def bleu_by_length(sources, references, hypotheses, buckets=LENGTH_BUCKETS):
-    """Corpus BLEU of the sentences in each source-length bucket (Figure 3).
+def bleu_by_bucket(values, buckets, references, hypotheses):
+    """Corpus BLEU of the sentences whose value falls in each bucket.
 
     Args:
-        sources: list of source sentences (str).
+        values: one number per sentence (e.g. its source length).
+        buckets: `(low, high)` pairs, inclusive.
         references: aligned list of lists of references.
         hypotheses: aligned list of translations.
-        buckets: `(shortest, longest)` source lengths in words, inclusive.
 
     Returns:
-        A list of dicts `{"min_words", "max_words", "sentences", "bleu"}` for
-        the non-empty buckets.
+        A list of dicts `{"low", "high", "sentences", "bleu"}` for the
+        non-empty buckets.
     """
     rows = []
-    for shortest, longest in buckets:
-        chosen = [i for i, s in enumerate(sources) if shortest <= len(s.split()) <= longest]
+    for low, high in buckets:
+        chosen = [i for i, value in enumerate(values) if low <= value <= high]
         if not chosen:
             continue
         streams = evaluation.reference_streams([references[i] for i in chosen])
         bleu = sacrebleu.corpus_bleu([hypotheses[i] for i in chosen], streams).score
-        rows.append({"min_words": shortest, "max_words": longest, "sentences": len(chosen), "bleu": bleu})
+        rows.append({"low": low, "high": high, "sentences": len(chosen), "bleu": bleu})
     return rows
 
 
-def write_length_table(rows, path):
-    """Writes `bleu_by_length` rows as CSV."""
+def bleu_by_length(sources, references, hypotheses, buckets=LENGTH_BUCKETS):
+    """BLEU by source length in words (Figure 3, left); see `bleu_by_bucket`."""
+    return bleu_by_bucket([len(s.split()) for s in sources], buckets, references, hypotheses)
+
+
+def average_frequency_ranks(ids, vocab_size):
+    """Each sentence's average word-frequency rank (Figure 3, right).
+
+    Args:
+        ids: list of int lists, source ids of a word vocabulary sorted by
+            frequency (special tokens first, `vocab.UNK_ID` for the rest).
+        vocab_size: the vocabulary's size; an unknown word ranks last.
+
+    Returns:
+        float list: the mean rank (0 = most frequent word) per sentence, 0 for
+        an empty one.
+    """
+    specials = len(vocab.SPECIALS)
+    ranks = [
+        [vocab_size - specials if i == vocab.UNK_ID else i - specials for i in sentence]
+        for sentence in ids
+    ]
+    return [float(np.mean(r)) if r else 0.0 for r in ranks]
+
+
+def rank_buckets(ranks, count=RANK_BUCKETS):
+    """`count` buckets of `ranks` holding about as many sentences each."""
+    edges = np.quantile(np.asarray(ranks, dtype=float), np.linspace(0, 1, count + 1))
+    lows = [edges[0]] + [np.nextafter(e, np.inf) for e in edges[1:-1]]
+    return [(float(low), float(high)) for low, high in zip(lows, edges[1:]) if low <= high]
+
+
+def bleu_by_rarity(ranks, references, hypotheses):
+    """BLEU by average word-frequency rank (Figure 3, right); see `bleu_by_bucket`."""
+    return bleu_by_bucket(ranks, rank_buckets(ranks), references, hypotheses)
+
+
+def write_bucket_table(rows, path):
+    """Writes `bleu_by_bucket` rows as CSV."""
     with open(path, "w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["min_words", "max_words", "sentences", "bleu"])
+        writer = csv.DictWriter(f, fieldnames=["low", "high", "sentences", "bleu"])
         writer.writeheader()
         writer.writerows(rows)
 
 
-def plot_length_table(rows, path):
-    """Draws BLEU against source length (Figure 3) to a PNG file."""
+def plot_bucket_table(rows, path, xlabel, label_format="{:g}-{:g}"):
+    """Draws BLEU against buckets (Figure 3) to a PNG file."""
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(7, 4))
     positions = range(len(rows))
     axes.plot(positions, [r["bleu"] for r in rows], marker="o")
-    axes.set_xticks(positions, [f"{r['min_words']}-{r['max_words']}" for r in rows])
-    axes.set_xlabel("source sentence length (words)")
+    axes.set_xticks(positions, [label_format.format(r["low"], r["high"]) for r in rows])
+    axes.set_xlabel(xlabel)
     axes.set_ylabel("BLEU")
-    axes.set_title("BLEU by sentence length")
+    axes.set_title(f"BLEU by {xlabel}")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)

@@ -2,12 +2,15 @@
 
     python -m tf_seq2seq.analyze pca --model_dir=DIR --output=pca.png [--phrases_file=F]
     python -m tf_seq2seq.analyze length --model_dir=DIR --split=test --output=length.png
+    python -m tf_seq2seq.analyze rarity --model_dir=DIR --split=test --output=rarity.png
 
 `pca` (Figure 2) encodes phrases (default: the paper's) and plots the first
 two principal components of their sentence vectors; the vectors and labels go
 to OUTPUT.projector/ for TensorBoard's embedding projector. `length` (Figure 3)
 reads the hypotheses of an earlier `evaluate` run (MODEL_DIR/eval_SPLIT.hyp)
-and plots BLEU by source length; the numbers go to OUTPUT.csv.
+and plots BLEU by source length; `rarity` (Figure 3, right) plots BLEU by each
+source sentence's average word-frequency rank in the model's (word) vocabulary,
+in equal-count buckets. The numbers go to OUTPUT.csv.
 """
 
 import os
@@ -19,6 +22,7 @@ from tf_seq2seq import cli
 from tf_seq2seq import corpus
 from tf_seq2seq import evaluation
 from tf_seq2seq import flags
+from tf_seq2seq import tokenizer as tokenizer_lib
 
 FLAGS = flags.FLAGS
 
@@ -39,9 +43,10 @@ def pca():
     print(f"{len(phrases)} phrases -> {FLAGS.output}, {FLAGS.output}.projector/")
 
 
-def length():
+def _evaluated():
+    """`(config, sources, references, hypotheses)` of an earlier evaluate run on --split."""
     if FLAGS.model_dir is None:
-        cli.fail("length reads an evaluate run: give --model_dir")
+        cli.fail("length and rarity read an evaluate run: give --model_dir")
     config = flags.config_for_model_dir(FLAGS.model_dir)
     hypotheses_path = os.path.join(FLAGS.model_dir, f"eval_{FLAGS.split}.hyp")
     if not os.path.isfile(hypotheses_path):
@@ -50,14 +55,35 @@ def length():
     hypotheses = corpus.read_lines(hypotheses_path)
     if len(hypotheses) != len(sources):
         cli.fail(f"{hypotheses_path} has {len(hypotheses)} lines for {len(sources)} sources")
-    rows = analysis.bleu_by_length(sources, references, hypotheses)
-    analysis.write_length_table(rows, FLAGS.output + ".csv")
-    analysis.plot_length_table(rows, FLAGS.output)
+    return config, sources, references, hypotheses
+
+
+def _write_buckets(rows, xlabel, label_format):
+    analysis.write_bucket_table(rows, FLAGS.output + ".csv")
+    analysis.plot_bucket_table(rows, FLAGS.output, xlabel, label_format)
     for row in rows:
-        print(f"{row['min_words']}-{row['max_words']} words: {row['sentences']} sentences, BLEU {row['bleu']:.2f}")
+        print(f"{xlabel} {row['low']:g}-{row['high']:g}: {row['sentences']} sentences, "
+              f"BLEU {row['bleu']:.2f}")
 
 
-COMMANDS = {"pca": pca, "length": length}
+def length():
+    _, sources, references, hypotheses = _evaluated()
+    rows = analysis.bleu_by_length(sources, references, hypotheses)
+    _write_buckets(rows, "source length (words)", "{:g}-{:g}")
+
+
+def rarity():
+    config, sources, references, hypotheses = _evaluated()
+    if config.tokenizer != "word":
+        cli.fail("rarity ranks words by frequency: it needs a --tokenizer=word model")
+    source_tokenizer, _ = tokenizer_lib.from_model_dir(FLAGS.model_dir, config.tokenizer)
+    ids = source_tokenizer.tokenize(tf.constant(sources, tf.string)).to_list()
+    ranks = analysis.average_frequency_ranks(ids, source_tokenizer.vocab_size)
+    rows = analysis.bleu_by_rarity(ranks, references, hypotheses)
+    _write_buckets(rows, "average word-frequency rank", "{:.0f}-{:.0f}")
+
+
+COMMANDS = {"pca": pca, "length": length, "rarity": rarity}
 
 
 def main(command):

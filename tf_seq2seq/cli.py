@@ -37,7 +37,7 @@ def run(main, required=(), commands=()):
 
 
 def load_model():
-    """The model named by `--saved_model` or `--model_dir` (exactly one).
+    """The model named by `--saved_model` or `--model_dir` (exactly one; DIR1,DIR2,... = an ensemble).
 
     Returns:
         `(model, beam_search, config)`: the loaded model (keep it referenced:
@@ -55,8 +55,9 @@ def load_model():
         model = serving.load(given.saved_model)
         config = flags_lib.with_decoding_flags(serving.saved_config(given.saved_model))
         return model, model.signatures["beam_search"], config
-    config = flags_lib.config_for_model_dir(given.model_dir)
-    translator, _ = serving.translator_from_model_dir(config, given.model_dir)
+    model_dirs = flags_lib.model_dirs()
+    config = flags_lib.config_for_model_dir(model_dirs[0])
+    translator, _ = serving.translator_from_model_dirs(config, model_dirs)
     return translator, translator.beam_search, config
 
 

@@ -71,9 +71,11 @@ class Config:
     cpu_replicas: int = 0
     # Decoding.
     beam_size: int = 4
+    length_penalty: float = 0.0
     max_decode_ratio: float = 2.0
     max_decode_length: int = 100
     max_batch_size: int = 256
+    jit_compile: bool = False
 
     def replace(self, **changes):
         """Returns a copy with `changes` applied."""

@@ -3,21 +3,53 @@
 `beam_search` works on any `step_fn(ids, states) -> (log_probs, states)`, so
 single models and ensembles decode the same way. It is one explicit
 `tf.while_loop` with shapes fixed across iterations: it runs unchanged inside
-an exported SavedModel (no autograph, no Python in the loop).
+an exported SavedModel (no autograph, no Python in the loop) and compiles with
+XLA when the batch and `padded_length` are static.
 
-Finished hypotheses stay in the beam and are only extended by padding at no
-cost, so the `beam_size` best finished hypotheses are exact once every beam has
-ended: a live hypothesis can only lose log-probability.
+Each step extends the `beam_size` live hypotheses of every sentence by every
+token and keeps the best `2 x beam_size` candidates. Candidates ending in
+`<eos>` among the best `beam_size` move to a separate set of finished
+hypotheses (never extended again); the best `beam_size` others stay live.
+Finished hypotheses are ranked by the GNMT length-normalised score
+`log_prob / ((5 + length) / 6) ** length_penalty` (Wu et al., 2016; 0 = the
+paper's plain sum of log-probs). A sentence is done when it has `beam_size`
+finished hypotheses and no live one can still beat the worst of them; the
+loop stops when every sentence is done or at `max_length` tokens, where the
+live hypotheses are finished as they are.
 """
+
+import collections
 
 import tensorflow as tf
 
 from tf_seq2seq import vocab
 
 NEG_INF = -1e9
+# Scores at or below this mark empty (dead) beam slots.
+DEAD = NEG_INF / 2
+
+Hypotheses = collections.namedtuple("Hypotheses", ["ids", "log_probs", "scores"])
+Hypotheses.__doc__ = """An n-best list per sentence, best first.
+
+Attributes:
+    ids: int32 [batch, beam, T], each hypothesis ending with `<eos>` then
+        `vocab.PAD_ID` padding (or cut at `max_length`).
+    log_probs: float32 [batch, beam], summed token log-probs.
+    scores: float32 [batch, beam], length-normalised log-probs (the ranking;
+        equal to `log_probs` for length penalty 0); `NEG_INF` for empty slots.
+"""
+
+_Beam = collections.namedtuple("_Beam", ["ids", "log_probs", "scores"])
+_Loop = collections.namedtuple("_Loop", ["t", "tokens", "states", "alive", "finished"])
 
 
-def beam_search(step_fn, initial_states, beam_size, max_length):
+def length_normalizer(length, length_penalty):
+    """GNMT's length penalty `((5 + length) / 6) ** length_penalty`, float32."""
+    return ((5.0 + tf.cast(length, tf.float32)) / 6.0) ** length_penalty
+
+
+def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0.0,
+                padded_length=None):
     """Finds the highest-scoring target sequences.
 
     Args:
@@ -27,67 +59,139 @@ def beam_search(step_fn, initial_states, beam_size, max_length):
             initial states.
         beam_size: int32 scalar >= 1; 1 is greedy search.
         max_length: int32 scalar, the most tokens generated (`<eos>` included).
+        length_penalty: float, GNMT's alpha; 0 ranks by summed log-prob.
+        padded_length: optional int, the static width T of the returned ids
+            (>= max_length), so that shapes are fixed for XLA. Defaults to
+            `max_length`.
 
     Returns:
-        `(ids, scores)`: ids int32 [batch, beam_size, max_length], each
-        hypothesis ending with `<eos>` then `vocab.PAD_ID` padding (or cut at
-        `max_length`); scores float32 [batch, beam_size], summed log-probs,
-        best first.
+        `Hypotheses` with `beam_size` hypotheses per sentence, sorted by score.
     """
+    width = max_length if padded_length is None else padded_length
     batch = tf.shape(initial_states[0])[0]
     states = [tf.repeat(s, beam_size, axis=0) for s in initial_states]
-    ids = tf.fill([batch * beam_size], vocab.BOS_ID)
     # Only the first beam is live at the start, so the first step does not
     # pick the same token beam_size times.
     first_beam = tf.one_hot(0, beam_size, on_value=0.0, off_value=NEG_INF)
-    scores = tf.tile(first_beam[tf.newaxis, :], [batch, 1])
-    finished = tf.zeros([batch, beam_size], tf.bool)
-    sequences = tf.zeros([batch, beam_size, max_length], tf.int32)
-
-    def live(t, ids, states, scores, finished, sequences):
-        return (t < max_length) & tf.logical_not(tf.reduce_all(finished | (scores <= NEG_INF)))
-
-    def step(t, ids, states, scores, finished, sequences):
-        log_probs, states = step_fn(ids, states)
-        vocab_size = tf.shape(log_probs)[1]
-        log_probs = tf.reshape(log_probs, [batch, beam_size, vocab_size])
-        log_probs = _allowed_continuations(log_probs, finished)
-        total = tf.reshape(scores[:, :, tf.newaxis] + log_probs, [batch, -1])
-        scores, flat_choice = tf.math.top_k(total, k=beam_size)
-        parent = flat_choice // vocab_size
-        token = flat_choice % vocab_size
-        sequences = tf.gather(sequences, parent, batch_dims=1)
-        sequences = tf.where(
-            tf.range(max_length) == t, token[:, :, tf.newaxis], sequences
-        )
-        finished = tf.gather(finished, parent, batch_dims=1) | (token == vocab.EOS_ID)
-        rows = tf.reshape(parent + beam_size * tf.range(batch)[:, tf.newaxis], [-1])
-        states = [tf.gather(s, rows) for s in states]
-        return t + 1, tf.reshape(token, [-1]), states, scores, finished, sequences
-
-    _, _, _, scores, _, sequences = tf.while_loop(
-        live, step, [tf.constant(0), ids, states, scores, finished, sequences]
+    alive_log_probs = tf.tile(first_beam[tf.newaxis, :], [batch, 1])
+    empty_ids = tf.zeros([batch, beam_size, width], tf.int32)
+    empty_scores = tf.fill([batch, beam_size], NEG_INF)
+    initial = _Loop(
+        t=tf.constant(0),
+        tokens=tf.fill([batch * beam_size], vocab.BOS_ID),
+        states=states,
+        alive=_Beam(empty_ids, alive_log_probs, alive_log_probs),
+        finished=_Beam(empty_ids, empty_scores, empty_scores),
     )
-    return sequences, scores
+
+    def searching(*loop):
+        loop = _Loop(*loop)
+        done = _sentences_done(loop.alive, loop.finished, max_length, length_penalty)
+        return (loop.t < max_length) & tf.logical_not(tf.reduce_all(done))
+
+    def step(*loop):
+        return _step(_Loop(*loop), step_fn, beam_size, max_length, length_penalty)
+
+    final = _Loop(*tf.while_loop(searching, step, initial))
+    return Hypotheses(*final.finished)
 
 
-def _allowed_continuations(log_probs, finished):
-    """Masks the next-token log-probs of each hypothesis.
+def ensemble_step_fn(step_fns, state_counts):
+    """A `step_fn` averaging the per-step log-probs of several models (an ensemble).
 
-    Live hypotheses may not produce padding or `<bos>`; finished ones may only
-    produce padding, at no cost.
+    Args:
+        step_fns: the members' `step_fn`s, over the same target vocabulary.
+        state_counts: how many state tensors each member has; the ensemble's
+            states are the members' lists concatenated in order.
+
+    Returns:
+        `step_fn(ids, states) -> (log_probs, states)`: log_probs float32 [N, V]
+        is the mean of the members' log-probs.
+    """
+
+    def step_fn(ids, states):
+        log_probs, new_states, start = [], [], 0
+        for member_step_fn, count in zip(step_fns, state_counts):
+            member_log_probs, member_states = member_step_fn(ids, states[start : start + count])
+            log_probs.append(member_log_probs)
+            new_states += member_states
+            start += count
+        return tf.add_n(log_probs) / len(log_probs), new_states
+
+    return step_fn
+
+
+def _step(loop, step_fn, beam_size, max_length, length_penalty):
+    """One decoding step: extends the live beam, moves endings to the finished set."""
+    log_probs, states = step_fn(loop.tokens, loop.states)
+    batch, width = tf.shape(loop.alive.ids)[0], tf.shape(loop.alive.ids)[2]
+    vocab_size = tf.shape(log_probs)[1]
+    log_probs = tf.reshape(log_probs, [batch, beam_size, vocab_size])
+    log_probs = _mask_special_tokens(log_probs)
+    total = tf.reshape(loop.alive.log_probs[:, :, tf.newaxis] + log_probs, [batch, -1])
+    candidates = tf.minimum(2 * beam_size, tf.shape(total)[1])
+    top_log_probs, flat_choice = tf.math.top_k(total, k=candidates)
+    parent = flat_choice // vocab_size
+    token = flat_choice % vocab_size
+    ids = tf.gather(loop.alive.ids, parent, batch_dims=1)
+    ids = tf.where(tf.range(width) == loop.t, token[:, :, tf.newaxis], ids)
+
+    last_step = loop.t + 1 >= max_length
+    within_beam = tf.range(candidates) < beam_size
+    ending = within_beam & ((token == vocab.EOS_ID) | last_step) & (top_log_probs > DEAD)
+    normalized = top_log_probs / length_normalizer(loop.t + 1, length_penalty)
+    finished = _merge_finished(
+        loop.finished,
+        _Beam(ids, top_log_probs, tf.where(ending, normalized, NEG_INF)),
+        beam_size,
+    )
+
+    alive_log_probs = tf.where(token == vocab.EOS_ID, NEG_INF, top_log_probs)
+    alive_log_probs, keep = tf.math.top_k(alive_log_probs, k=beam_size)
+    alive = _Beam(tf.gather(ids, keep, batch_dims=1), alive_log_probs, alive_log_probs)
+    parent = tf.gather(parent, keep, batch_dims=1)
+    rows = tf.reshape(parent + beam_size * tf.range(batch)[:, tf.newaxis], [-1])
+    states = [tf.gather(s, rows) for s in states]
+    tokens = tf.reshape(tf.gather(token, keep, batch_dims=1), [-1])
+    return _Loop(loop.t + 1, tokens, states, alive, finished)
+
+
+def _merge_finished(finished, new, beam_size):
+    """The best `beam_size` of two sets of finished hypotheses, by score."""
+    ids = tf.concat([finished.ids, new.ids], axis=1)
+    log_probs = tf.concat([finished.log_probs, new.log_probs], axis=1)
+    scores = tf.concat([finished.scores, new.scores], axis=1)
+    scores, keep = tf.math.top_k(scores, k=beam_size)
+    return _Beam(
+        tf.gather(ids, keep, batch_dims=1), tf.gather(log_probs, keep, batch_dims=1), scores
+    )
+
+
+def _sentences_done(alive, finished, max_length, length_penalty):
+    """Whether no live hypothesis of a sentence can enter its n-best list.
+
+    Log-probs only fall as a hypothesis grows, and for length_penalty >= 0 the
+    normaliser grows with length, so a live hypothesis scores at most its
+    current log-prob divided by the normaliser at `max_length`.
+
+    Returns:
+        bool [batch].
+    """
+    best_alive = alive.log_probs[:, 0] / length_normalizer(max_length, length_penalty)
+    worst_finished = finished.scores[:, -1]
+    no_alive = alive.log_probs[:, 0] <= DEAD
+    return no_alive | ((worst_finished > DEAD) & (best_alive < worst_finished))
+
+
+def _mask_special_tokens(log_probs):
+    """Forbids `<pad>` and `<bos>` as next tokens.
 
     Args:
         log_probs: float32 [batch, beam, V].
-        finished: bool [batch, beam].
 
     Returns:
         float32 [batch, beam, V].
     """
     vocab_size = tf.shape(log_probs)[2]
-    forbidden = tf.one_hot(vocab.PAD_ID, vocab_size, on_value=True, off_value=False) | tf.one_hot(
-        vocab.BOS_ID, vocab_size, on_value=True, off_value=False
-    )
-    live = tf.where(forbidden, NEG_INF, log_probs)
-    padding_only = tf.one_hot(vocab.PAD_ID, vocab_size, on_value=0.0, off_value=NEG_INF)
-    return tf.where(finished[:, :, tf.newaxis], padding_only, live)
+    special = tf.one_hot(vocab.PAD_ID, vocab_size) + tf.one_hot(vocab.BOS_ID, vocab_size)
+    return tf.where(special > 0, NEG_INF, log_probs)

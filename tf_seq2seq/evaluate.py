@@ -3,10 +3,13 @@
     python -m tf_seq2seq.evaluate --model_dir=DIR --split=test [--beam_size=K]
     python -m tf_seq2seq.evaluate --saved_model=saved_models/demo/1 --split=test --output_dir=OUT
     python -m tf_seq2seq.evaluate --model_dir=DIR --source_file=F.en --reference_file=F.fr
+    python -m tf_seq2seq.evaluate --model_dir=DIR1,DIR2 --split=test --output_dir=OUT  # ensemble
 
 Writes OUTPUT_DIR/eval_NAME.json and eval_NAME.hyp, where OUTPUT_DIR defaults to
---model_dir and NAME is the split or the source file's name. With --model_dir the
-JSON also holds the teacher-forced `perplexity` of the references.
+--model_dir and NAME is the split or the source file's name. With one --model_dir
+the JSON also holds the teacher-forced `perplexity` of the references. With
+--num_hypotheses=N > 1 the N best translations of each sentence also go to
+eval_NAME.nbest (TSV: index, rank, score, translation).
 """
 
 import os
@@ -43,19 +46,21 @@ def _references(config):
 
 def main():
     model, beam_search, config = cli.load_model()  # `model` stays referenced until the end.
-    output_dir = FLAGS.output_dir or FLAGS.model_dir
+    single_model_dir = FLAGS.model_dir is not None and len(flags.model_dirs()) == 1
+    output_dir = FLAGS.output_dir or (FLAGS.model_dir if single_model_dir else None)
     if output_dir is None:
-        cli.fail("--output_dir is needed with --saved_model")
+        cli.fail("--output_dir is needed with --saved_model or an ensemble --model_dir")
     name, sources, references, pairs, details = _references(config)
-    if FLAGS.model_dir is not None:  # A SavedModel has no teacher-forcing signature.
+    # A SavedModel has no teacher-forcing signature; an ensemble no single softmax.
+    if single_model_dir:
         details["perplexity"] = evaluation.Perplexity(
-            model.model, model.source_tokenizer, model.target_tokenizer, config, pairs
+            model.keras_models[0], model.source_tokenizer, model.target_tokenizer, config, pairs
         )()
     prefix = os.path.join(output_dir, f"eval_{name}")
     model_path = FLAGS.saved_model or FLAGS.model_dir
     results = evaluation.evaluate(
-        beam_search, sources, references, config.beam_size, prefix, FLAGS.translate_batch_size,
-        model=model_path, **details,
+        beam_search, sources, references, flags.nbest_beam_size(config), prefix,
+        FLAGS.translate_batch_size, FLAGS.num_hypotheses, model=model_path, **details,
     )
     print(
         f"{name}: BLEU {results['bleu']:.2f}  chrF {results['chrf']:.2f}  "

@@ -136,8 +136,12 @@ def read_file_references(source_file, reference_file):
     return group_references(zip(sources, references))
 
 
-def evaluate(beam_search, sources, references, beam_size, output_prefix, batch_size=64, **details):
+def evaluate(beam_search, sources, references, beam_size, output_prefix, batch_size=64,
+             num_hypotheses=1, **details):
     """Translates `sources`, scores them, and writes `PREFIX.json` and `PREFIX.hyp`.
+
+    BLEU and chrF score the best translation; with `num_hypotheses` > 1 the
+    n-best lists also go to `PREFIX.nbest` (`serving.nbest_lines`).
 
     Args:
         beam_search: `serving.Translator.beam_search` or a loaded SavedModel's
@@ -147,6 +151,7 @@ def evaluate(beam_search, sources, references, beam_size, output_prefix, batch_s
         beam_size: beam size.
         output_prefix: path prefix of the results files.
         batch_size: sentences per translation call.
+        num_hypotheses: translations per sentence written to `PREFIX.nbest`.
         **details: extra JSON fields (e.g. `split`, `checkpoint`).
 
     Returns:
@@ -155,7 +160,7 @@ def evaluate(beam_search, sources, references, beam_size, output_prefix, batch_s
         and `details`.
     """
     logging.info("Translating %d sentences with beam %d", len(sources), beam_size)
-    nbest = serving.translate_texts(beam_search, sources, beam_size, 1, batch_size)
+    nbest = serving.translate_texts(beam_search, sources, beam_size, num_hypotheses, batch_size)
     hypotheses = [hypotheses[0][0] for hypotheses in nbest]
     results = {
         **score(hypotheses, references),
@@ -170,4 +175,7 @@ def evaluate(beam_search, sources, references, beam_size, output_prefix, batch_s
         f.write("\n")
     with open(output_prefix + ".hyp", "w", encoding="utf-8") as f:
         f.writelines(h + "\n" for h in hypotheses)
+    if num_hypotheses > 1:
+        with open(output_prefix + ".nbest", "w", encoding="utf-8") as f:
+            f.writelines(line + "\n" for line in serving.nbest_lines(nbest))
     return results

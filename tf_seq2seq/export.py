@@ -1,6 +1,10 @@
 """Exports a trained model directory as a TF Serving SavedModel version.
 
     python -m tf_seq2seq.export --model_dir=DIR --export_dir=saved_models/NAME
+    python -m tf_seq2seq.export --model_dir=DIR1,DIR2,DIR3 --export_dir=saved_models/ENSEMBLE
+
+Several model directories sharing vocabularies export as one ensemble model
+with the same signatures (per-step log-probs averaged inside one beam search).
 """
 
 from tf_seq2seq import cli
@@ -11,8 +15,9 @@ FLAGS = flags.FLAGS
 
 
 def main():
-    config = flags.config_for_model_dir(FLAGS.model_dir)
-    path = serving.export_model_dir(config, FLAGS.model_dir, FLAGS.export_dir)
+    model_dirs = flags.model_dirs()
+    config = flags.config_for_model_dir(model_dirs[0])
+    path = serving.export_model_dir(config, model_dirs, FLAGS.export_dir)
     print(path)
 
 

@@ -91,11 +91,19 @@ _define("cpu_replicas", "Split the CPU into this many logical devices (replicas 
         "--distribution=mirrored without GPUs; for testing the distributed path).")
 # Decoding.
 _define("beam_size", "Beam size (1 = greedy; paper: 12).")
+_define("length_penalty", "GNMT length normalisation alpha: hypotheses are ranked by "
+        "log-prob / ((5 + length) / 6) ** alpha; 0 = plain summed log-prob (the paper).")
+flags.register_validator("length_penalty", lambda value: value >= 0,
+                         "--length_penalty must be >= 0")
 _define("max_decode_ratio", "Generate at most ratio x source length (+10) tokens.")
 _define("max_decode_length", "Generate at most this many tokens.")
 _define("max_batch_size", "Exported model: requests with more sentences are rejected (InvalidArgument).")
+_define("jit_compile", "Export: also write a `beam_search_xla` signature whose integer decoding "
+        "loop is compiled with XLA at fixed padded shapes (the default signatures never need XLA).")
 # Paths and commands.
-flags.DEFINE_string("model_dir", None, "Model directory (checkpoints, vocab/, config.json, events).")
+flags.DEFINE_string("model_dir", None, "Model directory (checkpoints, vocab/, config.json, events). "
+                    "evaluate, export and translate also take DIR1,DIR2,...: an ensemble of "
+                    "models sharing vocabularies (their per-step log-probs averaged).")
 flags.DEFINE_string("export_dir", None, "Export base directory; versions go to EXPORT_DIR/N/.")
 flags.DEFINE_string("saved_model", None, "Path of an exported SavedModel version directory.")
 flags.DEFINE_string("split", "test", "Split to evaluate.")
@@ -116,12 +124,28 @@ def config_from_flags():
     return config_lib.Config(**{name: FLAGS[name].value for name in CONFIG_FLAGS})
 
 
-DECODING_FLAGS = ("beam_size", "max_decode_ratio", "max_decode_length", "max_batch_size")
+DECODING_FLAGS = (
+    "beam_size", "length_penalty", "max_decode_ratio", "max_decode_length", "max_batch_size",
+    "jit_compile",
+)
 
 
 def with_decoding_flags(config):
     """`config` with the decoding flags given on the command line applied."""
     return config.replace(**{name: FLAGS[name].value for name in DECODING_FLAGS if FLAGS[name].present})
+
+
+def nbest_beam_size(config):
+    """The beam size for `--num_hypotheses`: `--beam_size` if given, else the
+    model's beam widened to the number of hypotheses asked for."""
+    if FLAGS["beam_size"].present:
+        return config.beam_size
+    return max(config.beam_size, FLAGS.num_hypotheses)
+
+
+def model_dirs():
+    """`--model_dir` split at commas: one directory, or the members of an ensemble."""
+    return [d for d in FLAGS.model_dir.split(",") if d]
 
 
 def config_for_model_dir(model_dir):

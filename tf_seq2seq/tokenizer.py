@@ -91,6 +91,7 @@ class _VocabularyTokenizer(tf.Module):
             name: module name.
         """
         super().__init__(name=name)
+        self.vocab_path = vocab_path
         self.vocab_size = len(vocab.read(vocab_path))
         self._id_to_token = _lookup_table(vocab_path, to_ids=False)
 

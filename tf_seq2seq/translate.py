@@ -29,20 +29,16 @@ def _read_sentences():
 
 def main():
     model, beam_search, config = cli.load_model()  # `model` stays referenced until the end.
-    # `config` already holds a --beam_size given on the command line; otherwise
-    # widen the model's default beam to the number of hypotheses asked for.
-    beam_size = config.beam_size if FLAGS["beam_size"].present else max(
-        config.beam_size, FLAGS.num_hypotheses
-    )
     results = serving.translate_texts(
-        beam_search, _read_sentences(), beam_size, FLAGS.num_hypotheses, FLAGS.translate_batch_size
+        beam_search, _read_sentences(), flags.nbest_beam_size(config), FLAGS.num_hypotheses,
+        FLAGS.translate_batch_size,
     )
-    for index, hypotheses in enumerate(results):
-        if FLAGS.num_hypotheses == 1:
-            print(hypotheses[0][0])
-            continue
-        for rank, (text, score) in enumerate(hypotheses, start=1):
-            print(f"{index}\t{rank}\t{score:.4f}\t{text}")
+    if FLAGS.num_hypotheses == 1:
+        lines = [hypotheses[0][0] for hypotheses in results]
+    else:
+        lines = serving.nbest_lines(results)
+    for line in lines:
+        print(line)
 
 
 def run():
