@@ -69,6 +69,10 @@ class Config:
     device: str = ""
     num_gpus: int = 0
     cpu_replicas: int = 0
+    collective: str = "auto"
+    peer_timeout: float = 600.0
+    tpu: str = ""
+    layer_devices: str = ""
     # Decoding.
     beam_size: int = 4
     length_penalty: float = 0.0

@@ -82,13 +82,24 @@ _define("eval_sentences", "Sentence pairs of --eval_split used by evaluation dur
 _define("eval_beam_size", "Beam size of evaluation during training (1 = greedy, fastest).")
 _define("early_stopping_patience", "Stop after this many evaluations without a better BLEU; 0 = never.")
 # Distribution.
-flags.DEFINE_enum("distribution", _DEFAULTS.distribution, ["auto", "one_device", "mirrored"],
+flags.DEFINE_enum("distribution", _DEFAULTS.distribution,
+                  ["auto", "one_device", "mirrored", "multi_worker", "tpu"],
                   "tf.distribute strategy: auto (all local GPUs if several, else one device), "
-                  "one_device (--device) or mirrored (--num_gpus, or --cpu_replicas on CPU).")
+                  "one_device (--device), mirrored (--num_gpus, or --cpu_replicas on CPU), "
+                  "multi_worker (the cluster in TF_CONFIG; see BUILD.md) or tpu (--tpu).")
 _define("device", "Device for --distribution=one_device, e.g. /gpu:1 (default: first GPU, else CPU).")
 _define("num_gpus", "GPUs used by --distribution=mirrored; 0 = all.")
 _define("cpu_replicas", "Split the CPU into this many logical devices (replicas of "
-        "--distribution=mirrored without GPUs; for testing the distributed path).")
+        "--distribution=mirrored without GPUs, or --layer_devices targets; for testing).")
+flags.DEFINE_enum("collective", _DEFAULTS.collective, ["auto", "ring", "nccl"],
+                  "multi_worker all-reduce implementation (nccl: GPUs only).")
+_define("peer_timeout", "Seconds to wait for cluster peers (joining, each all-reduce) or a TPU "
+        "before failing; also bounds how long the chief may pause (validation) while others wait.")
+_define("tpu", "--distribution=tpu: the TPU name or grpc://HOST:PORT address.")
+_define("layer_devices", "Model parallelism, the paper's one layer per GPU: comma-separated "
+        "devices for the embeddings, each LSTM layer (encoder and decoder layer i together) and "
+        "the softmax, num_layers + 2 entries, e.g. /gpu:0,/gpu:0,/gpu:1,/gpu:2,/gpu:3,/gpu:3. "
+        "One replica; not with --distribution=mirrored.")
 # Decoding.
 _define("beam_size", "Beam size (1 = greedy; paper: 12).")
 _define("length_penalty", "GNMT length normalisation alpha: hypotheses are ranked by "

@@ -210,7 +210,9 @@ def training_batches(pairs, source_tokenizer, target_tokenizer, config):
 
     Returns:
         A `tf.data.Dataset` of `({"source": int32 [B, S], "target_in": int32
-        [B, T]}, target_out int32 [B, T])` covering `ceil(config.epochs)` epochs.
+        [B, T]}, target_out int32 [B, T])` covering `ceil(config.epochs)` epochs,
+        B the global batch. Every worker of a cluster builds the same stream
+        (seeded shuffling); each replica trains on its slice of every batch.
     """
     return (
         pairs.apply(shuffle_epochs(config.epochs, config.shuffle_buffer, config.seed))

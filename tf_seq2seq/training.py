@@ -13,9 +13,12 @@ Re-running `train` on the same directory resumes from the latest checkpoint.
 import collections
 import contextlib
 import dataclasses
+import hashlib
 import math
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
 
@@ -26,6 +29,7 @@ from tensorboard.plugins.hparams import api as hparams_api
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import corpus
+from tf_seq2seq import distribution
 from tf_seq2seq import model as model_lib
 from tf_seq2seq import pipeline
 from tf_seq2seq import tokenizer as tokenizer_lib
@@ -36,16 +40,21 @@ from tf_seq2seq.errors import Seq2SeqError
 CHECKPOINT_NAME = "ckpt"
 
 
-def prepare_model_dir(config, model_dir):
+def prepare_model_dir(config, model_dir, chief=True):
     """Saves the config and vocabularies on a first run; checks them on a resume.
 
     Args:
         config: the `config.Config` of this run.
         model_dir: the model directory (created if missing).
+        chief: whether this process writes; other workers of a cluster wait
+            (up to `config.peer_timeout`) for the chief's vocabularies.
 
     Raises:
-        Seq2SeqError: if the directory holds a model with different model fields.
+        Seq2SeqError: if the directory holds a model with different model
+            fields, or the chief's vocabularies do not appear in time.
     """
+    if not chief:
+        _wait_for_files(vocab.paths(model_dir), config.peer_timeout)
     if config_lib.exists(model_dir):
         differences = config_lib.load(model_dir).model_differences(config)
         if differences:
@@ -53,6 +62,8 @@ def prepare_model_dir(config, model_dir):
                 f"{model_dir} holds a model trained with other settings "
                 f"(saved != requested): {'; '.join(differences)}"
             )
+    if not chief:
+        return
     config.save(model_dir)
     source_path, target_path = vocab.paths(model_dir)
     if os.path.exists(source_path) and os.path.exists(target_path):
@@ -79,6 +90,18 @@ def prepare_model_dir(config, model_dir):
         dropped, total, 100.0 * dropped / max(total, 1), config.max_source_length,
         config.max_target_length,
     )
+
+
+def _wait_for_files(paths, seconds):
+    """Waits until every path exists; raises `Seq2SeqError` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not all(os.path.exists(p) for p in paths):
+        if time.monotonic() > deadline:
+            raise Seq2SeqError(
+                f"{' and '.join(paths)} did not appear within --peer_timeout={seconds:g}s: the "
+                "chief writes them, and --model_dir must be on storage every worker sees"
+            )
+        time.sleep(0.5)
 
 
 class PaperSchedule(keras.optimizers.schedules.LearningRateSchedule):
@@ -182,11 +205,12 @@ def make_train_step(strategy, training_model, optimizer, clip_norm, element_spec
         training_model: `model.Seq2Seq.training_model`.
         optimizer: a Keras optimizer built for the model's variables.
         clip_norm: clip the global gradient norm to this value (0 disables).
-        element_spec: the distributed dataset's element spec; fixing it stops
-            a retrace for every new bucket shape.
+        element_spec: the dataset's element spec; fixing it stops a retrace
+            for every new bucket shape.
 
     Returns:
-        A `tf.function` from a distributed batch to a dict of float32 scalars
+        A `tf.function` from a global batch (every replica trains on its
+        `replica_slice`) to a dict of float32 scalars
         summed over replicas: `loss_sum`, `target_tokens`, `source_tokens`,
         `sentences`, and `grad_norm`, the global gradient norm before clipping.
     """
@@ -194,6 +218,9 @@ def make_train_step(strategy, training_model, optimizer, clip_norm, element_spec
 
     def replica_step(features, labels):
         context = tf.distribute.get_replica_context()
+        features, labels = replica_slice(
+            (features, labels), context.replica_id_in_sync_group, context.num_replicas_in_sync
+        )
         with tf.GradientTape() as tape:
             logits = training_model(features, training=True)
             loss_sum, num_tokens = model_lib.masked_loss_sum(labels, logits)
@@ -233,6 +260,26 @@ def make_train_step(strategy, training_model, optimizer, clip_norm, element_spec
     return train_step
 
 
+def replica_slice(batch, replica, num_replicas):
+    """Replica `replica`'s contiguous share of the rows of a global batch.
+
+    Args:
+        batch: nested structure of tensors [B, ...].
+        replica: int32 scalar in [0, num_replicas).
+        num_replicas: int.
+
+    Returns:
+        The same structure, rows `B * replica // num_replicas` up to
+        `B * (replica + 1) // num_replicas` of each tensor (all rows for one replica).
+    """
+    if num_replicas == 1:
+        return batch
+    rows = tf.shape(tf.nest.flatten(batch)[0])[0]
+    start = rows * replica // num_replicas
+    end = rows * (replica + 1) // num_replicas
+    return tf.nest.map_structure(lambda tensor: tensor[start:end], batch)
+
+
 def _loss_scale(optimizer):
     """The current loss scale of a `keras.optimizers.LossScaleOptimizer`, else 1."""
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
@@ -251,13 +298,16 @@ class _Checkpoints:
     """A `tf.train.CheckpointManager` over the model, optimizer, step and data iterator.
 
     Input pipelines with Python code in them (`tf.py_function`,
-    `from_generator`) cannot be saved, nor can the iterators of strategies
-    other than the default one; then checkpoints keep everything but the data
-    position, and a warning says that a resumed run restarts the data.
+    `from_generator`) cannot be saved; then checkpoints keep everything but
+    the data position, and a warning says that a resumed run restarts the data.
+
+    In a cluster every worker saves (saving may need collectives) but only the
+    chief into the model directory; every worker restores from there.
     """
 
-    def __init__(self, model_dir, keep, **objects):
-        self._model_dir, self._keep, self._objects = model_dir, keep, objects
+    def __init__(self, write_dir, model_dir, keep, **objects):
+        self._model_dir, self._keep, self._objects = write_dir, keep, objects
+        self._restore_dir = model_dir
         data = objects.get("data")
         if data is not None and not isinstance(data, tf.__internal__.tracking.Trackable):
             self._drop_data(f"{type(data).__name__} is not checkpointable")
@@ -278,12 +328,15 @@ class _Checkpoints:
 
     @property
     def latest(self):
-        """Path of the latest checkpoint, or None."""
-        return self._manager.latest_checkpoint
+        """Path of the model directory's latest checkpoint, or None."""
+        return tf.train.latest_checkpoint(self._restore_dir)
 
     def restore(self):
-        """Restores the latest checkpoint, if any; returns its path or None."""
-        return self._manager.restore_or_initialize()
+        """Restores the model directory's latest checkpoint, if any; returns its path or None."""
+        path = self.latest
+        if path is not None:
+            self._manager.checkpoint.restore(path)
+        return path
 
     def save(self, step):
         """Writes checkpoint `ckpt-STEP` and returns `step`."""
@@ -411,9 +464,15 @@ def train(config, model_dir, strategy=None):
     SIGINT/SIGTERM, always after writing a checkpoint. A non-finite loss stops
     at once without saving, so the last good checkpoint stays the latest.
 
+    In a cluster (`--distribution=multi_worker`) only the chief writes
+    checkpoints, summaries and evaluations to `model_dir`; the other workers
+    write to a temporary directory they delete at the end. Losing a peer is a
+    `Seq2SeqError`: restart every worker and they resume from the chief's last
+    checkpoint.
+
     Args:
         config: a `config.Config`.
-        model_dir: the model directory.
+        model_dir: the model directory (in a cluster, on storage every worker sees).
         strategy: a `tf.distribute.Strategy`; the default strategy if None.
 
     Returns:
@@ -427,9 +486,45 @@ def train(config, model_dir, strategy=None):
             non-finite loss.
     """
     strategy = strategy or tf.distribute.get_strategy()
+    chief = distribution.is_chief(strategy)
+    in_cluster = distribution.task_name(strategy) != "local"
+    if in_cluster and config.early_stopping_patience:
+        raise Seq2SeqError("--early_stopping_patience is not supported with multi_worker: "
+                           "workers would disagree on when to stop")
+    write_dir = model_dir if chief else _worker_dir(model_dir, distribution.task_name(strategy))
+    try:
+        return _train(config, model_dir, strategy, chief, write_dir)
+    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
+            tf.errors.CancelledError) as e:
+        if not in_cluster:
+            raise
+        raise Seq2SeqError(
+            f"lost a cluster peer ({type(e).__name__}: {e.message.splitlines()[0]}); restart "
+            f"every worker to resume from {tf.train.latest_checkpoint(model_dir)}"
+        ) from None
+    finally:
+        if not chief:
+            shutil.rmtree(write_dir, ignore_errors=True)
+
+
+def _worker_dir(model_dir, task_name):
+    """A fresh temporary directory for a non-chief worker's writes.
+
+    Named after the task and model directory, so a worker restarted after a
+    crash clears what its previous run left.
+    """
+    digest = hashlib.sha256(os.path.abspath(model_dir).encode()).hexdigest()[:12]
+    path = os.path.join(tempfile.gettempdir(), f"tf-seq2seq-{task_name}-{digest}")
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    return path
+
+
+def _train(config, model_dir, strategy, chief, write_dir):
+    """`train` in this process's role: `write_dir` is `model_dir` for the chief."""
     keras.utils.set_random_seed(config.seed)
     set_precision(config)
-    prepare_model_dir(config, model_dir)
+    prepare_model_dir(config, model_dir, chief)
     source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dir, config.tokenizer)
     pairs = corpus.load(
         config.dataset, config.train_split, config.source_lang, config.target_lang, config.data_dir
@@ -443,10 +538,11 @@ def train(config, model_dir, strategy=None):
         optimizer.build(seq2seq.training_model.trainable_variables)
     # Outside the scope: the host-side loop counter, not a mirrored variable.
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-    distributed = strategy.experimental_distribute_dataset(batches)
-    iterator = iter(distributed)
+    # Every process iterates over the global batches itself (each replica takes
+    # its slice inside the step), so the iterator is checkpointable under any strategy.
+    iterator = iter(batches)
     checkpoints = _Checkpoints(
-        model_dir, config.keep_checkpoints,
+        write_dir, model_dir, config.keep_checkpoints,
         model=seq2seq.training_model, optimizer=optimizer, step=step, data=iterator,
     )
     if checkpoints.restore():
@@ -457,12 +553,15 @@ def train(config, model_dir, strategy=None):
     _log_parameters(seq2seq)
 
     train_step = make_train_step(
-        strategy, seq2seq.training_model, optimizer, config.clip_norm, distributed.element_spec
+        strategy, seq2seq.training_model, optimizer, config.clip_norm, batches.element_spec
     )
-    writer = tf.summary.create_file_writer(os.path.join(model_dir, "train"))
+    writer = (
+        tf.summary.create_file_writer(os.path.join(model_dir, "train")) if chief
+        else tf.summary.create_noop_writer()
+    )
     validation = (
         validation_lib.Validation(config, model_dir, seq2seq, source_tokenizer, target_tokenizer)
-        if config.eval_every_steps > 0 else None
+        if config.eval_every_steps > 0 and chief else None
     )
     step_limit = _step_limit(config, epoch_steps)
     progress = _Progress(writer, step_limit, config.clip_norm)

@@ -47,10 +47,11 @@ def most_frequent(counts, size):
 
 
 def write(path, tokens):
-    """Writes `tokens` one per line to `path`."""
+    """Writes `tokens` one per line to `path` (atomically: readers never see part of it)."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
         f.writelines(token + "\n" for token in tokens)
+    os.replace(path + ".tmp", path)
 
 
 def read(path):
