@@ -76,7 +76,7 @@ def test_gradient_clipping_bounds_the_sgd_update(trained_model_dir, clip_norm):
     optimizer.build(seq2seq.training_model.trainable_variables)
     batch = one_batch(trained_model_dir, config)
     step = training.make_train_step(
-        tf.distribute.get_strategy(), seq2seq.training_model, optimizer, clip_norm,
+        tf.distribute.get_strategy(), seq2seq, optimizer, clip_norm,
         tf.data.Dataset.from_tensors(batch).element_spec,
     )
     before = [v.numpy().copy() for v in seq2seq.training_model.trainable_variables]

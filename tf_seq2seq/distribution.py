@@ -235,11 +235,13 @@ def make_strategy(config):
 
 def check_layer_devices(devices):
     """Raises `Seq2SeqError` if a `--layer_devices` entry names no local device."""
-    present = {d.name.lower() for d in tf.config.list_logical_devices()}
+    def kind_and_index(name):
+        spec = tf.DeviceSpec.from_string(name)
+        return (spec.device_type or "").upper(), spec.device_index or 0
+
+    present = {kind_and_index(d.name) for d in tf.config.list_logical_devices()}
     for device in devices:
-        spec = tf.DeviceSpec.from_string(device)
-        name = f"/job:localhost/replica:0/task:0/device:{(spec.device_type or '').upper()}:{spec.device_index or 0}"
-        if name.lower() not in present:
+        if kind_and_index(device) not in present:
             raise Seq2SeqError(
                 f"--layer_devices names {device!r}, not a device of this machine "
                 f"({', '.join(sorted(d.name for d in tf.config.list_logical_devices()))})"

@@ -11,7 +11,15 @@ teacher forcing and ends with a softmax over the target vocabulary.
 * `encoder`: source ids `[B, S]` -> the flat list of final states
   `[h_1, c_1, ..., h_L, c_L]`, each `[B, units]`.
 * `decode_step`: one decoder step on the LSTM cells, for beam search.
+
+`logits` runs the training computation with the paper's model parallelism
+when `--layer_devices` is set: the embeddings, each LSTM layer (encoder and
+decoder layer i together) and the softmax on their own devices, so a deep
+stack pipelines across GPUs within one replica. The weights are created on
+those devices too; the exported graphs carry no device placement.
 """
+
+import contextlib
 
 import keras
 import tensorflow as tf
@@ -33,6 +41,7 @@ class Seq2Seq:
             target_vocab_size: number of target ids, special tokens included.
         """
         self.num_layers = config.num_layers
+        self._devices = layer_devices(config)
         # Unseeded: draws from Keras' global seed (`keras.utils.set_random_seed`),
         # so every layer gets different, reproducible values.
         init = keras.initializers.RandomUniform(-config.init_scale, config.init_scale)
@@ -69,19 +78,44 @@ class Seq2Seq:
         )
         self.encoder = keras.Model(source, states, name="encoder")
 
-    def _encode(self, source):
-        x = self.source_embedding(source)
+    def _on(self, index):
+        """Device scope of group `index` (0 embeddings, 1..L layers, L+1 softmax)."""
+        return tf.device(self._devices[index]) if self._devices else contextlib.nullcontext()
+
+    def _encode(self, source, training=None):
+        with self._on(0):
+            x = self.source_embedding(source)
         states = []
-        for layer in self.encoder_layers:
-            x, h, c = layer(self.dropout(x))
+        for i, layer in enumerate(self.encoder_layers):
+            with self._on(i + 1):
+                x, h, c = layer(self.dropout(x, training=training), training=training)
             states += [h, c]
         return states
 
-    def _decode(self, target_in, states):
-        y = self.target_embedding(target_in)
+    def _decode(self, target_in, states, training=None):
+        with self._on(0):
+            y = self.target_embedding(target_in)
         for i, layer in enumerate(self.decoder_layers):
-            y, _, _ = layer(self.dropout(y), initial_state=states[2 * i : 2 * i + 2])
-        return self.projection(self.dropout(y))
+            with self._on(i + 1):
+                y, _, _ = layer(
+                    self.dropout(y, training=training), initial_state=states[2 * i : 2 * i + 2],
+                    training=training,
+                )
+        with self._on(self.num_layers + 1):
+            return self.projection(self.dropout(y, training=training))
+
+    def logits(self, features, training=False):
+        """The training model's computation, placed on `--layer_devices` if set.
+
+        Args:
+            features: `{"source": int32 [B, S], "target_in": int32 [B, T]}`.
+            training: whether dropout is active.
+
+        Returns:
+            float32 logits [B, T, target_vocab_size], as `training_model(features)`.
+        """
+        states = self._encode(features["source"], training)
+        return self._decode(features["target_in"], states, training)
 
     def decode_step(self, ids, states):
         """Runs the decoder one step on its LSTM cells (same weights as training).
@@ -129,6 +163,23 @@ class Seq2Seq:
             raise Seq2SeqError(f"no checkpoint in {model_dir}: train a model there first")
         tf.train.Checkpoint(model=self.training_model).restore(path).expect_partial()
         return path
+
+
+def layer_devices(config):
+    """The devices of `config.layer_devices` (num_layers + 2 of them), or None if unset.
+
+    Raises:
+        Seq2SeqError: if the count does not match the model's depth.
+    """
+    if not config.layer_devices:
+        return None
+    devices = [d.strip() for d in config.layer_devices.split(",")]
+    if len(devices) != config.num_layers + 2:
+        raise Seq2SeqError(
+            f"--layer_devices needs {config.num_layers + 2} devices (embeddings, "
+            f"{config.num_layers} LSTM layers, softmax), got {len(devices)}: {config.layer_devices}"
+        )
+    return devices
 
 
 def masked_loss_sum(labels, logits):

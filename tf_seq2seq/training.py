@@ -197,12 +197,12 @@ def set_precision(config):
     keras.mixed_precision.set_global_policy(config.mixed_precision or "float32")
 
 
-def make_train_step(strategy, training_model, optimizer, clip_norm, element_spec):
+def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec):
     """Builds the distributed training step.
 
     Args:
         strategy: the `tf.distribute.Strategy` the model was built under.
-        training_model: `model.Seq2Seq.training_model`.
+        seq2seq: the `model.Seq2Seq` (its `logits`, the training model's weights).
         optimizer: a Keras optimizer built for the model's variables.
         clip_norm: clip the global gradient norm to this value (0 disables).
         element_spec: the dataset's element spec; fixing it stops a retrace
@@ -214,7 +214,7 @@ def make_train_step(strategy, training_model, optimizer, clip_norm, element_spec
         summed over replicas: `loss_sum`, `target_tokens`, `source_tokens`,
         `sentences`, and `grad_norm`, the global gradient norm before clipping.
     """
-    variables = training_model.trainable_variables
+    variables = seq2seq.training_model.trainable_variables
 
     def replica_step(features, labels):
         context = tf.distribute.get_replica_context()
@@ -222,7 +222,7 @@ def make_train_step(strategy, training_model, optimizer, clip_norm, element_spec
             (features, labels), context.replica_id_in_sync_group, context.num_replicas_in_sync
         )
         with tf.GradientTape() as tape:
-            logits = training_model(features, training=True)
+            logits = seq2seq.logits(features, training=True)
             loss_sum, num_tokens = model_lib.masked_loss_sum(labels, logits)
             global_tokens = context.all_reduce(tf.distribute.ReduceOp.SUM, num_tokens)
             loss = loss_sum / tf.maximum(global_tokens, 1.0)
@@ -553,7 +553,7 @@ def _train(config, model_dir, strategy, chief, write_dir):
     _log_parameters(seq2seq)
 
     train_step = make_train_step(
-        strategy, seq2seq.training_model, optimizer, config.clip_norm, batches.element_spec
+        strategy, seq2seq, optimizer, config.clip_norm, batches.element_spec
     )
     writer = (
         tf.summary.create_file_writer(os.path.join(model_dir, "train")) if chief
