@@ -10,20 +10,12 @@ import time
 
 import pytest
 
+from tf_seq2seq import distribution
+
 from conftest import tiny_flags
 
 STEPS = 300
 PEER_TIMEOUT = 20
-
-
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def tf_config(ports, index):
@@ -50,9 +42,8 @@ def start_worker(model_dir, corpus_dir, tmp_path, config, index, **changes):
 
 
 def start_cluster(model_dir, corpus_dir, tmp_path, **changes):
-    ports = free_ports(2)
-    return [start_worker(model_dir, corpus_dir, tmp_path, tf_config(ports, i), i, **changes)
-            for i in range(2)]
+    return [start_worker(model_dir, corpus_dir, tmp_path, config, i, **changes)
+            for i, config in enumerate(distribution.local_tf_configs(2))]
 
 
 def wait(process, seconds):
@@ -106,10 +97,9 @@ def test_two_workers_train_checkpoint_from_the_chief_and_resume_after_a_kill(tin
 
 
 def test_a_missing_peer_is_an_error_within_the_timeout(tiny_corpus, tmp_path):
-    ports = free_ports(2)
     began = time.monotonic()
-    alone = start_worker(tmp_path / "model", tiny_corpus, tmp_path, tf_config(ports, 0), 0,
-                         peer_timeout=5.0)
+    first_of_two = distribution.local_tf_configs(2)[0]
+    alone = start_worker(tmp_path / "model", tiny_corpus, tmp_path, first_of_two, 0, peer_timeout=5.0)
     assert wait(alone, 120) != 0  # Killed by the watchdog: TensorFlow blocks while waiting.
     assert time.monotonic() - began < 120
     assert "did not finish within --peer_timeout=5s" in read_log(tmp_path, 0)
@@ -134,7 +124,7 @@ def test_a_port_in_use_is_a_one_line_error(tiny_corpus, tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        ports = [taken.getsockname()[1], free_ports(1)[0]]
+        ports = [taken.getsockname()[1], taken.getsockname()[1] + 1]
         process = start_worker(tmp_path / "model", tiny_corpus, tmp_path, tf_config(ports, 0), 0)
         assert wait(process, 120) == 2
     assert f"error: cannot listen on 127.0.0.1:{ports[0]}" in read_log(tmp_path, 0)

@@ -31,7 +31,7 @@ def train_and_evaluate(config, model_dir, strategy):
 
     Returns:
         The evaluation results dict (`evaluation.evaluate`) with `perplexity`
-        and the training `step` and `seconds`.
+        and the training `step`.
     """
     trained = training.train(config, model_dir, strategy)
     translator, _ = serving.translator_from_model_dir(config, model_dir)
@@ -44,7 +44,7 @@ def train_and_evaluate(config, model_dir, strategy):
     return evaluation.evaluate(
         translator.beam_search, sources, references, config.beam_size,
         os.path.join(model_dir, f"eval_{split}"), split=split, perplexity=perplexity,
-        step=trained["step"], seconds=trained["seconds"],
+        step=trained["step"],
     )
 
 

@@ -260,3 +260,24 @@ def task_name(strategy):
     if resolver is None or not resolver.task_type:
         return "local"
     return f"{resolver.task_type}-{resolver.task_id}"
+
+
+def local_tf_configs(workers):
+    """`TF_CONFIG` values for a cluster of `workers` processes on 127.0.0.1 (free ports).
+
+    For trying multi_worker on one machine (tests, benchmarks); the ports are
+    free when chosen, not reserved.
+
+    Returns:
+        A list of JSON strings, one per worker, worker 0 (the chief) first.
+    """
+    sockets = [socket.socket() for _ in range(workers)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    addresses = [f"127.0.0.1:{s.getsockname()[1]}" for s in sockets]
+    for s in sockets:
+        s.close()
+    return [
+        json.dumps({"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}})
+        for index in range(workers)
+    ]

@@ -82,7 +82,8 @@ class Perplexity:
         self._loss = tf.function(
             lambda features, labels: model_lib.masked_loss_sum(
                 labels, training_model(features, training=False)
-            )
+            ),
+            reduce_retracing=True,  # One trace for every bucket shape.
         )
 
     def __call__(self):
