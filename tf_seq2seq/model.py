@@ -83,26 +83,27 @@ class Seq2Seq:
         return tf.device(self._devices[index]) if self._devices else contextlib.nullcontext()
 
     def _encode(self, source, training=None):
+        # `training` is passed on only when given: the functional model is
+        # built without it, which fixes its graph (and checkpoint) layout.
+        mode = {} if training is None else {"training": training}
         with self._on(0):
             x = self.source_embedding(source)
         states = []
         for i, layer in enumerate(self.encoder_layers):
             with self._on(i + 1):
-                x, h, c = layer(self.dropout(x, training=training), training=training)
+                x, h, c = layer(self.dropout(x, **mode), **mode)
             states += [h, c]
         return states
 
     def _decode(self, target_in, states, training=None):
+        mode = {} if training is None else {"training": training}
         with self._on(0):
             y = self.target_embedding(target_in)
         for i, layer in enumerate(self.decoder_layers):
             with self._on(i + 1):
-                y, _, _ = layer(
-                    self.dropout(y, training=training), initial_state=states[2 * i : 2 * i + 2],
-                    training=training,
-                )
+                y, _, _ = layer(self.dropout(y, **mode), initial_state=states[2 * i : 2 * i + 2], **mode)
         with self._on(self.num_layers + 1):
-            return self.projection(self.dropout(y, training=training))
+            return self.projection(self.dropout(y, **mode))
 
     def logits(self, features, training=False):
         """The training model's computation, placed on `--layer_devices` if set.
