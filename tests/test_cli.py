@@ -135,6 +135,13 @@ def test_export_then_translate_cli(trained_model_dir, tmp_path):
     served_results = json.load(open(tmp_path / "out" / "eval_test.json"))
     assert served_results["bleu"] == pytest.approx(100.0) and served_results["model"] == path
     assert "perplexity" not in served_results
+    nbest_eval = cli("evaluate", f"--saved_model={path}", "--split=test", f"--output_dir={tmp_path}/nb",
+                     "--num_hypotheses=3")
+    assert nbest_eval.returncode == 0, nbest_eval.stderr
+    nbest_rows = [line.split("\t") for line in (tmp_path / "nb" / "eval_test.nbest").read_text().splitlines()]
+    assert len(nbest_rows) == 3 * len(PAIRS) and [r[1] for r in nbest_rows[:3]] == ["1", "2", "3"]
+    hypotheses = (tmp_path / "nb" / "eval_test.hyp").read_text().splitlines()
+    assert [row[3] for row in nbest_rows if row[1] == "1"] == hypotheses
     assert_one_line_error(cli("evaluate", f"--saved_model={path}"), "--output_dir is needed")
     missing = cli("translate", f"--saved_model={path}", f"--input={tmp_path}/none.txt")
     assert_one_line_error(missing, "input file not found")

@@ -62,8 +62,8 @@ def _write_buckets(rows, xlabel, label_format):
     analysis.write_bucket_table(rows, FLAGS.output + ".csv")
     analysis.plot_bucket_table(rows, FLAGS.output, xlabel, label_format)
     for row in rows:
-        print(f"{xlabel} {row['low']:g}-{row['high']:g}: {row['sentences']} sentences, "
-              f"BLEU {row['bleu']:.2f}")
+        bucket = label_format.format(row["low"], row["high"])
+        print(f"{xlabel} {bucket}: {row['sentences']} sentences, BLEU {row['bleu']:.2f}")
 
 
 def length():

@@ -57,7 +57,7 @@ def load_model():
         return model, model.signatures["beam_search"], config
     model_dirs = flags_lib.model_dirs()
     config = flags_lib.config_for_model_dir(model_dirs[0])
-    translator, _ = serving.translator_from_model_dirs(config, model_dirs)
+    translator, _ = serving.translator_from_model_dirs(config, model_dirs, given.checkpoint)
     return translator, translator.beam_search, config
 
 

@@ -115,6 +115,9 @@ _define("jit_compile", "Export: also write a `beam_search_xla` signature whose i
 flags.DEFINE_string("model_dir", None, "Model directory (checkpoints, vocab/, config.json, events). "
                     "evaluate, export and translate also take DIR1,DIR2,...: an ensemble of "
                     "models sharing vocabularies (their per-step log-probs averaged).")
+flags.DEFINE_string("checkpoint", "latest", "evaluate, export, translate, analyze with --model_dir: "
+                    "'latest', 'best' (best validation BLEU, MODEL_DIR/best/) or a checkpoint "
+                    "path such as MODEL_DIR/ckpt-400.")
 flags.DEFINE_string("export_dir", None, "Export base directory; versions go to EXPORT_DIR/N/.")
 flags.DEFINE_string("saved_model", None, "Path of an exported SavedModel version directory.")
 flags.DEFINE_string("split", "test", "Split to evaluate.")

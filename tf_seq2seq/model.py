@@ -20,12 +20,16 @@ those devices too; the exported graphs carry no device placement.
 """
 
 import contextlib
+import os
 
 import keras
 import tensorflow as tf
 
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
+
+# Where validation keeps the checkpoint with the best BLEU, inside the model directory.
+BEST_DIR = "best"
 
 
 class Seq2Seq:
@@ -150,18 +154,32 @@ class Seq2Seq:
         }
         return {name: sum(layer.count_params() for layer in layers) for name, layers in groups.items()}
 
-    def restore(self, model_dir):
-        """Loads the latest checkpoint's weights (no optimizer or data state).
+    def restore(self, model_dir, checkpoint="latest"):
+        """Loads a checkpoint's weights (no optimizer or data state).
+
+        Args:
+            model_dir: the model directory.
+            checkpoint: `latest`, `best` (the best by validation BLEU, kept in
+                `MODEL_DIR/best/`) or a checkpoint path such as `MODEL_DIR/ckpt-400`.
 
         Returns:
             The checkpoint path.
 
         Raises:
-            Seq2SeqError: if the directory has no checkpoint.
+            Seq2SeqError: if there is no such checkpoint.
         """
-        path = tf.train.latest_checkpoint(model_dir)
+        if checkpoint == "latest":
+            path = tf.train.latest_checkpoint(model_dir)
+            missing = f"no checkpoint in {model_dir}: train a model there first"
+        elif checkpoint == "best":
+            path = tf.train.latest_checkpoint(os.path.join(model_dir, BEST_DIR))
+            missing = (f"no best checkpoint in {model_dir}/{BEST_DIR}: train with "
+                       "--eval_every_steps to keep one")
+        else:
+            path = checkpoint if tf.io.gfile.exists(checkpoint + ".index") else None
+            missing = f"checkpoint {checkpoint} not found (expected {checkpoint}.index)"
         if path is None:
-            raise Seq2SeqError(f"no checkpoint in {model_dir}: train a model there first")
+            raise Seq2SeqError(missing)
         tf.train.Checkpoint(model=self.training_model).restore(path).expect_partial()
         return path
 

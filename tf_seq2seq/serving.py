@@ -244,15 +244,16 @@ class Translator(tf.Module):
         return {"vectors": tf.cast(tf.concat(states, axis=1), tf.float32)}
 
 
-def translator_from_model_dirs(config, model_dirs):
+def translator_from_model_dirs(config, model_dirs, checkpoint="latest"):
     """A `Translator` of one model directory, or of several as an ensemble.
 
     Args:
         config: the first model's `config.Config` (decoding settings apply to all).
         model_dirs: list of model directories sharing vocabularies.
+        checkpoint: which checkpoint of each (`model.Seq2Seq.restore`).
 
     Returns:
-        `(translator, checkpoint_paths)`, the latest checkpoint of each model.
+        `(translator, checkpoint_paths)`, the checkpoint restored for each model.
 
     Raises:
         Seq2SeqError: if the models do not share tokenizer, vocabularies and
@@ -263,7 +264,7 @@ def translator_from_model_dirs(config, model_dirs):
         member_config = config if model_dir == model_dirs[0] else config_lib.load(model_dir)
         _check_same_vocabularies(model_dirs[0], config, model_dir, member_config)
         seq2seq = model_lib.for_model_dir(member_config, model_dir)
-        checkpoints.append(seq2seq.restore(model_dir))
+        checkpoints.append(seq2seq.restore(model_dir, checkpoint))
         models.append(seq2seq)
     source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dirs[0], config.tokenizer)
     return Translator(models, source_tokenizer, target_tokenizer, config), checkpoints
@@ -295,7 +296,7 @@ def translator_from_model_dir(config, model_dir):
     return translator, checkpoints[0]
 
 
-def export_model_dir(config, model_dir, export_dir):
+def export_model_dir(config, model_dir, export_dir, checkpoint="latest"):
     """Exports a model directory's latest checkpoint (or several, as an ensemble).
 
     Args:
@@ -303,12 +304,13 @@ def export_model_dir(config, model_dir, export_dir):
             to the version's `assets.extra/config.json`.
         model_dir: a model directory, or a list of them (an ensemble).
         export_dir: the export base directory.
+        checkpoint: which checkpoint of each model (`model.Seq2Seq.restore`).
 
     Returns:
         The version path.
     """
     model_dirs = model_dir if isinstance(model_dir, (list, tuple)) else [model_dir]
-    translator, _ = translator_from_model_dirs(config, model_dirs)
+    translator, _ = translator_from_model_dirs(config, model_dirs, checkpoint)
     return export(translator, export_dir, config)
 
 

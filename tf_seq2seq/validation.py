@@ -16,9 +16,9 @@ from absl import logging
 
 from tf_seq2seq import corpus
 from tf_seq2seq import evaluation
+from tf_seq2seq import model as model_lib
 from tf_seq2seq import serving
 
-BEST_DIR = "best"
 SAMPLES = 3
 
 
@@ -49,7 +49,7 @@ class Validation:
             seq2seq, source_tokenizer, target_tokenizer, config.replace(beam_size=config.eval_beam_size)
         )
         self._writer = tf.summary.create_file_writer(os.path.join(model_dir, "eval"))
-        self._best_dir = os.path.join(model_dir, BEST_DIR)
+        self._best_dir = os.path.join(model_dir, model_lib.BEST_DIR)
         self._best = tf.train.CheckpointManager(
             tf.train.Checkpoint(model=seq2seq.training_model), self._best_dir, max_to_keep=1,
             checkpoint_name="ckpt",

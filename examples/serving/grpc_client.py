@@ -12,24 +12,18 @@ import tensorflow as tf
 from absl import app, flags
 from tensorflow_serving.apis import prediction_service_pb2_grpc
 
+import client_flags
 from tf_seq2seq import predict_requests
 
 flags.DEFINE_string("server", "localhost:8500", "TF Serving gRPC address.")
-flags.DEFINE_string("model_name", "demo", "Model name on the server (its base directory name).")
-flags.DEFINE_enum("signature", "serving_default", ["serving_default", "beam_search", "beam_search_xla"],
-                  "Signature to call.")
-flags.DEFINE_integer("beam_size", 4, "beam_search signatures: beam size.")
-flags.DEFINE_integer("num_hypotheses", 1, "beam_search signatures: translations per sentence.")
-flags.DEFINE_float("timeout", 30.0, "Seconds to wait for the server.")
 FLAGS = flags.FLAGS
 
 
 def build_request(sentences):
     """The `PredictRequest` the flags describe, for `sentences` (list of str)."""
-    beam = {}
-    if FLAGS.signature.startswith("beam_search"):
-        beam = {"beam_size": FLAGS.beam_size, "num_hypotheses": FLAGS.num_hypotheses}
-    return predict_requests.predict_request(FLAGS.model_name, sentences, FLAGS.signature, **beam)
+    return predict_requests.predict_request(
+        FLAGS.model_name, sentences, FLAGS.signature, **client_flags.beam_inputs()
+    )
 
 
 def parse_response(response):

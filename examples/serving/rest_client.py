@@ -8,21 +8,15 @@
 import requests
 from absl import app, flags
 
+import client_flags
+
 flags.DEFINE_string("server", "http://localhost:8501", "TF Serving REST address.")
-flags.DEFINE_string("model_name", "demo", "Model name on the server (its base directory name).")
-flags.DEFINE_enum("signature", "serving_default", ["serving_default", "beam_search", "beam_search_xla"],
-                  "Signature to call.")
-flags.DEFINE_integer("beam_size", 4, "beam_search signatures: beam size.")
-flags.DEFINE_integer("num_hypotheses", 1, "beam_search signatures: translations per sentence.")
-flags.DEFINE_float("timeout", 30.0, "Seconds to wait for the server.")
 FLAGS = flags.FLAGS
 
 
 def request_body(sentences):
     """The JSON body of a predict call (columnar "inputs": the beam inputs are scalars)."""
-    inputs = {"sentences": list(sentences)}
-    if FLAGS.signature.startswith("beam_search"):
-        inputs.update(beam_size=FLAGS.beam_size, num_hypotheses=FLAGS.num_hypotheses)
+    inputs = {"sentences": list(sentences), **client_flags.beam_inputs()}
     return {"signature_name": FLAGS.signature, "inputs": inputs}
 
 
