@@ -15,7 +15,9 @@ Finished hypotheses are ranked by the GNMT length-normalised score
 paper's plain sum of log-probs). A sentence is done when it has `beam_size`
 finished hypotheses and no live one can still beat the worst of them; the
 loop stops when every sentence is done or at `max_length` tokens, where the
-live hypotheses are finished as they are.
+live hypotheses are finished as they are. Steps record only each live
+hypothesis's last token and parent (work per step: batch x beam x vocabulary,
+whatever the length); the finished sequences are read back once at the end.
 """
 
 import collections
@@ -39,8 +41,13 @@ Attributes:
         equal to `log_probs` for length penalty 0); `NEG_INF` for empty slots.
 """
 
-_Beam = collections.namedtuple("_Beam", ["ids", "log_probs", "scores"])
-_Loop = collections.namedtuple("_Loop", ["t", "tokens", "states", "alive", "finished"])
+# Finished hypotheses, [batch, beam] each: scores, and where the hypothesis
+# ends (`end` step, its last `token`, and the live hypothesis it extends).
+_Finished = collections.namedtuple("_Finished", ["log_probs", "scores", "end", "parent", "token"])
+# Per step (TensorArrays of int32 [batch, beam]): each live hypothesis's last
+# token and the index of the live hypothesis of the step before it extends.
+_History = collections.namedtuple("_History", ["tokens", "parents"])
+_Loop = collections.namedtuple("_Loop", ["t", "tokens", "states", "alive_log_probs", "finished", "history"])
 
 
 def length_normalizer(length, length_penalty):
@@ -51,6 +58,10 @@ def length_normalizer(length, length_penalty):
 def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0.0,
                 padded_length=None):
     """Finds the highest-scoring target sequences.
+
+    Each step only keeps, per hypothesis, its last token and a pointer to the
+    hypothesis it extends, so its work is bounded by batch x beam x vocabulary,
+    not by the length; the sequences are read back once at the end.
 
     Args:
         step_fn: function `(ids, states) -> (log_probs, states)` with ids int32
@@ -73,27 +84,32 @@ def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0
     # Only the first beam is live at the start, so the first step does not
     # pick the same token beam_size times.
     first_beam = tf.one_hot(0, beam_size, on_value=0.0, off_value=NEG_INF)
-    alive_log_probs = tf.tile(first_beam[tf.newaxis, :], [batch, 1])
-    empty_ids = tf.zeros([batch, beam_size, width], tf.int32)
-    empty_scores = tf.fill([batch, beam_size], NEG_INF)
+    empty = tf.fill([batch, beam_size], NEG_INF)
+    nowhere = tf.zeros([batch, beam_size], tf.int32)
     initial = _Loop(
         t=tf.constant(0),
         tokens=tf.fill([batch * beam_size], vocab.BOS_ID),
         states=states,
-        alive=_Beam(empty_ids, alive_log_probs, alive_log_probs),
-        finished=_Beam(empty_ids, empty_scores, empty_scores),
+        alive_log_probs=tf.tile(first_beam[tf.newaxis, :], [batch, 1]),
+        finished=_Finished(empty, empty, nowhere, nowhere, nowhere),
+        history=_History(
+            tokens=tf.TensorArray(tf.int32, size=width, clear_after_read=False),
+            parents=tf.TensorArray(tf.int32, size=width, clear_after_read=False),
+        ),
     )
 
     def searching(*loop):
         loop = _Loop(*loop)
-        done = _sentences_done(loop.alive, loop.finished, max_length, length_penalty)
-        return (loop.t < max_length) & tf.logical_not(tf.reduce_all(done))
+        done = _sentences_done(loop.alive_log_probs, loop.finished, max_length, length_penalty)
+        # At least one step, so that the history is never empty (even for no sentences).
+        return (loop.t < max_length) & ((loop.t == 0) | tf.logical_not(tf.reduce_all(done)))
 
     def step(*loop):
         return _step(_Loop(*loop), step_fn, beam_size, max_length, length_penalty)
 
     final = _Loop(*tf.while_loop(searching, step, initial))
-    return Hypotheses(*final.finished)
+    ids = _backtrack(final.finished, final.history, final.t, width)
+    return Hypotheses(ids, final.finished.log_probs, final.finished.scores)
 
 
 def ensemble_step_fn(step_fns, state_counts):
@@ -124,50 +140,73 @@ def ensemble_step_fn(step_fns, state_counts):
 def _step(loop, step_fn, beam_size, max_length, length_penalty):
     """One decoding step: extends the live beam, moves endings to the finished set."""
     log_probs, states = step_fn(loop.tokens, loop.states)
-    batch, width = tf.shape(loop.alive.ids)[0], tf.shape(loop.alive.ids)[2]
+    batch = tf.shape(loop.alive_log_probs)[0]
     vocab_size = tf.shape(log_probs)[1]
-    log_probs = tf.reshape(log_probs, [batch, beam_size, vocab_size])
-    log_probs = _mask_special_tokens(log_probs)
-    total = tf.reshape(loop.alive.log_probs[:, :, tf.newaxis] + log_probs, [batch, -1])
+    log_probs = _mask_special_tokens(tf.reshape(log_probs, [batch, beam_size, vocab_size]))
+    total = tf.reshape(loop.alive_log_probs[:, :, tf.newaxis] + log_probs, [batch, -1])
     candidates = tf.minimum(2 * beam_size, tf.shape(total)[1])
     top_log_probs, flat_choice = tf.math.top_k(total, k=candidates)
     parent = flat_choice // vocab_size
     token = flat_choice % vocab_size
-    ids = tf.gather(loop.alive.ids, parent, batch_dims=1)
-    ids = tf.where(tf.range(width) == loop.t, token[:, :, tf.newaxis], ids)
 
     last_step = loop.t + 1 >= max_length
     within_beam = tf.range(candidates) < beam_size
     ending = within_beam & ((token == vocab.EOS_ID) | last_step) & (top_log_probs > DEAD)
     normalized = top_log_probs / length_normalizer(loop.t + 1, length_penalty)
-    finished = _merge_finished(
-        loop.finished,
-        _Beam(ids, top_log_probs, tf.where(ending, normalized, NEG_INF)),
-        beam_size,
+    endings = _Finished(
+        top_log_probs, tf.where(ending, normalized, NEG_INF), tf.fill(tf.shape(token), loop.t),
+        parent, token,
     )
+    finished = _merge_finished(loop.finished, endings, beam_size)
 
     alive_log_probs = tf.where(token == vocab.EOS_ID, NEG_INF, top_log_probs)
     alive_log_probs, keep = tf.math.top_k(alive_log_probs, k=beam_size)
-    alive = _Beam(tf.gather(ids, keep, batch_dims=1), alive_log_probs, alive_log_probs)
     parent = tf.gather(parent, keep, batch_dims=1)
+    token = tf.gather(token, keep, batch_dims=1)
+    history = _History(loop.history.tokens.write(loop.t, token),
+                       loop.history.parents.write(loop.t, parent))
     rows = tf.reshape(parent + beam_size * tf.range(batch)[:, tf.newaxis], [-1])
     states = [tf.gather(s, rows) for s in states]
-    tokens = tf.reshape(tf.gather(token, keep, batch_dims=1), [-1])
-    return _Loop(loop.t + 1, tokens, states, alive, finished)
+    return _Loop(loop.t + 1, tf.reshape(token, [-1]), states, alive_log_probs, finished, history)
 
 
 def _merge_finished(finished, new, beam_size):
     """The best `beam_size` of two sets of finished hypotheses, by score."""
-    ids = tf.concat([finished.ids, new.ids], axis=1)
-    log_probs = tf.concat([finished.log_probs, new.log_probs], axis=1)
-    scores = tf.concat([finished.scores, new.scores], axis=1)
-    scores, keep = tf.math.top_k(scores, k=beam_size)
-    return _Beam(
-        tf.gather(ids, keep, batch_dims=1), tf.gather(log_probs, keep, batch_dims=1), scores
+    merged = _Finished(*(tf.concat([old, more], axis=1) for old, more in zip(finished, new)))
+    _, keep = tf.math.top_k(merged.scores, k=beam_size)
+    return _Finished(*(tf.gather(field, keep, batch_dims=1) for field in merged))
+
+
+def _backtrack(finished, history, steps, width):
+    """The token ids of the finished hypotheses, read back through the history.
+
+    Args:
+        finished: `_Finished` [batch, beam].
+        history: `_History` of the `steps` steps run.
+        steps: int32 scalar >= 1.
+        width: the ids' length T (>= steps).
+
+    Returns:
+        int32 [batch, beam, T]: each hypothesis's tokens, then padding.
+    """
+
+    def read_column(position, pointer, columns):
+        step = tf.minimum(position, steps - 1)
+        token = tf.gather(history.tokens.read(step), pointer, batch_dims=1)
+        parent = tf.gather(history.parents.read(step), pointer, batch_dims=1)
+        inside = position < finished.end
+        column = tf.where(position == finished.end, finished.token,
+                          tf.where(inside, token, vocab.PAD_ID))
+        return position - 1, tf.where(inside, parent, pointer), columns.write(position, column)
+
+    _, _, columns = tf.while_loop(
+        lambda position, *_: position >= 0, read_column,
+        [width - 1, finished.parent, tf.TensorArray(tf.int32, size=width)],
     )
+    return tf.transpose(columns.stack(), [1, 2, 0])
 
 
-def _sentences_done(alive, finished, max_length, length_penalty):
+def _sentences_done(alive_log_probs, finished, max_length, length_penalty):
     """Whether no live hypothesis of a sentence can enter its n-best list.
 
     Log-probs only fall as a hypothesis grows, and for length_penalty >= 0 the
@@ -177,9 +216,9 @@ def _sentences_done(alive, finished, max_length, length_penalty):
     Returns:
         bool [batch].
     """
-    best_alive = alive.log_probs[:, 0] / length_normalizer(max_length, length_penalty)
+    best_alive = alive_log_probs[:, 0] / length_normalizer(max_length, length_penalty)
     worst_finished = finished.scores[:, -1]
-    no_alive = alive.log_probs[:, 0] <= DEAD
+    no_alive = alive_log_probs[:, 0] <= DEAD
     return no_alive | ((worst_finished > DEAD) & (best_alive < worst_finished))
 
 
