@@ -146,3 +146,38 @@ def test_export_then_translate_cli(trained_model_dir, tmp_path):
     missing = cli("translate", f"--saved_model={path}", f"--input={tmp_path}/none.txt")
     assert_one_line_error(missing, "input file not found")
     assert_one_line_error(cli("translate", f"--saved_model={tmp_path}"), "no SavedModel")
+
+
+def test_translate_shows_a_progress_bar_on_a_terminal_only(trained_model_dir, tmp_path):
+    import fcntl
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    input_file = tmp_path / "input.en"
+    input_file.write_text("".join(en + "\n" for en, _ in PAIRS) * 3, encoding="utf-8")
+    args = [sys.executable, "-m", "tf_seq2seq.translate", f"--model_dir={trained_model_dir}",
+            f"--input={input_file}", "--translate_batch_size=8"]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    terminal, terminal_end = pty.openpty()
+    # An 80-column terminal: a pty starts with 0 columns, where tqdm draws nothing.
+    fcntl.ioctl(terminal_end, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=terminal_end, env=env, text=True) as process:
+        os.close(terminal_end)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:  # The child closed the terminal.
+                break
+            if not chunk:
+                break
+            shown += chunk
+        stdout = process.stdout.read()
+    assert process.returncode == 0
+    assert stdout.splitlines() == [fr for _, fr in PAIRS] * 3
+    assert b"24/24" in shown and b"sent" in shown
+    piped = cli("translate", f"--model_dir={trained_model_dir}", f"--input={input_file}")
+    assert "24/24" not in piped.stderr
