@@ -306,12 +306,9 @@ class _Checkpoints:
     """
 
     def __init__(self, write_dir, model_dir, keep, **objects):
-        self._model_dir, self._keep, self._objects = write_dir, keep, objects
-        self._restore_dir = model_dir
-        data = objects.get("data")
-        if data is not None and not isinstance(data, tf.__internal__.tracking.Trackable):
-            self._drop_data(f"{type(data).__name__} is not checkpointable")
-        self._manager = self._make_manager(objects)
+        self._write_dir, self._restore_dir = write_dir, model_dir
+        self._keep, self._objects = keep, objects
+        self._manager = self._make_manager()
 
     def _drop_data(self, reason):
         self._objects.pop("data", None)
@@ -320,9 +317,9 @@ class _Checkpoints:
             "restarts the data from the beginning.", reason,
         )
 
-    def _make_manager(self, objects):
+    def _make_manager(self):
         return tf.train.CheckpointManager(
-            tf.train.Checkpoint(**objects), self._model_dir, max_to_keep=self._keep,
+            tf.train.Checkpoint(**self._objects), self._write_dir, max_to_keep=self._keep,
             checkpoint_name=CHECKPOINT_NAME,
         )
 
@@ -346,7 +343,7 @@ class _Checkpoints:
             if "data" not in self._objects:
                 raise
             self._drop_data(e.message.splitlines()[0])
-            self._manager = self._make_manager(self._objects)
+            self._manager = self._make_manager()
             path = self._manager.save(checkpoint_number=step)
         logging.info("Saved %s", path)
         return step
@@ -487,11 +484,12 @@ def train(config, model_dir, strategy=None):
     """
     strategy = strategy or tf.distribute.get_strategy()
     chief = distribution.is_chief(strategy)
-    in_cluster = distribution.task_name(strategy) != "local"
+    task = distribution.task_name(strategy)
+    in_cluster = task != "local"
     if in_cluster and config.early_stopping_patience:
         raise Seq2SeqError("--early_stopping_patience is not supported with multi_worker: "
                            "workers would disagree on when to stop")
-    write_dir = model_dir if chief else _worker_dir(model_dir, distribution.task_name(strategy))
+    write_dir = model_dir if chief else _worker_dir(model_dir, task)
     try:
         return _train(config, model_dir, strategy, chief, write_dir)
     except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
@@ -545,8 +543,9 @@ def _train(config, model_dir, strategy, chief, write_dir):
         write_dir, model_dir, config.keep_checkpoints,
         model=seq2seq.training_model, optimizer=optimizer, step=step, data=iterator,
     )
-    if checkpoints.restore():
-        logging.info("Resumed from %s at step %d", checkpoints.latest, int(step))
+    restored = checkpoints.restore()
+    if restored:
+        logging.info("Resumed from %s at step %d", restored, int(step))
         rate = learning_rate(config, epoch_steps)
         if not callable(rate):  # The checkpoint holds the old rate: use this run's.
             optimizer.learning_rate = rate
