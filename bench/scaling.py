@@ -3,9 +3,12 @@
     .venv/bin/python bench/scaling.py [--dataset=files:DIR] [--steps=N]
 
 Trains the same model on the same global batch for each setup (each in fresh
-processes), and prints steady-state steps/s, target tokens/s and the extra time
-per step against one replica, i.e. what splitting the batch and all-reducing
-the gradients costs. On a machine with 2 CPU cores the replicas share those
+processes), and prints steady-state steps/s, target tokens/s, the extra time
+per step against one replica (what splitting the batch and all-reducing the
+gradients costs), and the all-reduce share of the step: the time of the
+step's one gradient all-reduce (`training.sum_over_replicas` on tensors shaped
+like the model's gradients, the embeddings' as rows of one replica's tokens)
+over the step time. On a machine with 2 CPU cores the replicas share those
 cores, so no speed-up is possible: the numbers measure the overhead only.
 """
 
@@ -20,15 +23,34 @@ from tf_seq2seq import distribution
 
 MULTI30K = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "multi30k_en_fr")
 
-# Runs in a child process: trains with the given config fields, prints the throughput as JSON.
+# Runs in a child process: trains with the given config fields, then times the
+# gradient all-reduce alone; prints the throughput and that time as JSON.
 CHILD = """
-import json, sys
-from tf_seq2seq import config as config_lib, distribution, training
+import json, statistics, sys, time
+import tensorflow as tf
+from tf_seq2seq import config as config_lib, distribution, model as model_lib, training
 config = config_lib.Config(**json.loads(sys.argv[1]))
+model_dir = sys.argv[2]
 strategy = distribution.make_strategy(config)
-result = training.train(config, sys.argv[2], strategy)
+result = training.train(config, model_dir, strategy)
+with strategy.scope():
+    variables = model_lib.for_model_dir(config, model_dir).training_model.trainable_variables
+rows = max(1, round(result["target_tokens"] / result["step"] / strategy.num_replicas_in_sync))
+
+def gradients():
+    grads = [tf.IndexedSlices(tf.ones([rows, v.shape[1]]), tf.range(rows), v.shape)
+             if "embedding" in v.path else tf.zeros(v.shape) for v in variables]
+    return training.sum_over_replicas(tf.distribute.get_replica_context(), grads)
+
+reduce = tf.function(lambda: strategy.run(gradients))
+reduce()
+times = []
+for _ in range(20):
+    start = time.perf_counter()
+    reduce()
+    times.append(time.perf_counter() - start)
 if distribution.is_chief(strategy):
-    print(json.dumps(result["throughput"]))
+    print(json.dumps(dict(result["throughput"], all_reduce_sec=statistics.median(times))))
 """
 
 SETUPS = [
@@ -71,15 +93,17 @@ def main():
     )
     print(f"2x256 LSTM, vocab 8k, global batch {args.batch_size}, {args.steps} steps, "
           f"{os.cpu_count()} CPU cores")
-    print(f"{'setup':28s} {'steps/s':>8s} {'tgt tok/s':>10s} {'ms/step':>8s} {'overhead ms/step':>17s}")
+    print(f"{'setup':28s} {'steps/s':>8s} {'tgt tok/s':>10s} {'ms/step':>8s} {'overhead ms/step':>17s}"
+          f" {'all-reduce ms':>14s} {'all-reduce share':>17s}")
     baseline = None
     for name, changes, processes in SETUPS:
         with tempfile.TemporaryDirectory() as model_dir:
             rates = run_setup({**base, **changes}, processes, model_dir)
         step_ms = 1000.0 / rates["steps_per_sec"]
         baseline = baseline if baseline is not None else step_ms
+        reduce_ms = 1000.0 * rates["all_reduce_sec"]
         print(f"{name:28s} {rates['steps_per_sec']:8.2f} {rates['target_tokens_per_sec']:10.0f} "
-              f"{step_ms:8.1f} {step_ms - baseline:17.1f}")
+              f"{step_ms:8.1f} {step_ms - baseline:17.1f} {reduce_ms:14.1f} {reduce_ms / step_ms:17.1%}")
 
 
 if __name__ == "__main__":

@@ -167,13 +167,36 @@ def learning_rate(config, epoch_steps):
     )
 
 
+class _AppliesReducedGradients:
+    """Keras optimizer mixin: `apply` takes gradients already summed over replicas.
+
+    Keras' TensorFlow optimizers all-reduce the gradients inside `apply`. The
+    training step all-reduces them itself (clipping needs the global norm of
+    the summed gradient first), so that second reduction would send every
+    gradient over the network twice per step. The variables and slots stay
+    those of the Keras optimizer (same checkpoint layout).
+    """
+
+    def _all_reduce_sum_gradients(self, grads_and_vars):
+        return list(grads_and_vars)
+
+
+class ReducedSGD(_AppliesReducedGradients, keras.optimizers.SGD):
+    """`keras.optimizers.SGD` applying gradients already summed over replicas."""
+
+
+class ReducedAdam(_AppliesReducedGradients, keras.optimizers.Adam):
+    """`keras.optimizers.Adam` applying gradients already summed over replicas."""
+
+
 def make_optimizer(config, epoch_steps=None):
     """The optimizer named by `config.optimizer` with `learning_rate(config, epoch_steps)`.
 
-    Under `mixed_float16` it is wrapped in a `keras.optimizers.LossScaleOptimizer`
+    Its `apply` takes gradients already summed over replicas (see
+    `_AppliesReducedGradients`). Under `mixed_float16` it is wrapped in a `keras.optimizers.LossScaleOptimizer`
     (dynamic loss scaling, non-finite steps skipped).
     """
-    optimizers = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam}
+    optimizers = {"sgd": ReducedSGD, "adam": ReducedAdam}
     if config.optimizer not in optimizers:
         raise Seq2SeqError(
             f"unknown --optimizer {config.optimizer!r}: expected one of {sorted(optimizers)}"
@@ -229,17 +252,14 @@ def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec):
             # float16 training scales the loss up (and the optimizer scales the
             # gradients back down); otherwise the scale is 1.
             scaled_loss = optimizer.scale_loss(loss)
-        grads = context.all_reduce(tf.distribute.ReduceOp.SUM, tape.gradient(scaled_loss, variables))
+        grads = sum_over_replicas(context, tape.gradient(scaled_loss, variables))
         loss_scale = _loss_scale(optimizer)
         if clip_norm > 0:
             grads, norm = tf.clip_by_global_norm(grads, clip_norm * loss_scale)
         else:
             norm = tf.linalg.global_norm(grads)
         norm = norm / loss_scale
-        # The optimizer sums gradients over replicas again: hand it each
-        # replica's share of the (already summed and clipped) gradient.
-        share = 1.0 / strategy.num_replicas_in_sync
-        optimizer.apply([_scale(g, share) for g in grads], variables)
+        optimizer.apply(grads, variables)  # No second reduction: see make_optimizer.
         return {
             "loss_sum": loss_sum,
             "target_tokens": num_tokens,
@@ -287,11 +307,43 @@ def _loss_scale(optimizer):
     return tf.constant(1.0)
 
 
-def _scale(gradient, factor):
-    """Multiplies a dense or sparse (`tf.IndexedSlices`) gradient by `factor`."""
-    if isinstance(gradient, tf.IndexedSlices):
-        return tf.IndexedSlices(gradient.values * factor, gradient.indices, gradient.dense_shape)
-    return gradient * factor
+def sum_over_replicas(context, grads):
+    """The gradients summed over replicas, in one all-reduce, sparse rows unique.
+
+    An embedding's gradient is a `tf.IndexedSlices` with one row per token
+    occurrence, and all-reducing one concatenates the replicas' rows. Rows of
+    the same index are summed before (less traffic) and after the all-reduce,
+    so the result is the gradient one replica would get for the whole batch:
+    its global norm and Adam's squared gradient are those of the summed rows,
+    not of the occurrences.
+
+    Args:
+        context: the `tf.distribute.ReplicaContext` of the step.
+        grads: list of dense `tf.Tensor` or `tf.IndexedSlices`, this replica's gradients.
+
+    Returns:
+        The list of summed gradients, the same on every replica.
+    """
+    grads = [_unique_rows(g) for g in grads]
+    if context.num_replicas_in_sync == 1:
+        return grads
+    return [_unique_rows(g) for g in context.all_reduce(tf.distribute.ReduceOp.SUM, grads)]
+
+
+def _unique_rows(gradient):
+    """A `tf.IndexedSlices` with each row index once (values summed); a dense tensor as is.
+
+    Args:
+        gradient: a `tf.Tensor`, or `tf.IndexedSlices` with values [N, ...] and indices [N].
+
+    Returns:
+        The tensor, or `tf.IndexedSlices` with values [U, ...] and U unique indices.
+    """
+    if not isinstance(gradient, tf.IndexedSlices):
+        return gradient
+    rows, positions = tf.unique(gradient.indices)
+    values = tf.math.unsorted_segment_sum(gradient.values, positions, tf.shape(rows)[0])
+    return tf.IndexedSlices(values, rows, gradient.dense_shape)
 
 
 class _Checkpoints:
