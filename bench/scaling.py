@@ -38,8 +38,8 @@ with strategy.scope():
 rows = max(1, round(result["target_tokens"] / result["step"] / strategy.num_replicas_in_sync))
 
 def gradients():
-    grads = [tf.IndexedSlices(tf.ones([rows, v.shape[1]]), tf.range(rows), v.shape)
-             if "embedding" in v.path else tf.zeros(v.shape) for v in variables]
+    grads = [tf.IndexedSlices(tf.ones([rows, v.shape[1]]), tf.range(rows), tf.constant(list(v.shape)))
+             if "embedding" in v.path else tf.zeros(list(v.shape)) for v in variables]
     return training.sum_over_replicas(tf.distribute.get_replica_context(), grads)
 
 reduce = tf.function(lambda: strategy.run(gradients))
