@@ -111,6 +111,9 @@ _define("max_decode_length", "Generate at most this many tokens.")
 _define("max_batch_size", "Exported model: requests with more sentences are rejected (InvalidArgument).")
 _define("jit_compile", "Export: also write a `beam_search_xla` signature whose integer decoding "
         "loop is compiled with XLA at fixed padded shapes (the default signatures never need XLA).")
+flags.DEFINE_bool("warmup_xla", False, "export --jit_compile: also put beam_search_xla requests in "
+                  "the TF Serving warm-up file. Only for a server started with "
+                  "--xla_cpu_compilation_enabled: otherwise the failed warm-up fails the version load.")
 # Paths and commands.
 flags.DEFINE_string("model_dir", None, "Model directory (checkpoints, vocab/, config.json, events). "
                     "evaluate, export and translate also take DIR1,DIR2,...: an ensemble of "
