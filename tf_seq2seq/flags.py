@@ -78,7 +78,8 @@ _define("log_every_steps", "Log progress and write TensorBoard scalars every thi
 _define("seed", "Random seed (initialisation, shuffling).")
 _define("eval_every_steps", "Evaluate on --eval_split every this many steps (perplexity and "
         "BLEU; keeps the best checkpoint by BLEU in MODEL_DIR/best/); 0 = never.")
-_define("eval_sentences", "Sentence pairs of --eval_split used by evaluation during training.")
+_define("eval_sentences", "Distinct source sentences of --eval_split scored by evaluation during "
+        "training, sampled evenly over the split with a fixed seed (the same in every run).")
 _define("eval_beam_size", "Beam size of evaluation during training (1 = greedy, fastest).")
 _define("early_stopping_patience", "Stop after this many evaluations without a better BLEU; 0 = never.")
 # Distribution.
