@@ -42,6 +42,9 @@ def test_pca_figure_labels_both_components_with_their_variance_on_equal_scales()
     figure.canvas.draw()
     (x0, y0), (x1, y1) = axes.transData.transform([(0.0, 0.0), (1.0, 1.0)])
     assert x1 - x0 == pytest.approx(y1 - y0)  # One unit is as long across as up.
+    # The close pair a (0, 0) / c (0, 1): a's label goes below, c's above, not over each other.
+    offsets = {text.get_text(): text.xyann for text in axes.texts}
+    assert offsets["a"][1] < 0 < offsets["c"][1]
     analysis.save(figure, "/dev/null")
 
 

@@ -83,8 +83,9 @@ def pca_figure(points, labels, explained):
     """
     figure, axes = _pyplot().subplots(figsize=(8, 6))
     axes.scatter(points[:, 0], points[:, 1])
-    for (x, y), label in zip(points, labels):
-        axes.annotate(label, (x, y), fontsize=8, xytext=(3, 3), textcoords="offset points")
+    for (x, y), label, above in zip(points, labels, _above_nearest(points)):
+        axes.annotate(label, (x, y), fontsize=8, xytext=(4, 4 if above else -11),
+                      textcoords="offset points")
     # One unit is as long on both axes, so distances on the page are distances between vectors.
     axes.set_aspect("equal", adjustable="datalim")
     axes.set_xlabel(f"PC1 ({explained[0]:.0%} of the variance)")
@@ -92,6 +93,14 @@ def pca_figure(points, labels, explained):
     axes.set_title("2-D PCA of the encoder's final states")
     figure.tight_layout()
     return figure
+
+
+def _above_nearest(points):
+    """For each 2-D point, whether it lies above its nearest neighbour (labels then go
+    above the upper point and below the lower one of a close pair, not over each other)."""
+    distances = np.linalg.norm(points[:, None, :] - points[None, :, :], axis=-1)
+    np.fill_diagonal(distances, np.inf)
+    return points[:, 1] >= points[np.argmin(distances, axis=1), 1]
 
 
 def write_projector_files(vectors, labels, directory):
