@@ -252,28 +252,43 @@ def test_nbest_is_sorted_by_normalized_score_and_scores_are_teacher_forced_log_p
     assert outputs["normalized_scores"].numpy() == pytest.approx(found.scores.numpy(), abs=1e-4)
 
 
-# Replays the warm-up file's requests against the loaded SavedModel.
+# Replays the warm-up file's requests against the loaded SavedModel; with argv[2] == "xla_off"
+# XLA is disabled first, as TF Serving does unless started with --xla_cpu_compilation_enabled.
+# A failed request is reported, not raised; "probe_xla" then calls beam_search_xla once more.
 WARMUP_CLIENT = """
-import json, sys
+import ctypes, json, os, sys
 import tensorflow as tf
 import tensorflow_text  # Registers the tf-text ops used by the graph.
 from tf_seq2seq import predict_requests
+if sys.argv[2] == "xla_off":
+    tf_library = ctypes.CDLL(os.path.join(os.path.dirname(tf.__file__), "libtensorflow_cc.so.2"))
+    tf_library._ZN10tensorflow21DisableXlaCompilationEv()  # tensorflow::DisableXlaCompilation()
 model = tf.saved_model.load(sys.argv[1])
-replayed = []
-for request in predict_requests.read_warmup_file(sys.argv[1]):
-    outputs = model.signatures[request.model_spec.signature_name](
-        **predict_requests.request_inputs(request))
-    replayed.append([request.model_spec.name, request.model_spec.signature_name,
-                     int(tf.shape(outputs[sorted(outputs)[0]])[0])])
+def call(signature, inputs):
+    try:
+        outputs = model.signatures[signature](**inputs)
+        return int(tf.shape(outputs[sorted(outputs)[0]])[0])
+    except tf.errors.OpError as e:
+        return e.message
+requests = predict_requests.read_warmup_file(sys.argv[1])
+replayed = [[r.model_spec.name, r.model_spec.signature_name,
+             call(r.model_spec.signature_name, predict_requests.request_inputs(r))] for r in requests]
+if sys.argv[3:] == ["probe_xla"]:
+    beam = [r for r in requests if r.model_spec.signature_name == "beam_search"][0]
+    replayed.append(["probe", "beam_search_xla", call("beam_search_xla", predict_requests.request_inputs(beam))])
 print(json.dumps(replayed))
 """
 
 
+def replay_warmup(path, *args):
+    result = run_python(["-c", WARMUP_CLIENT, path, *args])
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def test_warmup_file_replays_against_the_loaded_model(exported):
     path, _ = exported
-    result = run_python(["-c", WARMUP_CLIENT, path])
-    assert result.returncode == 0, result.stderr[-3000:]
-    replayed = json.loads(result.stdout.strip().splitlines()[-1])
+    replayed = replay_warmup(path, "xla_on")
     # Every signature, each on 4 inputs (empty, 1 word, 10 words, max_source_length words).
     assert replayed == [["tiny", name, 4] for name in ("serving_default", "beam_search", "encode")]
 
@@ -298,12 +313,38 @@ print(json.dumps(results))
 """
 
 
-def test_xla_signature_decodes_like_beam_search(trained_model_dir, tmp_path):
+@pytest.fixture(scope="module")
+def exported_xla(trained_model_dir, tmp_path_factory):
+    """The tiny model exported with `jit_compile` (and the default warm-up file)."""
     config = config_lib.load(trained_model_dir).replace(jit_compile=True)
-    path = serving.export_model_dir(config, trained_model_dir, str(tmp_path / "tiny_xla"))
-    results = run_client(XLA_CLIENT, path)
+    return serving.export_model_dir(config, trained_model_dir, str(tmp_path_factory.mktemp("xla") / "tiny"))
+
+
+def test_xla_signature_decodes_like_beam_search(exported_xla):
+    results = run_client(XLA_CLIENT, exported_xla)
     for beam in (1, 3):
         plain, xla = results[f"beam_search/{beam}"], results[f"beam_search_xla/{beam}"]
         assert xla["translations"] == plain["translations"]
         for xla_row, plain_row in zip(xla["scores"], plain["scores"]):
             assert xla_row == pytest.approx(plain_row, abs=1e-4)
+
+
+def test_jit_compile_warmup_file_replays_with_xla_disabled_as_tf_serving_runs(exported_xla):
+    replayed = replay_warmup(exported_xla, "xla_off", "probe_xla")
+    # The warm-up file leaves beam_search_xla out, so every request succeeds without XLA ...
+    assert replayed[:-1] == [["tiny", name, 4] for name in ("serving_default", "beam_search", "encode")]
+    # ... while the signature itself does need XLA: the switch really is off.
+    assert replayed[-1][:2] == ["probe", "beam_search_xla"]
+    assert "XLA compilation disabled" in replayed[-1][2]
+
+
+def test_warmup_xla_writes_requests_that_only_an_xla_enabled_server_replays(
+    trained_model_dir, tmp_path
+):
+    config = config_lib.load(trained_model_dir).replace(jit_compile=True)
+    path = serving.export_model_dir(config, trained_model_dir, str(tmp_path / "tiny"), warmup_xla=True)
+    replayed = replay_warmup(path, "xla_off")
+    assert [name for _, name, _ in replayed] == [
+        "serving_default", "beam_search", "encode", "beam_search_xla"
+    ]
+    assert "XLA compilation disabled" in replayed[-1][2]

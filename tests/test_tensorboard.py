@@ -1,6 +1,8 @@
 """TensorBoard: the event files hold what the docs promise, and tensorboard serves them."""
 
+import dataclasses
 import json
+import math
 import os
 import socket
 import subprocess
@@ -10,23 +12,31 @@ import urllib.request
 
 import pytest
 from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.plugins.custom_scalar import layout_pb2
+from tensorboard.plugins.custom_scalar import metadata as custom_scalar_metadata
+from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.util import tensor_util
 
-from tf_seq2seq import training
+from tf_seq2seq import config as config_lib
+from tf_seq2seq import dashboards, evaluation, training, validation
 
-from conftest import tiny_config
+from conftest import PAIRS, tiny_config
 
 TRAIN_SCALARS = {
     "loss", "perplexity", "learning_rate", "grad_norm", "clipped_fraction",
     "target_tokens_per_sec", "source_target_tokens_per_sec", "sentences_per_sec", "step_time",
 }
-EVAL_SCALARS = {"bleu", "chrf", "perplexity"}
+EVAL_SCALARS = {"bleu", "chrf", "perplexity", "loss"}
+EVAL_SENTENCES = 4  # Of the 8 PAIRS in the tiny val split.
 
 
 @pytest.fixture(scope="module")
 def run_with_evaluation(tiny_corpus, tmp_path_factory):
-    model_dir = str(tmp_path_factory.mktemp("tensorboard"))
-    config = tiny_config(tiny_corpus, train_steps=20, log_every_steps=5, eval_every_steps=10)
+    """`(model_dir, result)` of a run in `.../runs/tiny/` with evaluation every 10 steps."""
+    model_dir = str(tmp_path_factory.mktemp("runs") / "tiny")
+    config = tiny_config(
+        tiny_corpus, train_steps=20, log_every_steps=5, eval_every_steps=10, eval_sentences=EVAL_SENTENCES
+    )
     result = training.train(config, model_dir)
     return model_dir, result
 
@@ -54,7 +64,39 @@ def test_training_events_hold_scalars_graph_and_hparams(run_with_evaluation):
     assert all(value == pytest.approx(0.01) for _, value in scalar_values(events, "learning_rate"))
     # The traced train-step graph, shown by TensorBoard's graph dashboard.
     assert events.SummaryMetadata("train_step").plugin_data.plugin_name == "graph_run_metadata_graph"
-    assert "_hparams_/session_start_info" in events.PluginTagToContent("hparams")
+
+
+def test_run_start_writes_hparams_with_eval_metrics_and_the_custom_scalars_layout(run_with_evaluation):
+    model_dir, _ = run_with_evaluation
+    events = load_events(model_dir)  # The model directory's own event file, not train/ or eval/.
+    content = events.PluginTagToContent(hparams_metadata.PLUGIN_NAME)
+    experiment = hparams_metadata.parse_experiment_plugin_data(content[hparams_metadata.EXPERIMENT_TAG])
+    metrics = [(m.name.group, m.name.tag) for m in experiment.metric_infos]
+    assert metrics == [("eval", "bleu"), ("eval", "chrf"), ("eval", "perplexity"),
+                       ("train", "loss"), ("train", "perplexity")]
+    session = hparams_metadata.parse_session_start_info_plugin_data(
+        content[hparams_metadata.SESSION_START_INFO_TAG]
+    )
+    config = config_lib.load(model_dir)
+    assert {name: value.ListFields()[0][1] for name, value in session.hparams.items()} == (
+        dataclasses.asdict(config)
+    )
+    assert {info.name for info in experiment.hparam_infos} == set(dataclasses.asdict(config))
+
+    layout = layout_pb2.Layout.FromString(tensor_util.make_ndarray(
+        events.Tensors(custom_scalar_metadata.CONFIG_SUMMARY_TAG)[0].tensor_proto).item())
+    first = layout.category[0]
+    assert [chart.multiline.tag for chart in first.chart] == [
+        ["^loss$"], ["^perplexity$"], ["^bleu$"], ["^learning_rate$"]
+    ]
+    assert not first.closed
+    # Every chart draws tags the run writes; loss and perplexity from train and eval.
+    runs = {run: set(load_events(os.path.join(model_dir, run)).Tags()["tensors"]) for run in ("train", "eval")}
+    for chart in (c for category in layout.category for c in category.chart):
+        (pattern,) = chart.multiline.tag
+        drawn = {run for run, tags in runs.items() if pattern[1:-1] in tags}
+        assert drawn, chart.title
+        assert ("eval" in drawn) == ("eval" in chart.title or chart.title.startswith(("loss", "perplexity")))
 
 
 def test_evaluation_events_and_best_checkpoint(run_with_evaluation):
@@ -62,8 +104,15 @@ def test_evaluation_events_and_best_checkpoint(run_with_evaluation):
     events = load_events(os.path.join(model_dir, "eval"))
     assert EVAL_SCALARS <= set(events.Tags()["tensors"])
     assert [step for step, _ in scalar_values(events, "bleu")] == [10, 20]
+    for (_, loss), (_, perplexity) in zip(scalar_values(events, "loss"), scalar_values(events, "perplexity")):
+        assert loss == pytest.approx(math.log(perplexity), rel=1e-5)
     samples = tensor_util.make_ndarray(events.Tensors("samples")[0].tensor_proto).item().decode()
     assert "| source | reference | hypothesis |" in samples
+    # The evaluated sentences are spread over the split, not its first EVAL_SENTENCES.
+    chosen = validation.sample_evenly(len(PAIRS), EVAL_SENTENCES)
+    sampled = [row.split(" | ")[0].lstrip("| ") for row in samples.splitlines()[2:]]
+    assert sampled == [PAIRS[i][0] for i in chosen][: validation.SAMPLES]
+    assert sampled != [en for en, _ in PAIRS[: validation.SAMPLES]]
     best = json.load(open(os.path.join(model_dir, "best", "eval.json")))
     assert best["bleu"] == pytest.approx(result["best_bleu"])
     assert best["bleu"] == max(value for _, value in scalar_values(events, "bleu"))
@@ -76,24 +125,45 @@ def free_port():
         return s.getsockname()[1]
 
 
-def test_tensorboard_serves_the_scalar_tags(run_with_evaluation):
+def post_json(url, body):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(request, timeout=30))
+
+
+def test_tensorboard_serves_the_scalars_layout_and_hparams_by_bleu(run_with_evaluation):
     model_dir, _ = run_with_evaluation
     port = free_port()
+    # The parent of model directories, as README says to compare runs.
     server = subprocess.Popen(
-        [sys.executable, "-m", "tensorboard.main", f"--logdir={model_dir}", "--host=127.0.0.1",
-         f"--port={port}", "--load_fast=false"],
+        [sys.executable, "-m", "tensorboard.main", f"--logdir={os.path.dirname(model_dir)}",
+         "--host=127.0.0.1", f"--port={port}", "--load_fast=false"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        url = f"http://127.0.0.1:{port}/data/plugin/scalars/tags"
+        base = f"http://127.0.0.1:{port}/data/plugin"
         deadline, tags = time.monotonic() + 120, {}
-        while time.monotonic() < deadline and not tags.get("train"):
+        while time.monotonic() < deadline and not tags.get("tiny/eval"):
             try:
-                tags = json.load(urllib.request.urlopen(url, timeout=5))
+                tags = json.load(urllib.request.urlopen(f"{base}/scalars/tags", timeout=5))
             except OSError:
                 time.sleep(0.5)
-        assert TRAIN_SCALARS <= set(tags["train"])
-        assert EVAL_SCALARS <= set(tags["eval"])
+        assert TRAIN_SCALARS <= set(tags["tiny/train"])
+        assert EVAL_SCALARS <= set(tags["tiny/eval"])
+        layout = json.load(urllib.request.urlopen(f"{base}/custom_scalars/layout", timeout=30))
+        assert [chart["title"] for chart in layout["category"][0]["chart"]] == [
+            "loss (train, eval)", "perplexity (train, eval)", "BLEU (eval)", "learning rate"
+        ]
+        groups = post_json(f"{base}/hparams/session_groups", {
+            "experimentName": "", "startIndex": 0, "sliceSize": 10,
+            "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"],
+        })["sessionGroups"]
+        assert [session["name"] for session in groups[0]["sessions"]] == ["tiny"]
+        values = {(m["name"]["group"], m["name"]["tag"]): m["value"] for m in groups[0]["metricValues"]}
+        bleu = scalar_values(load_events(os.path.join(model_dir, "eval")), "bleu")[-1][1]
+        assert values[("eval", "bleu")] == pytest.approx(bleu)
+        assert {("eval", "chrf"), ("eval", "perplexity"), ("train", "loss")} <= set(values)
+        assert groups[0]["hparams"]["eval_sentences"] == EVAL_SENTENCES
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -117,3 +187,25 @@ def test_the_best_latest_or_a_named_checkpoint_can_be_restored(run_with_evaluati
         serving.translator_from_model_dirs(config_lib.load(trained_model_dir), [trained_model_dir], "best")
     with pytest.raises(Seq2SeqError, match="ckpt-999999 not found"):
         serving.translator_from_model_dirs(config, [model_dir], os.path.join(model_dir, "ckpt-999999"))
+
+
+def test_sample_evenly_takes_one_seeded_index_from_each_equal_stratum():
+    chosen = validation.sample_evenly(1000, 10)
+    assert [i // 100 for i in chosen] == list(range(10))
+    assert validation.sample_evenly(1000, 10) == chosen
+    assert validation.sample_evenly(1000, 10, seed=1) != chosen
+    uneven = validation.sample_evenly(10, 4)  # Strata [0, 2), [2, 5), [5, 7), [7, 10).
+    assert [0 <= uneven[0] < 2, 2 <= uneven[1] < 5, 5 <= uneven[2] < 7, 7 <= uneven[3] < 10] == [True] * 4
+    assert validation.sample_evenly(5, 8) == [0, 1, 2, 3, 4]
+
+
+def test_evaluation_sample_of_the_length_sorted_bundled_val_split_spans_its_lengths():
+    config = config_lib.Config()  # The bundled sample: its val split is sorted by length in characters.
+    sources, _ = evaluation.read_references(config, config.eval_split)
+    lengths = [len(source) for source in sources]
+    assert lengths == sorted(lengths) and config.eval_sentences < len(sources)
+    first = lengths[: config.eval_sentences]
+    sampled = [lengths[i] for i in validation.sample_evenly(len(sources), config.eval_sentences)]
+    assert max(first) < max(sampled)
+    assert sum(first) / len(first) < 0.9 * sum(lengths) / len(lengths)  # Why the first ones will not do.
+    assert sum(sampled) / len(sampled) == pytest.approx(sum(lengths) / len(lengths), rel=0.02)

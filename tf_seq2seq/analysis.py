@@ -40,14 +40,17 @@ def pca_2d(vectors):
     """Projects vectors on their first two principal components.
 
     Args:
-        vectors: float array [N, D], N >= 2.
+        vectors: float array [N, D], N >= 2, D >= 2.
 
     Returns:
-        float array [N, 2].
+        `(points, explained)`: float arrays [N, 2], the coordinates, and [2],
+        the fraction of the total variance along each component (0 if the
+        vectors are all equal).
     """
     centered = vectors - vectors.mean(axis=0)
-    _, _, components = np.linalg.svd(centered, full_matrices=False)
-    return centered @ components[:2].T
+    _, singular_values, components = np.linalg.svd(centered, full_matrices=False)
+    explained = singular_values[:2] ** 2 / max(float(np.sum(singular_values**2)), np.finfo(float).tiny)
+    return centered @ components[:2].T, explained
 
 
 def _pyplot():
@@ -61,17 +64,43 @@ def _pyplot():
     return plt
 
 
-def plot_pca(points, labels, path):
-    """Draws labelled 2-D points (Figure 2) to a PNG file."""
-    plt = _pyplot()
-    figure, axes = plt.subplots(figsize=(8, 6))
+def save(figure, path):
+    """Writes a matplotlib figure to a PNG file and frees it."""
+    figure.savefig(path, dpi=120)
+    _pyplot().close(figure)
+
+
+def pca_figure(points, labels, explained):
+    """Labelled 2-D points (Figure 2) on axes of equal scale.
+
+    Args:
+        points: float array [N, 2] from `pca_2d`.
+        labels: N phrases.
+        explained: float array [2], the variance fractions from `pca_2d`.
+
+    Returns:
+        A matplotlib figure (write it with `save`).
+    """
+    figure, axes = _pyplot().subplots(figsize=(8, 6))
     axes.scatter(points[:, 0], points[:, 1])
-    for (x, y), label in zip(points, labels):
-        axes.annotate(label, (x, y), fontsize=8, xytext=(3, 3), textcoords="offset points")
+    for (x, y), label, above in zip(points, labels, _above_nearest(points)):
+        axes.annotate(label, (x, y), fontsize=8, xytext=(4, 4 if above else -11),
+                      textcoords="offset points")
+    # One unit is as long on both axes, so distances on the page are distances between vectors.
+    axes.set_aspect("equal", adjustable="datalim")
+    axes.set_xlabel(f"PC1 ({explained[0]:.0%} of the variance)")
+    axes.set_ylabel(f"PC2 ({explained[1]:.0%} of the variance)")
     axes.set_title("2-D PCA of the encoder's final states")
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    return figure
+
+
+def _above_nearest(points):
+    """For each 2-D point, whether it lies above its nearest neighbour (labels then go
+    above the upper point and below the lower one of a close pair, not over each other)."""
+    distances = np.linalg.norm(points[:, None, :] - points[None, :, :], axis=-1)
+    np.fill_diagonal(distances, np.inf)
+    return points[:, 1] >= points[np.argmin(distances, axis=1), 1]
 
 
 def write_projector_files(vectors, labels, directory):
@@ -151,16 +180,40 @@ def write_bucket_table(rows, path):
         writer.writerows(rows)
 
 
-def plot_bucket_table(rows, path, xlabel, label_format="{:g}-{:g}"):
-    """Draws BLEU against buckets (Figure 3) to a PNG file."""
-    plt = _pyplot()
-    figure, axes = plt.subplots(figsize=(7, 4))
+# Printed under the BLEU-by-bucket figures.
+BUCKET_CAPTION = (
+    "n = sentences per bucket. Corpus BLEU is not the average of the buckets' BLEU: it pools n-gram matches\n"
+    "over all sentences, so each bucket weighs by its n-gram count (long sentences most; short ones add few\n"
+    "or no 4-grams), and each bucket has its own brevity penalty. So buckets of shorter sentences can score\n"
+    "above the corpus BLEU. Small buckets are noisy."
+)
+
+
+def bucket_figure(rows, xlabel, corpus_bleu, label_format="{:g}-{:g}"):
+    """BLEU against buckets (Figure 3), y from 0, each bucket's sentence count under it.
+
+    Args:
+        rows: `bleu_by_bucket` rows.
+        xlabel: what the buckets count, e.g. "source length (words)".
+        corpus_bleu: BLEU of all the sentences, drawn as a dashed line.
+        label_format: formats a bucket's `(low, high)` as its tick label.
+
+    Returns:
+        A matplotlib figure (write it with `save`), captioned `BUCKET_CAPTION`.
+    """
+    figure, axes = _pyplot().subplots(figsize=(7, 5))
     positions = range(len(rows))
-    axes.plot(positions, [r["bleu"] for r in rows], marker="o")
-    axes.set_xticks(positions, [label_format.format(r["low"], r["high"]) for r in rows])
+    axes.plot(positions, [r["bleu"] for r in rows], marker="o", label="bucket BLEU")
+    axes.axhline(corpus_bleu, color="gray", linestyle="--", label=f"corpus BLEU {corpus_bleu:.1f}")
+    axes.set_xticks(
+        positions, [label_format.format(r["low"], r["high"]) + f"\nn = {r['sentences']}" for r in rows],
+        fontsize=8,
+    )
+    axes.set_ylim(0, 1.15 * max([corpus_bleu, 1.0] + [r["bleu"] for r in rows]))
     axes.set_xlabel(xlabel)
     axes.set_ylabel("BLEU")
     axes.set_title(f"BLEU by {xlabel}")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    axes.legend(loc="upper right", fontsize=8)
+    figure.text(0.02, 0.02, BUCKET_CAPTION, fontsize=7.5, va="bottom")
+    figure.tight_layout(rect=(0, 0.12, 1, 1))
+    return figure

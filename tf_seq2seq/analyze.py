@@ -38,7 +38,8 @@ def pca():
     if len(phrases) < 2:
         cli.fail("pca needs at least two phrases")
     vectors = encode(sentences=tf.constant(phrases))["vectors"].numpy()
-    analysis.plot_pca(analysis.pca_2d(vectors), phrases, FLAGS.output)
+    points, explained = analysis.pca_2d(vectors)
+    analysis.save(analysis.pca_figure(points, phrases, explained), FLAGS.output)
     analysis.write_projector_files(vectors, phrases, FLAGS.output + ".projector")
     print(f"{len(phrases)} phrases -> {FLAGS.output}, {FLAGS.output}.projector/")
 
@@ -58,9 +59,11 @@ def _evaluated():
     return config, sources, references, hypotheses
 
 
-def _write_buckets(rows, xlabel, label_format):
+def _write_buckets(rows, xlabel, label_format, references, hypotheses):
+    corpus_bleu = evaluation.score(hypotheses, references)["bleu"]
     analysis.write_bucket_table(rows, FLAGS.output + ".csv")
-    analysis.plot_bucket_table(rows, FLAGS.output, xlabel, label_format)
+    analysis.save(analysis.bucket_figure(rows, xlabel, corpus_bleu, label_format), FLAGS.output)
+    print(f"all: {len(hypotheses)} sentences, BLEU {corpus_bleu:.2f}")
     for row in rows:
         bucket = label_format.format(row["low"], row["high"])
         print(f"{xlabel} {bucket}: {row['sentences']} sentences, BLEU {row['bleu']:.2f}")
@@ -69,7 +72,7 @@ def _write_buckets(rows, xlabel, label_format):
 def length():
     _, sources, references, hypotheses = _evaluated()
     rows = analysis.bleu_by_length(sources, references, hypotheses)
-    _write_buckets(rows, "source length (words)", "{:g}-{:g}")
+    _write_buckets(rows, "source length (words)", "{:g}-{:g}", references, hypotheses)
 
 
 def rarity():
@@ -80,7 +83,7 @@ def rarity():
     ids = source_tokenizer.tokenize(tf.constant(sources, tf.string)).to_list()
     ranks = analysis.average_frequency_ranks(ids, source_tokenizer.vocab_size)
     rows = analysis.bleu_by_rarity(ranks, references, hypotheses)
-    _write_buckets(rows, "average word-frequency rank", "{:.0f}-{:.0f}")
+    _write_buckets(rows, "average word-frequency rank", "{:.0f}-{:.0f}", references, hypotheses)
 
 
 COMMANDS = {"pca": pca, "length": length, "rarity": rarity}

@@ -17,7 +17,9 @@ FLAGS = flags.FLAGS
 def main():
     model_dirs = flags.model_dirs()
     config = flags.config_for_model_dir(model_dirs[0])
-    path = serving.export_model_dir(config, model_dirs, FLAGS.export_dir, FLAGS.checkpoint)
+    path = serving.export_model_dir(
+        config, model_dirs, FLAGS.export_dir, FLAGS.checkpoint, FLAGS.warmup_xla
+    )
     print(path)
 
 

@@ -78,7 +78,8 @@ _define("log_every_steps", "Log progress and write TensorBoard scalars every thi
 _define("seed", "Random seed (initialisation, shuffling).")
 _define("eval_every_steps", "Evaluate on --eval_split every this many steps (perplexity and "
         "BLEU; keeps the best checkpoint by BLEU in MODEL_DIR/best/); 0 = never.")
-_define("eval_sentences", "Sentence pairs of --eval_split used by evaluation during training.")
+_define("eval_sentences", "Distinct source sentences of --eval_split scored by evaluation during "
+        "training, sampled evenly over the split with a fixed seed (the same in every run).")
 _define("eval_beam_size", "Beam size of evaluation during training (1 = greedy, fastest).")
 _define("early_stopping_patience", "Stop after this many evaluations without a better BLEU; 0 = never.")
 # Distribution.
@@ -111,6 +112,9 @@ _define("max_decode_length", "Generate at most this many tokens.")
 _define("max_batch_size", "Exported model: requests with more sentences are rejected (InvalidArgument).")
 _define("jit_compile", "Export: also write a `beam_search_xla` signature whose integer decoding "
         "loop is compiled with XLA at fixed padded shapes (the default signatures never need XLA).")
+flags.DEFINE_bool("warmup_xla", False, "export --jit_compile: also put beam_search_xla requests in "
+                  "the TF Serving warm-up file. Only for a server started with "
+                  "--xla_cpu_compilation_enabled: otherwise the failed warm-up fails the version load.")
 # Paths and commands.
 flags.DEFINE_string("model_dir", None, "Model directory (checkpoints, vocab/, config.json, events). "
                     "evaluate, export and translate also take DIR1,DIR2,...: an ensemble of "

@@ -24,7 +24,10 @@ Work per request is bounded: more than `max_batch_size` sentences is an
 InvalidArgument error, and inputs are cut to `max_source_length` tokens.
 
 Each version carries `assets.extra/config.json` (the export's config) and
-`assets.extra/tf_serving_warmup_requests` (`predict_requests`).
+`assets.extra/tf_serving_warmup_requests` (`predict_requests`). The warm-up
+file leaves `beam_search_xla` out unless asked (`warmup_xla`): TF Serving
+disables XLA unless started with `--xla_cpu_compilation_enabled`, and one
+failed warm-up request fails the whole version load.
 
 The default graphs use only core TensorFlow and tensorflow-text ops and need
 no XLA. Load them after `import tensorflow_text`.
@@ -296,7 +299,7 @@ def translator_from_model_dir(config, model_dir):
     return translator, checkpoints[0]
 
 
-def export_model_dir(config, model_dir, export_dir, checkpoint="latest"):
+def export_model_dir(config, model_dir, export_dir, checkpoint="latest", warmup_xla=False):
     """Exports a model directory's latest checkpoint (or several, as an ensemble).
 
     Args:
@@ -305,13 +308,14 @@ def export_model_dir(config, model_dir, export_dir, checkpoint="latest"):
         model_dir: a model directory, or a list of them (an ensemble).
         export_dir: the export base directory.
         checkpoint: which checkpoint of each model (`model.Seq2Seq.restore`).
+        warmup_xla: also warm up `beam_search_xla` (see `export`).
 
     Returns:
         The version path.
     """
     model_dirs = model_dir if isinstance(model_dir, (list, tuple)) else [model_dir]
     translator, _ = translator_from_model_dirs(config, model_dirs, checkpoint)
-    return export(translator, export_dir, config)
+    return export(translator, export_dir, config, warmup_xla)
 
 
 def translate_batches(translate_fn, sentences, batch_size):
@@ -402,7 +406,7 @@ def next_version(export_dir):
     return max(versions, default=0) + 1
 
 
-def export(translator, export_dir, config):
+def export(translator, export_dir, config, warmup_xla=False):
     """Writes `translator` as SavedModel version `export_dir/N/` (N = next free).
 
     The SavedModel is written to a temporary directory and renamed into place,
@@ -413,6 +417,9 @@ def export(translator, export_dir, config):
         export_dir: the model's base directory, e.g. `saved_models/NAME`.
         config: the translator's `config.Config`, saved as
             `assets.extra/config.json` for clients and provenance.
+        warmup_xla: with `config.jit_compile`, put `beam_search_xla` requests
+            in the warm-up file too; only for a TF Serving started with
+            `--xla_cpu_compilation_enabled` (otherwise the version fails to load).
 
     Returns:
         The path of the new version directory.
@@ -437,7 +444,8 @@ def export(translator, export_dir, config):
         archive.add_endpoint(name, function)
     archive.write_out(temporary_path, verbose=False)
     config.save(os.path.join(temporary_path, "assets.extra"))
-    _write_warmup(temporary_path, translator, export_dir, config, [name for name, _ in endpoints])
+    warmed = [name for name, _ in endpoints if warmup_xla or name != "beam_search_xla"]
+    _write_warmup(temporary_path, translator, export_dir, config, warmed)
     if os.path.exists(final_path):
         raise Seq2SeqError(f"{final_path} appeared while exporting; not overwriting it")
     os.rename(temporary_path, final_path)

@@ -12,7 +12,6 @@ Re-running `train` on the same directory resumes from the latest checkpoint.
 
 import collections
 import contextlib
-import dataclasses
 import hashlib
 import math
 import os
@@ -25,10 +24,10 @@ import time
 import keras
 import tensorflow as tf
 from absl import logging
-from tensorboard.plugins.hparams import api as hparams_api
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import corpus
+from tf_seq2seq import dashboards
 from tf_seq2seq import distribution
 from tf_seq2seq import model as model_lib
 from tf_seq2seq import pipeline
@@ -607,7 +606,7 @@ def _train(config, model_dir, strategy, chief, write_dir):
         strategy, seq2seq, optimizer, config.clip_norm, batches.element_spec
     )
     writer = (
-        tf.summary.create_file_writer(os.path.join(model_dir, "train")) if chief
+        tf.summary.create_file_writer(os.path.join(model_dir, dashboards.TRAIN)) if chief
         else tf.summary.create_noop_writer()
     )
     validation = (
@@ -617,8 +616,8 @@ def _train(config, model_dir, strategy, chief, write_dir):
     step_limit = _step_limit(config, epoch_steps)
     progress = _Progress(writer, step_limit, config.clip_norm)
     start, saved_step, loss = time.perf_counter(), int(step), None
-    with writer.as_default(step=int(step)):
-        hparams_api.hparams(dataclasses.asdict(config))
+    if chief:
+        dashboards.write_run_start(config, model_dir, int(step))
     with _stop_requests() as stop:
         while step_limit is None or int(step) < step_limit:
             batch = iterator.get_next_as_optional()

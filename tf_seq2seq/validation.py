@@ -1,25 +1,34 @@
 """Evaluation during training: perplexity and BLEU on the validation split.
 
-Every `--eval_every_steps` steps the current weights translate the first
-`--eval_sentences` distinct sources of `--eval_split` (beam
-`--eval_beam_size`); perplexity is measured on the same pairs with teacher
-forcing. Scalars and a few sample translations go to `MODEL_DIR/eval/`; the
-best checkpoint by BLEU is kept in `MODEL_DIR/best/` with its scores in
-`best/eval.json`, and a run can stop early when BLEU stops improving.
+Every `--eval_every_steps` steps the current weights translate
+`--eval_sentences` distinct sources of `--eval_split` sampled evenly over the
+split (`sample_evenly`: the same sentences in every run, whatever its seed, so
+runs compare by BLEU; the bundled val split is sorted by length, so its first
+sentences would all be short), with beam `--eval_beam_size`; perplexity is
+measured on the same sentences and all their references, with teacher
+forcing. Scalars (`bleu`, `chrf`, `perplexity` and `loss`, its log) and a few
+sample translations go to `MODEL_DIR/eval/`; the best checkpoint by BLEU is
+kept in `MODEL_DIR/best/` with its scores in `best/eval.json`, and a run can
+stop early when BLEU stops improving.
 """
 
 import json
+import math
 import os
 
+import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tf_seq2seq import corpus
+from tf_seq2seq import dashboards
 from tf_seq2seq import evaluation
 from tf_seq2seq import model as model_lib
 from tf_seq2seq import serving
 
 SAMPLES = 3
+# Seeds the choice of evaluation sentences; not `--seed`, so runs with different
+# seeds are scored on the same sentences.
+SAMPLE_SEED = 0
 
 
 class Validation:
@@ -37,18 +46,17 @@ class Validation:
         """
         self._config = config
         sources, references = evaluation.read_references(config, config.eval_split)
-        self._sources = sources[: config.eval_sentences]
-        self._references = references[: config.eval_sentences]
-        pairs = corpus.load(
-            config.dataset, config.eval_split, config.source_lang, config.target_lang, config.data_dir
-        ).take(config.eval_sentences)
+        chosen = sample_evenly(len(sources), config.eval_sentences)
+        self._sources = [sources[i] for i in chosen]
+        self._references = [references[i] for i in chosen]
         self.perplexity = evaluation.Perplexity(
-            seq2seq.training_model, source_tokenizer, target_tokenizer, config, pairs
+            seq2seq.training_model, source_tokenizer, target_tokenizer, config,
+            _pairs(self._sources, self._references),
         )
         self._translator = serving.Translator(
             seq2seq, source_tokenizer, target_tokenizer, config.replace(beam_size=config.eval_beam_size)
         )
-        self._writer = tf.summary.create_file_writer(os.path.join(model_dir, "eval"))
+        self._writer = tf.summary.create_file_writer(os.path.join(model_dir, dashboards.EVAL))
         self._best_dir = os.path.join(model_dir, model_lib.BEST_DIR)
         self._best = tf.train.CheckpointManager(
             tf.train.Checkpoint(model=seq2seq.training_model), self._best_dir, max_to_keep=1,
@@ -84,6 +92,8 @@ class Validation:
         with self._writer.as_default(step=step):
             for name in ("bleu", "chrf", "perplexity"):
                 tf.summary.scalar(name, results[name])
+            # The mean token cross-entropy, drawn with the training loss.
+            tf.summary.scalar("loss", math.log(results["perplexity"]))
             tf.summary.text("samples", _samples_markdown(self._sources, self._references, hypotheses))
         self._writer.flush()
         if self.best_bleu is None or results["bleu"] > self.best_bleu:
@@ -103,6 +113,37 @@ class Validation:
     def should_stop(self, patience):
         """Whether `patience` (> 0) evaluations in a row brought no better BLEU."""
         return patience > 0 and self._evaluations_since_best >= patience
+
+
+def sample_evenly(total, count, seed=SAMPLE_SEED):
+    """Indices of `count` of `total` items spread over the whole range.
+
+    The range is cut into `count` consecutive strata of (nearly) equal size
+    and one index is drawn at random from each, so a list sorted by length
+    yields short and long items alike.
+
+    Args:
+        total: number of items.
+        count: number of indices wanted (>= 1).
+        seed: seeds the draw within each stratum.
+
+    Returns:
+        A sorted list of `min(count, total)` distinct ints in `[0, total)`.
+    """
+    if count >= total:
+        return list(range(total))
+    edges = np.arange(count + 1) * total // count
+    offsets = np.random.default_rng(seed).integers(0, edges[1:] - edges[:-1])
+    return (edges[:-1] + offsets).tolist()
+
+
+def _pairs(sources, references):
+    """Every `(source, reference)` pair as a dataset of `{"source", "target"}` strings."""
+    pairs = [(source, reference) for source, refs in zip(sources, references) for reference in refs]
+    return tf.data.Dataset.from_tensor_slices({
+        "source": tf.constant([source for source, _ in pairs], dtype=tf.string),
+        "target": tf.constant([target for _, target in pairs], dtype=tf.string),
+    })
 
 
 def _samples_markdown(sources, references, hypotheses):
