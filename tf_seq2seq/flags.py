@@ -68,10 +68,11 @@ _define("batch_tokens", "If > 0, batch by tokens instead of sentences: each step
         "length-bucketed pairs as fit in this many padded tokens per side (over all replicas).")
 _define("vocab_sample_size", "Build the vocabularies from the first this many training pairs "
         "only; 0 = all (streamed, memory grows with distinct words only).")
-_define("epochs", "Passes over the training split; a fraction stops part-way through the last "
-        "one (paper: 7.5).")
-_define("train_steps", "Stop when the global step reaches this; 0 = run --epochs. "
-        "Re-running with a larger value continues.")
+_define("epochs", "Stop after this many passes over the training split (a fraction stops "
+        "part-way through the last one; paper: 7.5); 0 = no epoch limit. Neither this nor "
+        "--train_steps given: 1 epoch. Re-running with a larger value continues.")
+_define("train_steps", "Stop when the global step reaches this; 0 = no step limit. With --epochs "
+        "too, the first limit reached ends the run. Re-running with a larger value continues.")
 _define("checkpoint_every_steps", "Write a checkpoint every this many steps.")
 _define("keep_checkpoints", "Checkpoints kept in the model directory.")
 _define("log_every_steps", "Log progress and write TensorBoard scalars every this many steps.")

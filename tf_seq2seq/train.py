@@ -17,7 +17,7 @@ def main():
     result = training.train(config, FLAGS.model_dir, strategy)
     loss = "n/a" if result["loss"] is None else f"{result['loss']:.4f}"
     print(
-        f"trained {FLAGS.model_dir}: step {result['step']}, loss {loss}, "
+        f"trained {FLAGS.model_dir}: step {result['step']}, epoch {result['epochs']:.2f}, loss {loss}, "
         f"{result['seconds']:.0f}s"
     )
 
