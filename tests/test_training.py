@@ -113,6 +113,19 @@ def test_resume_with_different_model_settings_is_refused(tiny_corpus, tmp_path):
         training.train(tiny_config(tiny_corpus, train_steps=4, units=64, num_layers=1), model_dir)
 
 
+def test_a_directory_without_checkpoint_accepts_other_model_settings(tiny_corpus, tmp_path):
+    from tf_seq2seq import vocab
+
+    model_dir = str(tmp_path / "model")
+    # A run that failed before its first checkpoint: config and vocabularies only.
+    training.prepare_model_dir(tiny_config(tiny_corpus, units=64, target_vocab_size=6), model_dir)
+    assert len(vocab.read(vocab.paths(model_dir)[1])) == 6
+    result = training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)
+    assert result["step"] == 2
+    assert config_lib.load(model_dir).units == 48
+    assert len(vocab.read(vocab.paths(model_dir)[1])) > 6  # Rebuilt for the new settings.
+
+
 def test_vocab_sample_size_reads_only_the_first_pairs(tiny_corpus, tmp_path):
     from tf_seq2seq import vocab
 

@@ -60,7 +60,9 @@ def prepare_model_dir(config, model_dir, chief=True):
         _wait_for_files(vocab.paths(model_dir), config.peer_timeout)
     if config_lib.exists(model_dir):
         differences = config_lib.load(model_dir).model_differences(config)
-        if differences:
+        if differences and chief and tf.train.latest_checkpoint(model_dir) is None:
+            _forget_untrained_model(model_dir, differences)
+        elif differences:
             raise Seq2SeqError(
                 f"{model_dir} holds a model trained with other settings "
                 f"(saved != requested): {'; '.join(differences)}"
@@ -93,6 +95,18 @@ def prepare_model_dir(config, model_dir, chief=True):
         dropped, total, 100.0 * dropped / max(total, 1), config.max_source_length,
         config.max_target_length,
     )
+
+
+def _forget_untrained_model(model_dir, differences):
+    """Lets a retry with other model settings reuse a directory that holds no checkpoint.
+
+    A run that failed before its first checkpoint left only `config.json` (and
+    perhaps vocabularies built for the old settings): nothing was trained, so
+    the new settings replace them.
+    """
+    logging.warning("%s has no checkpoint: replacing its untrained settings (%s)",
+                    model_dir, "; ".join(differences))
+    shutil.rmtree(os.path.dirname(vocab.paths(model_dir)[0]), ignore_errors=True)
 
 
 def _wait_for_files(paths, seconds):
