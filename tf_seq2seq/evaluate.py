@@ -14,9 +14,10 @@ eval_NAME.nbest (TSV: index, rank, score, translation).
 
 import os
 
-import tensorflow as tf
+from tf_seq2seq import cli  # isort: skip  (first: it quietens TensorFlow's import)
 
-from tf_seq2seq import cli
+import tensorflow as tf  # noqa: E402
+
 from tf_seq2seq import corpus
 from tf_seq2seq import evaluation
 from tf_seq2seq import flags
@@ -69,7 +70,9 @@ def main():
 
 
 def run():
-    cli.run(main)
+    cli.run(main, reads=flags.DECODING_FLAGS + (
+        "saved_model", "model_dir", "checkpoint", "split", "source_file", "reference_file",
+        "output_dir", "num_hypotheses", "translate_batch_size"))
 
 
 if __name__ == "__main__":

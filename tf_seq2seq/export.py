@@ -22,7 +22,8 @@ def main():
 
 
 def run():
-    cli.run(main, required=["model_dir", "export_dir"])
+    cli.run(main, reads=flags.DECODING_FLAGS + ("model_dir", "export_dir", "checkpoint"),
+            required=["model_dir", "export_dir"])
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def main():
 
 
 def run():
-    cli.run(main, required=["model_dir"])
+    cli.run(main, reads=flags.CONFIG_FLAGS + ("model_dir",), required=["model_dir"])
 
 
 if __name__ == "__main__":
