@@ -64,6 +64,7 @@ def table(results):
 
 
 def main():
+    cli.check_writable(FLAGS.model_dir, "--model_dir")
     config = flags.config_from_flags()
     strategy = distribution.make_strategy(config)
     results = {}

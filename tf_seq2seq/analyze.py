@@ -88,6 +88,7 @@ COMMANDS = {"pca": pca, "length": length, "rarity": rarity}
 
 
 def main(command):
+    cli.check_writable(os.path.dirname(os.path.abspath(FLAGS.output)), "--output")
     COMMANDS[command]()
 
 

@@ -15,6 +15,7 @@ FLAGS = flags.FLAGS
 
 
 def main():
+    cli.check_writable(FLAGS.export_dir, "--export_dir")
     model_dirs = flags.model_dirs()
     config = flags.config_for_model_dir(model_dirs[0])
     path = serving.export_model_dir(config, model_dirs, FLAGS.export_dir, FLAGS.checkpoint)

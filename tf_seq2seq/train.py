@@ -12,6 +12,7 @@ FLAGS = flags.FLAGS
 
 
 def main():
+    cli.check_writable(FLAGS.model_dir, "--model_dir")
     config = flags.config_from_flags()
     strategy = distribution.make_strategy(config)  # First: it may configure devices.
     result = training.train(config, FLAGS.model_dir, strategy)

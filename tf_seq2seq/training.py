@@ -349,11 +349,16 @@ class _Checkpoints:
         """Restores the model directory's latest checkpoint, if any; returns its path or None."""
         path = self.latest
         if path is not None:
-            self._manager.checkpoint.restore(path)
+            model_lib.restore_checkpoint(self._manager.checkpoint, path)
         return path
 
     def save(self, step):
-        """Writes checkpoint `ckpt-STEP` and returns `step`."""
+        """Writes checkpoint `ckpt-STEP` and returns `step`.
+
+        Raises:
+            Seq2SeqError: if the disk is full or not writable; the latest
+                checkpoint stays the previous one.
+        """
         try:
             path = self._manager.save(checkpoint_number=step)
         except tf.errors.FailedPreconditionError as e:
@@ -362,8 +367,20 @@ class _Checkpoints:
             self._drop_data(e.message.splitlines()[0])
             self._manager = self._make_manager()
             path = self._manager.save(checkpoint_number=step)
+        except (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError) as e:
+            self._unwritable(step, e)
         logging.info("Saved %s", path)
         return step
+
+    def _unwritable(self, step, error):
+        """Removes what a failed save left and raises the error that stops the run."""
+        prefix = os.path.join(self._write_dir, f"{CHECKPOINT_NAME}-{step}")
+        shutil.rmtree(prefix + "_temp", ignore_errors=True)
+        reason = error.message.rsplit(";", 1)[-1].split(" [Op:")[0].strip()
+        raise Seq2SeqError(
+            f"could not write checkpoint {prefix} ({reason}): the latest checkpoint is still "
+            f"{self.latest}; make room and re-run to resume from it"
+        ) from None
 
 
 class _Progress:
