@@ -140,6 +140,7 @@ def _count_valid_lines(path, check=None):
         Seq2SeqError: naming the file and 1-based line of the first invalid
             line, or a corrupt `.gz` file.
     """
+    logging.info("Checking %s (UTF-8, line count)", path)
     count = 0
     with _open_binary(path) as f:
         for count, text in enumerate(decode_lines(f, path), start=1):

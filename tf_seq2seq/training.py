@@ -86,6 +86,7 @@ def prepare_model_dir(config, model_dir, chief=True):
     vocab.write(source_path, source_tokens)
     vocab.write(target_path, target_tokens)
     logging.info("Vocabularies: %d source, %d target tokens", len(source_tokens), len(target_tokens))
+    logging.info("Counting the training pairs outside the length limits (one pass over the split)")
     dropped, total = pipeline.count_dropped(
         pairs, tokenizer_lib.split_words, config.max_source_length, config.max_target_length
     )
@@ -647,6 +648,7 @@ def _train(config, model_dir, strategy, chief, write_dir):
             features, labels = next(iterator)
             trace_graph = not progress.totals["steps"]
             if trace_graph:
+                logging.info("Tracing the training step and filling the input pipeline (first step)")
                 tf.summary.trace_on(graph=True)
             metrics = progress.add(train_step((_without_positions(features), labels)))
             step.assign_add(1)
