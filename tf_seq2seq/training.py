@@ -327,6 +327,7 @@ class _Checkpoints:
         self._write_dir, self._restore_dir = write_dir, model_dir
         self._keep, self._objects = keep, objects
         self._manager = self._make_manager()
+        self.data_restarted = False  # The restored checkpoint's data position did not fit.
 
     def _drop_data(self, reason):
         self._objects.pop("data", None)
@@ -349,9 +350,32 @@ class _Checkpoints:
     def restore(self):
         """Restores the model directory's latest checkpoint, if any; returns its path or None."""
         path = self.latest
-        if path is not None:
+        if path is None:
+            return None
+        try:
             model_lib.restore_checkpoint(self._manager.checkpoint, path)
+        except tf.errors.NotFoundError as e:
+            if "data" not in self._objects or "iterator" not in e.message:
+                raise
+            self._restore_without_data(path, e.message)
         return path
+
+    def _restore_without_data(self, path, reason):
+        """Restores all but the data position, saved by another version of the input pipeline."""
+        logging.warning(
+            "%s holds the input position of another version of the input pipeline (%s): "
+            "resuming with the data (and its epoch count) from the beginning.",
+            path, reason.splitlines()[0][:300],
+        )
+        others = {name: value for name, value in self._objects.items() if name != "data"}
+        model_lib.restore_checkpoint(tf.train.Checkpoint(**others), path).expect_partial()
+        self.data_restarted = True
+
+    def replace_data(self, iterator):
+        """Checkpoints `iterator` (a fresh one, after `data_restarted`) from now on; returns it."""
+        self._objects["data"] = iterator
+        self._manager = self._make_manager()
+        return iterator
 
     def save(self, step):
         """Writes checkpoint `ckpt-STEP` and returns `step`.
@@ -619,6 +643,8 @@ def _train(config, model_dir, strategy, chief, write_dir):
         data=iterator,
     )
     restored = checkpoints.restore()
+    if checkpoints.data_restarted:  # The failed restore left the iterator unusable.
+        iterator = checkpoints.replace_data(iter(batches))
     if restored:
         logging.info("Resumed from %s at step %d", restored, int(step))
         rate = learning_rate(config, epoch_steps)
