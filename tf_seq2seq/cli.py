@@ -45,8 +45,9 @@ else:
     _import_tensorflow_quietly()
     # TensorFlow's own INFO lines (saver sharding, SavedModel assets) are for debugging.
     logging.getLogger("tensorflow").setLevel(logging.WARNING)
+    _in_tensorflow = f"{os.sep}tensorflow{os.sep}"
     logging.getLogger("absl").addFilter(
-        lambda record: record.levelno >= logging.WARNING or f"{os.sep}tensorflow{os.sep}" not in record.pathname
+        lambda record: record.levelno >= logging.WARNING or _in_tensorflow not in record.pathname
     )
 
 from absl import app  # noqa: E402  (after quietening TensorFlow's C++ logs)

@@ -38,7 +38,8 @@ def _describe(flag, required):
     elif flag.default in (None, ""):
         default = "default: none"
     else:
-        default = f"default: {flag.default!r}" if isinstance(flag.default, str) else f"default: {flag.default}"
+        value = repr(flag.default) if isinstance(flag.default, str) else flag.default
+        default = f"default: {value}"
     text = f"{flag.help} ({default})"
     return textwrap.fill(text, _WIDTH, initial_indent=f"  --{flag.name}: ",
                          subsequent_indent="      ")

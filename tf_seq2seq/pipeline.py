@@ -229,8 +229,9 @@ def training_batches(pairs, source_tokenizer, target_tokenizer, config):
     Returns:
         An endless `tf.data.Dataset` of `({"source": int32 [B, S], "target_in":
         int32 [B, T], "pass": int32 [B], "index": int32 [B]}, target_out int32
-        [B, T])`, B the global batch (`shuffle_passes` numbers the pairs). Every worker of a cluster builds the same stream
-        (seeded shuffling); each replica trains on its slice of every batch.
+        [B, T])`, B the global batch (`shuffle_passes` numbers the pairs).
+        Every worker of a cluster builds the same stream (seeded shuffling);
+        each replica trains on its slice of every batch.
     """
     return (
         pairs.apply(shuffle_passes(config.shuffle_buffer, config.seed))

@@ -19,8 +19,8 @@ import math
 import os
 import shutil
 import signal
-import tempfile
 import sys
+import tempfile
 import threading
 import time
 
@@ -416,10 +416,10 @@ class _Progress:
     """
 
     def __init__(self, writer, total_steps, clip_norm, first_step):
+        """`first_step` is the global step this run starts at; `total_steps` the expected last (or None)."""
         self._writer = writer
         self._total_steps = total_steps
         self._clip_norm = clip_norm
-        self._first_step = first_step
         self._run_start = time.perf_counter()
         self.totals = collections.Counter()  # Over the whole run.
         self._bar = tqdm.tqdm(total=total_steps, initial=first_step, unit="step", disable=None,
@@ -652,8 +652,9 @@ def _train(config, model_dir, strategy, chief, write_dir):
             optimizer.learning_rate = rate
     _log_parameters(seq2seq)
 
+    features_spec, labels_spec = batches.element_spec
     train_step = make_train_step(
-        strategy, seq2seq, optimizer, config.clip_norm, (_without_positions(batches.element_spec[0]), batches.element_spec[1])
+        strategy, seq2seq, optimizer, config.clip_norm, (_without_positions(features_spec), labels_spec)
     )
     writer = (
         tf.summary.create_file_writer(os.path.join(model_dir, "train")) if chief
