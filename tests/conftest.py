@@ -82,11 +82,12 @@ def trained_model_dir(tiny_corpus, tmp_path_factory):
 def run_python(code_or_args, **kwargs):
     """Runs `python -c CODE` (str) or `python ARGS...` (list) in a fresh process.
 
+    Keyword arguments go to `subprocess.run` (e.g. `input`, `env`, `text=False`).
+
     Returns:
         The `subprocess.CompletedProcess` (text mode, output captured).
     """
     args = ["-c", code_or_args] if isinstance(code_or_args, str) else code_or_args
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, env=env, timeout=600, **kwargs
-    )
+    kwargs.setdefault("env", dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    kwargs.setdefault("text", True)
+    return subprocess.run([sys.executable, *args], capture_output=True, timeout=600, **kwargs)

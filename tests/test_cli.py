@@ -9,8 +9,8 @@ import sacrebleu
 from conftest import PAIRS, run_python, tiny_config, tiny_flags, write_corpus
 
 
-def cli(command, *flags):
-    return run_python(["-m", f"tf_seq2seq.{command}", *flags])
+def cli(command, *flags, **kwargs):
+    return run_python(["-m", f"tf_seq2seq.{command}", *flags], **kwargs)
 
 
 def assert_one_line_error(result, message):
@@ -55,11 +55,31 @@ def test_train_with_invalid_utf8_names_file_and_line(tmp_path):
     assert_one_line_error(result, "train.en:9: invalid UTF-8")
 
 
-def test_unknown_flag_values_and_missing_flags_are_rejected(tmp_path):
-    result = cli("train", f"--model_dir={tmp_path}/m", "--optimizer=rmsprop")
-    assert result.returncode != 0 and "--optimizer=rmsprop" in result.stderr
-    result = cli("train", "--dataset=sample")
-    assert result.returncode != 0 and "--model_dir" in result.stderr
+def test_flag_errors_are_one_line_errors(tmp_path):
+    assert_one_line_error(cli("train", f"--model_dir={tmp_path}/m", "--optimizer=rmsprop"),
+                          "flag --optimizer=rmsprop: value should be one of <sgd|adam>")
+    assert_one_line_error(cli("train", f"--model_dir={tmp_path}/m", "--tokenizer=bpe"),
+                          "flag --tokenizer=bpe: value should be one of <word|wordpiece>")
+    assert_one_line_error(cli("train", f"--modle_dir={tmp_path}/m"),
+                          "Unknown command line flag 'modle_dir'. Did you mean: model_dir ?")
+    assert_one_line_error(cli("train", "--dataset=sample"), "missing --model_dir")
+    assert not os.path.exists(tmp_path / "m")
+
+
+def test_help_lists_the_commands_own_flags_by_group():
+    train = cli("train", "--help")
+    assert train.returncode == 0, train.stderr
+    groups = [line for line in train.stdout.splitlines() if line.endswith(" flags:")]
+    assert groups == ["data flags:", "model flags:", "training flags:", "distribution flags:",
+                      "decoding flags:", "input and output flags:"]
+    assert "  --units: LSTM cells per layer (paper: 1000). (default: 256)" in train.stdout
+    assert "--model_dir: Model directory" in train.stdout and "(required)" in train.stdout
+    assert "'tsv:DIR'" in train.stdout and "--saved_model" not in train.stdout
+    translate = cli("translate", "--help")
+    assert translate.returncode == 0, translate.stderr
+    assert "--input:" in translate.stdout and "--beam_size:" in translate.stdout
+    assert "--units" not in translate.stdout and "training flags:" not in translate.stdout
+    assert "--helpfull" in translate.stdout
 
 
 def test_evaluate_on_a_directory_without_a_model(tmp_path):

@@ -18,7 +18,7 @@ from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.util import tensor_util
 
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import dashboards, evaluation, training, validation
+from tf_seq2seq import evaluation, training, validation
 
 from conftest import PAIRS, tiny_config
 

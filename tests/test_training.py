@@ -1,6 +1,8 @@
 """The training loop on a tiny real model: it learns, resumes, and guards its model dir."""
 
 import os
+import re
+import threading
 
 import pytest
 import tensorflow as tf
@@ -60,20 +62,50 @@ def test_rerun_with_more_steps_resumes_from_the_checkpoint(tiny_corpus, tmp_path
     assert tf.train.latest_checkpoint(model_dir).endswith("ckpt-35")
 
 
-def test_epochs_bound_training_when_no_step_limit(tiny_corpus, tmp_path):
-    # 8 pairs, batches of 8 (one bucket), 3 epochs -> 3 steps.
-    config = tiny_config(tiny_corpus, train_steps=0, epochs=3, max_source_length=10)
-    result = training.train(config.replace(batch_size=100), str(tmp_path / "model"))
-    assert 3 <= result["step"] <= 6  # One batch per length bucket and epoch.
+def test_train_steps_alone_means_steps_and_epochs_alone_means_epochs(tiny_corpus, tmp_path):
+    # 8 pairs in batches of 4: 30 steps are about 15 epochs, none of which stops the run.
+    steps = training.train(tiny_config(tiny_corpus, train_steps=30, epochs=0, batch_size=4),
+                           str(tmp_path / "steps"))
+    assert steps["step"] == 30 and steps["epochs"] > 10
+    # Epochs are counted from the pairs trained on: the run stops at the first
+    # step whose batch reaches the 24th pair of the stream (3 x 8 pairs).
+    epochs = training.train(tiny_config(tiny_corpus, train_steps=0, epochs=3, batch_size=2),
+                            str(tmp_path / "epochs"))
+    # Length buckets reorder pairs a little: about 12 steps of 2 pairs.
+    assert 3 <= epochs["epochs"] < 3.5 and 9 <= epochs["step"] <= 15
+
+
+def test_neither_limit_runs_one_epoch(tiny_corpus, tmp_path):
+    result = training.train(tiny_config(tiny_corpus, train_steps=0, epochs=0, batch_size=4),
+                            str(tmp_path / "model"))
+    assert 1 <= result["epochs"] < 1.5
 
 
 def test_fractional_epochs_stop_part_way_through_the_last_pass(tiny_corpus, tmp_path):
-    # 8 pairs in batches of 4: 2 steps per epoch, so 1.5 epochs is 3 steps.
-    config = tiny_config(tiny_corpus, train_steps=0, epochs=1.5, batch_size=4, keep_checkpoints=5)
-    assert training.train(config, str(tmp_path / "model"))["step"] == 3
-    # Checkpoints at the end of epoch 1 (step 2) and at the stop.
+    # 8 pairs in batches of 2: 1.5 epochs stop near the 12th pair, after a checkpoint ending epoch 1.
+    config = tiny_config(tiny_corpus, train_steps=0, epochs=1.5, batch_size=2, keep_checkpoints=5)
+    result = training.train(config, str(tmp_path / "model"))
+    assert 1.5 <= result["epochs"] < 2
     state = tf.train.get_checkpoint_state(str(tmp_path / "model"))
-    assert [os.path.basename(p) for p in state.all_model_checkpoint_paths] == ["ckpt-2", "ckpt-3"]
+    steps = [int(p.rsplit("-", 1)[1]) for p in state.all_model_checkpoint_paths]
+    assert len(steps) == 2 and steps[0] < steps[1] == result["step"]
+    ended_epoch_1 = tf.train.load_checkpoint(state.all_model_checkpoint_paths[0])
+    assert 1 <= ended_epoch_1.get_tensor("epochs/.ATTRIBUTES/VARIABLE_VALUE") < 1.5
+
+
+def test_a_finished_run_goes_on_when_either_limit_is_raised(tiny_corpus, tmp_path):
+    model_dir = str(tmp_path / "model")
+    settings = dict(batch_size=4, checkpoint_every_steps=1000)
+    first = training.train(tiny_config(tiny_corpus, train_steps=0, epochs=1, **settings), model_dir)
+    assert 1 <= first["epochs"] < 1.5
+    same = training.train(tiny_config(tiny_corpus, train_steps=0, epochs=1, **settings), model_dir)
+    assert same["step"] == first["step"] and same["loss"] is None  # Nothing left to do.
+    more_epochs = training.train(tiny_config(tiny_corpus, train_steps=0, epochs=3, **settings), model_dir)
+    assert 3 <= more_epochs["epochs"] < 3.5 and more_epochs["step"] > first["step"]
+    more_steps = training.train(
+        tiny_config(tiny_corpus, train_steps=more_epochs["step"] + 5, epochs=0, **settings), model_dir
+    )
+    assert more_steps["step"] == more_epochs["step"] + 5 and more_steps["epochs"] > more_epochs["epochs"]
 
 
 def test_resume_with_different_model_settings_is_refused(tiny_corpus, tmp_path):
@@ -81,6 +113,19 @@ def test_resume_with_different_model_settings_is_refused(tiny_corpus, tmp_path):
     training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)
     with pytest.raises(Seq2SeqError, match=r"units: 48 != 64.*num_layers: 2 != 1|num_layers.*units"):
         training.train(tiny_config(tiny_corpus, train_steps=4, units=64, num_layers=1), model_dir)
+
+
+def test_a_directory_without_checkpoint_accepts_other_model_settings(tiny_corpus, tmp_path):
+    from tf_seq2seq import vocab
+
+    model_dir = str(tmp_path / "model")
+    # A run that failed before its first checkpoint: config and vocabularies only.
+    training.prepare_model_dir(tiny_config(tiny_corpus, units=64, target_vocab_size=6), model_dir)
+    assert len(vocab.read(vocab.paths(model_dir)[1])) == 6
+    result = training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)
+    assert result["step"] == 2
+    assert config_lib.load(model_dir).units == 48
+    assert len(vocab.read(vocab.paths(model_dir)[1])) > 6  # Rebuilt for the new settings.
 
 
 def test_vocab_sample_size_reads_only_the_first_pairs(tiny_corpus, tmp_path):
@@ -101,3 +146,67 @@ def test_pairs_dropped_by_the_length_limits_are_counted_and_logged(tmp_path, cap
     with caplog.at_level("INFO", logger="absl"):
         training.prepare_model_dir(config, str(tmp_path / "model"))
     assert "2 of 10 training pairs (20.00%) are empty or longer" in caplog.text
+
+
+def test_progress_says_what_ends_the_run_and_logs_the_first_step_at_once(tiny_corpus, tmp_path, caplog):
+    config = tiny_config(tiny_corpus, train_steps=3, epochs=0, batch_size=4, log_every_steps=1000)
+    with caplog.at_level("INFO", logger="absl"):
+        training.train(config, str(tmp_path / "model"))
+    text = caplog.text
+    assert "Training stops at step 3 (--train_steps); now at step 0, epoch 0.00" in text
+    first = re.search(r"step 1/3  epoch \d+\.\d\d  elapsed 0:00:\d\d  loss [\d.]+  \(first step: ", text)
+    last = re.search(r"step 3/3  epoch \d+\.\d\d  elapsed 0:00:\d\d  ETA 0:00:00  loss [\d.]+  perplexity", text)
+    assert first and last, text
+    # What it does before the first step, in order.
+    milestones = ["Building vocabularies", "Checking", "Counting the training pairs", "Model:",
+                  "Training stops", "Tracing the training step", "step 1/3"]
+    positions = [text.index(milestone) for milestone in milestones]
+    assert positions == sorted(positions)
+
+
+def test_training_shows_a_progress_bar_on_a_terminal(tiny_corpus, tmp_path, monkeypatch):
+    import fcntl
+    import pty
+    import struct
+    import sys
+    import termios
+
+    terminal, terminal_end = pty.openpty()
+    fcntl.ioctl(terminal_end, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    shown = []
+
+    def read_terminal():
+        while True:
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:  # Closed.
+                return
+            if not chunk:
+                return
+            shown.append(chunk)
+
+    reader = threading.Thread(target=read_terminal)
+    reader.start()
+    with os.fdopen(terminal_end, "w") as stderr:
+        monkeypatch.setattr(sys, "stderr", stderr)
+        training.train(tiny_config(tiny_corpus, train_steps=5, epochs=0, batch_size=4),
+                       str(tmp_path / "model"))
+    reader.join(timeout=10)
+    os.close(terminal)
+    bar = b"".join(shown).decode(errors="replace")
+    assert "5/5" in bar and "step" in bar and re.search(r"epoch \d+\.\d\d loss \d", bar), bar
+
+
+def test_a_checkpoint_of_another_input_pipeline_resumes_with_the_data_restarted(
+        tiny_corpus, tmp_path, monkeypatch, caplog):
+    from tf_seq2seq import pipeline
+
+    model_dir = str(tmp_path / "model")
+    earlier = pipeline.training_batches  # An earlier version: one more stage.
+    monkeypatch.setattr(pipeline, "training_batches", lambda *args: earlier(*args).filter(lambda f, l: True))
+    training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)
+    monkeypatch.undo()
+    with caplog.at_level("WARNING", logger="absl"):
+        result = training.train(tiny_config(tiny_corpus, train_steps=4), model_dir)
+    assert result["step"] == 4
+    assert "holds the input position of another version of the input pipeline" in caplog.text

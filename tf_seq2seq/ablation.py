@@ -64,6 +64,7 @@ def table(results):
 
 
 def main():
+    cli.check_writable(FLAGS.model_dir, "--model_dir")
     config = flags.config_from_flags()
     strategy = distribution.make_strategy(config)
     results = {}
@@ -80,7 +81,7 @@ def main():
 
 
 def run():
-    cli.run(main, required=["model_dir"])
+    cli.run(main, reads=flags.CONFIG_FLAGS + ("model_dir",), required=["model_dir"])
 
 
 if __name__ == "__main__":

@@ -15,10 +15,11 @@ in equal-count buckets. The numbers go to OUTPUT.csv.
 
 import os
 
-import tensorflow as tf
+from tf_seq2seq import cli  # isort: skip  (first: it quietens TensorFlow's import)
+
+import tensorflow as tf  # noqa: E402
 
 from tf_seq2seq import analysis
-from tf_seq2seq import cli
 from tf_seq2seq import corpus
 from tf_seq2seq import evaluation
 from tf_seq2seq import flags
@@ -90,11 +91,13 @@ COMMANDS = {"pca": pca, "length": length, "rarity": rarity}
 
 
 def main(command):
+    cli.check_writable(os.path.dirname(os.path.abspath(FLAGS.output)), "--output")
     COMMANDS[command]()
 
 
 def run():
-    cli.run(main, required=["output"], commands=tuple(COMMANDS))
+    cli.run(main, reads=("saved_model", "model_dir", "checkpoint", "split", "output", "phrases_file"),
+            required=["output"], commands=tuple(COMMANDS))
 
 
 if __name__ == "__main__":

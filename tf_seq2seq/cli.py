@@ -1,26 +1,90 @@
 """What every command-line entry point shares: quiet TensorFlow, flag checks, one-line errors."""
 
+import logging
 import os
+import re
 import sys
+import tempfile
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+def _verbose(argv):
+    """Whether a command line asks for debug logs (`--verbosity=N` or `-v=N`, N >= 1)."""
+    levels = [int(m.group(1)) for a in argv for m in [re.fullmatch(r"--?(?:verbosity|v)=(-?\d+)", a)] if m]
+    return bool(levels) and levels[-1] >= 1
+
+
+def _import_tensorflow_quietly():
+    """Imports TensorFlow without its C++ start-up lines on stderr.
+
+    TensorFlow prints them (oneDNN, "Could not find cuda drivers", `failed
+    call to cuInit` on a machine without GPU) before its log level applies;
+    they are not problems (BUILD.md explains them). Should the import fail,
+    they are shown with the error.
+    """
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.buffer.write(captured.read())
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+# Before TensorFlow is imported (the command modules import it after this one):
+# its C++ logs stay off unless --verbosity asks for them.
+if _verbose(sys.argv[1:]):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
+else:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    _import_tensorflow_quietly()
+    # TensorFlow's own INFO lines (saver sharding, SavedModel assets) are for debugging.
+    logging.getLogger("tensorflow").setLevel(logging.WARNING)
+    _in_tensorflow = f"{os.sep}tensorflow{os.sep}"
+    logging.getLogger("absl").addFilter(
+        lambda record: record.levelno >= logging.WARNING or _in_tensorflow not in record.pathname
+    )
 
 from absl import app  # noqa: E402  (after quietening TensorFlow's C++ logs)
 from absl import flags  # noqa: E402
 
+from tf_seq2seq import help as help_lib  # noqa: E402
 from tf_seq2seq.errors import Seq2SeqError  # noqa: E402
 
+HELP_ARGUMENTS = ("--help", "-help", "-?", "--helpshort", "-helpshort")
 
-def run(main, required=(), commands=()):
+
+def run(main, reads, required=(), commands=()):
     """Parses flags and runs `main()`, printing a `Seq2SeqError` as one line.
+
+    Flag errors (unknown flags, bad values, missing required flags) are one
+    `error: ...` line too, and `--help` lists the flags in `reads` by group.
 
     Args:
         main: a function doing the command's work: of no arguments, or of the
             subcommand name when `commands` is given.
+        reads: names of the flags the command reads, for `--help`.
         required: names of flags that must be given.
         commands: subcommand names, one of which must be the only argument.
     """
-    flags.mark_flags_as_required(list(required))
+
+    def parse(argv):
+        if any(argument in HELP_ARGUMENTS for argument in argv[1:]):
+            print(help_lib.command_help(sys.modules["__main__"].__doc__, reads, required))
+            sys.exit(0)
+        try:
+            arguments = flags.FLAGS(argv)
+        except flags.Error as e:
+            fail(" ".join(str(e).split()) + " (--help lists the flags)")
+        missing = [name for name in required if flags.FLAGS[name].value is None]
+        if missing:
+            fail(f"missing {', '.join('--' + name for name in missing)} (--help lists the flags)")
+        return arguments
 
     def main_with_errors(argv):
         arguments = argv[1:]
@@ -30,10 +94,42 @@ def run(main, required=(), commands=()):
             fail(f"unexpected arguments: {' '.join(arguments)} (flags are --name=value)")
         try:
             main(*arguments)
+            sys.stdout.flush()
         except Seq2SeqError as e:
             fail(str(e))
+        except BrokenPipeError:
+            _stop_writing_to_closed_pipe()
 
-    app.run(main_with_errors)
+    app.run(main_with_errors, flags_parser=parse)
+
+
+def _stop_writing_to_closed_pipe():
+    """Ends quietly when stdout's reader has gone (`translate ... | head -1`).
+
+    Exits like a Unix filter killed by SIGPIPE (status 141), without the
+    traceback Python would print when flushing stdout at exit.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(128 + 13)  # 13 = SIGPIPE.
+
+
+def check_writable(directory, flag):
+    """Fails before any work unless `directory` (created if missing) takes new files.
+
+    Args:
+        directory: the directory a command will write to.
+        flag: the flag that named it, for the message, e.g. `--model_dir`.
+
+    Raises:
+        Seq2SeqError: naming the flag, the directory and the reason.
+    """
+    try:
+        os.makedirs(directory, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as e:
+        raise Seq2SeqError(f"{flag}={directory} is not writable: {e.strerror or e}") from None
 
 
 def load_model():

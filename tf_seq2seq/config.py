@@ -54,7 +54,7 @@ class Config:
     batch_size: int = 64
     batch_tokens: int = 0
     vocab_sample_size: int = 0
-    epochs: float = 1.0
+    epochs: float = 0.0
     train_steps: int = 0
     checkpoint_every_steps: int = 500
     keep_checkpoints: int = 3

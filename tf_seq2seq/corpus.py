@@ -16,8 +16,10 @@ error naming the file and line rather than failing deep inside `tf.data`.
 
 import gzip
 import os
+import zlib
 
 import tensorflow as tf
+from absl import logging
 
 from tf_seq2seq.errors import Seq2SeqError
 
@@ -58,16 +60,59 @@ def load(spec, split, source_lang, target_lang, data_dir=None):
     )
 
 
-def read_lines(path):
-    """Reads a local text file (optionally `.gz`) as a list of stripped lines."""
-    with _open_text(path) as f:
-        return [line.strip() for line in f]
+def read_lines(path, repair=False):
+    """Reads a local text file (optionally `.gz`) as a list of stripped lines.
+
+    Args:
+        path: the file.
+        repair: replace invalid UTF-8 by U+FFFD (with a warning naming the
+            line) instead of refusing it.
+
+    Raises:
+        Seq2SeqError: a missing, unreadable or corrupt file, or invalid UTF-8
+            (naming file and line) unless `repair`.
+    """
+    try:
+        with _open_binary(path) as f:
+            return [line.strip() for line in decode_lines(f, path, repair)]
+    except OSError as e:
+        raise Seq2SeqError(f"cannot read {path}: {e.strerror or e}") from None
 
 
-def _open_text(path):
-    if path.endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")
+def decode_lines(binary_lines, name, repair=False):
+    """Decodes lines of bytes as UTF-8.
+
+    Args:
+        binary_lines: an iterable of bytes, e.g. a file opened in binary mode;
+            a `.gz` file's corruption is reported as a `Seq2SeqError`.
+        name: the input's name for messages (a path, or `<stdin>`).
+        repair: replace invalid UTF-8 by U+FFFD with a warning naming the line,
+            instead of refusing it.
+
+    Yields:
+        The decoded lines (str), line endings kept.
+
+    Raises:
+        Seq2SeqError: `NAME:LINE: invalid UTF-8` unless `repair`, or a corrupt `.gz`.
+    """
+    number = 0
+    try:
+        for number, line in enumerate(binary_lines, start=1):
+            try:
+                yield line.decode("utf-8")
+            except UnicodeDecodeError as e:
+                if not repair:
+                    raise Seq2SeqError(f"{name}:{number}: invalid UTF-8 ({e.reason})") from None
+                logging.warning("%s:%d: invalid UTF-8 (%s) replaced by U+FFFD", name, number, e.reason)
+                yield line.decode("utf-8", errors="replace")
+    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+        raise Seq2SeqError(
+            f"{name}: corrupt gzip file after line {number} ({type(e).__name__}: {e})"
+        ) from None
+
+
+def _open_binary(path):
+    return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
 
 
 def split_path(directory, split, lang):
@@ -92,16 +137,13 @@ def _count_valid_lines(path, check=None):
             None when the line is fine.
 
     Raises:
-        Seq2SeqError: naming the file and 1-based line of the first invalid line.
+        Seq2SeqError: naming the file and 1-based line of the first invalid
+            line, or a corrupt `.gz` file.
     """
-    opener = gzip.open if path.endswith(".gz") else open
+    logging.info("Checking %s (UTF-8, line count)", path)
     count = 0
-    with opener(path, "rb") as f:
-        for count, line in enumerate(f, start=1):
-            try:
-                text = line.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise Seq2SeqError(f"{path}:{count}: invalid UTF-8 ({e.reason})") from None
+    with _open_binary(path) as f:
+        for count, text in enumerate(decode_lines(f, path), start=1):
             problem = check(text) if check else None
             if problem:
                 raise Seq2SeqError(f"{path}:{count}: {problem}")

@@ -14,9 +14,10 @@ eval_NAME.nbest (TSV: index, rank, score, translation).
 
 import os
 
-import tensorflow as tf
+from tf_seq2seq import cli  # isort: skip  (first: it quietens TensorFlow's import)
 
-from tf_seq2seq import cli
+import tensorflow as tf  # noqa: E402
+
 from tf_seq2seq import corpus
 from tf_seq2seq import evaluation
 from tf_seq2seq import flags
@@ -45,11 +46,12 @@ def _references(config):
 
 
 def main():
-    model, beam_search, config = cli.load_model()  # `model` stays referenced until the end.
     single_model_dir = FLAGS.model_dir is not None and len(flags.model_dirs()) == 1
     output_dir = FLAGS.output_dir or (FLAGS.model_dir if single_model_dir else None)
     if output_dir is None:
         cli.fail("--output_dir is needed with --saved_model or an ensemble --model_dir")
+    cli.check_writable(output_dir, "--output_dir" if FLAGS.output_dir else "--model_dir")
+    model, beam_search, config = cli.load_model()  # `model` stays referenced until the end.
     name, sources, references, pairs, details = _references(config)
     # A SavedModel has no teacher-forcing signature; an ensemble no single softmax.
     if single_model_dir:
@@ -69,7 +71,9 @@ def main():
 
 
 def run():
-    cli.run(main)
+    cli.run(main, reads=flags.DECODING_FLAGS + (
+        "saved_model", "model_dir", "checkpoint", "split", "source_file", "reference_file",
+        "output_dir", "num_hypotheses", "translate_batch_size"))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ FLAGS = flags.FLAGS
 
 
 def main():
+    cli.check_writable(FLAGS.export_dir, "--export_dir")
     model_dirs = flags.model_dirs()
     config = flags.config_for_model_dir(model_dirs[0])
     path = serving.export_model_dir(
@@ -24,7 +25,8 @@ def main():
 
 
 def run():
-    cli.run(main, required=["model_dir", "export_dir"])
+    cli.run(main, reads=flags.DECODING_FLAGS + ("model_dir", "export_dir", "checkpoint", "warmup_xla"),
+            required=["model_dir", "export_dir"])
 
 
 if __name__ == "__main__":

@@ -13,6 +13,15 @@ from tf_seq2seq import config as config_lib
 
 FLAGS = flags.FLAGS
 _DEFAULTS = config_lib.Config()
+# Group name -> names of the flags defined in it, in order (for --help).
+GROUPS = {}
+_grouped = set(FLAGS)  # Flags defined elsewhere (absl's own) belong to no group.
+
+
+def _end_group(name):
+    """Names the group of the flags defined since the previous group ended."""
+    GROUPS[name] = tuple(n for n in FLAGS if n not in _grouped and FLAGS[n].name == n)
+    _grouped.update(FLAGS)
 
 
 def _define(name, help_text, definer=None):
@@ -27,7 +36,8 @@ def _define(name, help_text, definer=None):
 
 # Data.
 _define("dataset", "Corpus: 'sample' (bundled Tatoeba En-Fr sample), 'files:DIR' "
-        "(DIR/SPLIT.LANG[.gz], aligned lines) or 'tfds:NAME' (e.g. tfds:wmt14_translate/fr-en).")
+        "(DIR/SPLIT.LANG[.gz], aligned lines), 'tsv:DIR' (DIR/SPLIT.tsv[.gz], one "
+        "source<TAB>target pair per line) or 'tfds:NAME' (e.g. tfds:wmt14_translate/fr-en).")
 _define("data_dir", "TensorFlow Datasets data directory for tfds: corpora ('' = TFDS default).")
 _define("train_split", "Split to train on.")
 _define("eval_split", "Validation split.")
@@ -44,12 +54,14 @@ flags.DEFINE_enum("tokenizer", _DEFAULTS.tokenizer, ["word", "wordpiece"],
 _define("source_vocab_size", "Source vocabulary size incl. 4 special tokens (paper: 160000).")
 _define("target_vocab_size", "Target vocabulary size incl. 4 special tokens (paper: 80000).")
 _define("shuffle_buffer", "Sentence pairs in the (bounded, seeded) shuffle buffer.")
+_end_group("data")
 # Model.
 _define("num_layers", "LSTM layers in the encoder and in the decoder (paper: 4).")
 _define("units", "LSTM cells per layer (paper: 1000).")
 _define("embedding_dim", "Word embedding size (paper: 1000).")
 _define("init_scale", "Every parameter starts uniform in [-init_scale, init_scale] (paper: 0.08).")
 _define("dropout", "Dropout rate between layers (not recurrent, so cuDNN stays usable; paper: 0).")
+_end_group("model")
 # Training.
 flags.DEFINE_enum("optimizer", _DEFAULTS.optimizer, ["sgd", "adam"],
                   "Optimizer (paper: sgd with --learning_rate=0.7).")
@@ -68,10 +80,11 @@ _define("batch_tokens", "If > 0, batch by tokens instead of sentences: each step
         "length-bucketed pairs as fit in this many padded tokens per side (over all replicas).")
 _define("vocab_sample_size", "Build the vocabularies from the first this many training pairs "
         "only; 0 = all (streamed, memory grows with distinct words only).")
-_define("epochs", "Passes over the training split; a fraction stops part-way through the last "
-        "one (paper: 7.5).")
-_define("train_steps", "Stop when the global step reaches this; 0 = run --epochs. "
-        "Re-running with a larger value continues.")
+_define("epochs", "Stop after this many passes over the training split (a fraction stops "
+        "part-way through the last one; paper: 7.5); 0 = no epoch limit. Neither this nor "
+        "--train_steps given: 1 epoch. Re-running with a larger value continues.")
+_define("train_steps", "Stop when the global step reaches this; 0 = no step limit. With --epochs "
+        "too, the first limit reached ends the run. Re-running with a larger value continues.")
 _define("checkpoint_every_steps", "Write a checkpoint every this many steps.")
 _define("keep_checkpoints", "Checkpoints kept in the model directory.")
 _define("log_every_steps", "Log progress and write TensorBoard scalars every this many steps.")
@@ -82,6 +95,7 @@ _define("eval_sentences", "Distinct source sentences of --eval_split scored by e
         "training, sampled evenly over the split with a fixed seed (the same in every run).")
 _define("eval_beam_size", "Beam size of evaluation during training (1 = greedy, fastest).")
 _define("early_stopping_patience", "Stop after this many evaluations without a better BLEU; 0 = never.")
+_end_group("training")
 # Distribution.
 flags.DEFINE_enum("distribution", _DEFAULTS.distribution,
                   ["auto", "one_device", "mirrored", "multi_worker", "tpu"],
@@ -101,6 +115,7 @@ _define("layer_devices", "Model parallelism, the paper's one layer per GPU: comm
         "devices for the embeddings, each LSTM layer (encoder and decoder layer i together) and "
         "the softmax, num_layers + 2 entries, e.g. /gpu:0,/gpu:0,/gpu:1,/gpu:2,/gpu:3,/gpu:3. "
         "One replica; not with --distribution=mirrored.")
+_end_group("distribution")
 # Decoding.
 _define("beam_size", "Beam size (1 = greedy; paper: 12).")
 _define("length_penalty", "GNMT length normalisation alpha: hypotheses are ranked by "
@@ -115,6 +130,7 @@ _define("jit_compile", "Export: also write a `beam_search_xla` signature whose i
 flags.DEFINE_bool("warmup_xla", False, "export --jit_compile: also put beam_search_xla requests in "
                   "the TF Serving warm-up file. Only for a server started with "
                   "--xla_cpu_compilation_enabled: otherwise the failed warm-up fails the version load.")
+_end_group("decoding")
 # Paths and commands.
 flags.DEFINE_string("model_dir", None, "Model directory (checkpoints, vocab/, config.json, events). "
                     "evaluate, export and translate also take DIR1,DIR2,...: an ensemble of "
@@ -133,6 +149,7 @@ flags.DEFINE_string("phrases_file", None, "analyze pca: phrases, one per line (d
 flags.DEFINE_string("output_dir", None, "evaluate: where eval_NAME.json/.hyp go (default: --model_dir).")
 flags.DEFINE_integer("num_hypotheses", 1, "Translations per sentence (n-best, <= beam size).")
 flags.DEFINE_integer("translate_batch_size", 64, "Sentences per translation call.")
+_end_group("input and output")
 
 CONFIG_FLAGS = tuple(f.name for f in dataclasses.fields(config_lib.Config))
 

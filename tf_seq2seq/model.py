@@ -180,8 +180,28 @@ class Seq2Seq:
             missing = f"checkpoint {checkpoint} not found (expected {checkpoint}.index)"
         if path is None:
             raise Seq2SeqError(missing)
-        tf.train.Checkpoint(model=self.training_model).restore(path).expect_partial()
+        restore_checkpoint(tf.train.Checkpoint(model=self.training_model), path).expect_partial()
         return path
+
+
+def restore_checkpoint(checkpoint, path):
+    """`checkpoint.restore(path)`, a truncated or corrupt checkpoint being a `Seq2SeqError`.
+
+    Returns:
+        The restore status.
+
+    Raises:
+        Seq2SeqError: naming the checkpoint, when its files cannot be read.
+    """
+    try:
+        return checkpoint.restore(path)
+    except (IndexError, tf.errors.DataLossError, tf.errors.OutOfRangeError) as e:
+        reason = e.message if isinstance(e, tf.errors.OpError) else str(e)
+        raise Seq2SeqError(
+            f"checkpoint {path} cannot be read ({reason.splitlines()[0]}): its files are truncated "
+            f"or corrupt; name an intact one with --checkpoint, or make an earlier ckpt-N the "
+            f"latest in {os.path.join(os.path.dirname(path), 'checkpoint')}"
+        ) from None
 
 
 def layer_devices(config):

@@ -7,13 +7,14 @@ graph* (the paper's trick) after truncation; padding always stays on the
 right, which keeps masks valid for the cuDNN LSTM kernel.
 """
 
-import math
 
 import tensorflow as tf
 
 from tf_seq2seq import vocab
 
 _TOKENIZE_BATCH = 1024
+# Where a training pair comes from in the endless stream (`shuffle_passes`).
+POSITION_KEYS = ("pass", "index")
 
 
 def encode_source(tokenizer, sentences, reverse, max_length=None):
@@ -73,12 +74,13 @@ def tokenize(source_tokenizer, target_tokenizer, reverse_source):
 
     Returns:
         A transform producing `{"source": int32 [S], "target_in": int32 [T],
-        "target_out": int32 [T]}`.
+        "target_out": int32 [T]}`, plus the `POSITION_KEYS` of pairs that have them.
     """
 
     def encode(batch):
         target_in, target_out = encode_target(target_tokenizer, batch["target"])
         return {
+            **{name: batch[name] for name in POSITION_KEYS if name in batch},
             "source": encode_source(source_tokenizer, batch["source"], reverse_source),
             "target_in": target_in,
             "target_out": target_out,
@@ -161,7 +163,8 @@ def bucket_by_length(batch_size, max_length, bucket_width=5, batch_tokens=0):
 
     Returns:
         A transform producing `({"source": int32 [B, S], "target_in": int32
-        [B, T]}, target_out int32 [B, T])`, padded with `vocab.PAD_ID`.
+        [B, T]}, target_out int32 [B, T])`, padded with `vocab.PAD_ID`; the
+        `POSITION_KEYS` of pairs that have them go into the features as int32 [B].
     """
     boundaries = list(range(bucket_width + 1, max_length + 2, bucket_width))
     if batch_tokens > 0:
@@ -175,7 +178,8 @@ def bucket_by_length(batch_size, max_length, bucket_width=5, batch_tokens=0):
         return tf.maximum(tf.size(example["source"]), tf.size(example["target_in"]))
 
     def to_features_and_labels(batch):
-        return {"source": batch["source"], "target_in": batch["target_in"]}, batch["target_out"]
+        features = {name: value for name, value in batch.items() if name != "target_out"}
+        return features, batch["target_out"]
 
     def transform(dataset):
         return dataset.bucket_by_sequence_length(
@@ -188,15 +192,29 @@ def bucket_by_length(batch_size, max_length, bucket_width=5, batch_tokens=0):
     return transform
 
 
-def shuffle_epochs(epochs, buffer_size, seed):
-    """Transform: `ceil(epochs)` passes over the data, each shuffled differently.
+def shuffle_passes(buffer_size, seed):
+    """Transform: endless passes over the data, each shuffled differently, each pair numbered.
 
     The shuffle buffer is bounded (it is saved in input-pipeline checkpoints)
-    and the order depends only on `seed`.
+    and the order depends only on `seed`. Each pair gets `"pass"` (which pass
+    over the data it comes from) and `"index"` (its place in that pass), int32
+    scalars: the training loop counts epochs from the pairs it trained on, so
+    a run stops where its flags say and can always be extended (the stream
+    never ends). Without a known cardinality `"pass"` stays 0.
     """
-    return lambda dataset: dataset.shuffle(
-        buffer_size, seed=seed, reshuffle_each_iteration=True
-    ).repeat(math.ceil(epochs))
+
+    def transform(dataset):
+        size = int(dataset.cardinality())
+        size = size if size > 0 else 2**31 - 1
+
+        def number(count, pair):
+            position = {"pass": tf.cast(count // size, tf.int32), "index": tf.cast(count % size, tf.int32)}
+            return count + 1, {**pair, **position}
+
+        passes = dataset.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=True).repeat()
+        return passes.scan(tf.constant(0, tf.int64), number)
+
+    return transform
 
 
 def training_batches(pairs, source_tokenizer, target_tokenizer, config):
@@ -209,13 +227,14 @@ def training_batches(pairs, source_tokenizer, target_tokenizer, config):
         config: a `config.Config`.
 
     Returns:
-        A `tf.data.Dataset` of `({"source": int32 [B, S], "target_in": int32
-        [B, T]}, target_out int32 [B, T])` covering `ceil(config.epochs)` epochs,
-        B the global batch. Every worker of a cluster builds the same stream
-        (seeded shuffling); each replica trains on its slice of every batch.
+        An endless `tf.data.Dataset` of `({"source": int32 [B, S], "target_in":
+        int32 [B, T], "pass": int32 [B], "index": int32 [B]}, target_out int32
+        [B, T])`, B the global batch (`shuffle_passes` numbers the pairs).
+        Every worker of a cluster builds the same stream (seeded shuffling);
+        each replica trains on its slice of every batch.
     """
     return (
-        pairs.apply(shuffle_epochs(config.epochs, config.shuffle_buffer, config.seed))
+        pairs.apply(shuffle_passes(config.shuffle_buffer, config.seed))
         .apply(tokenize(source_tokenizer, target_tokenizer, config.reverse_source))
         .apply(filter_by_length(config.max_source_length, config.max_target_length))
         .apply(

@@ -12,18 +12,19 @@ FLAGS = flags.FLAGS
 
 
 def main():
+    cli.check_writable(FLAGS.model_dir, "--model_dir")
     config = flags.config_from_flags()
     strategy = distribution.make_strategy(config)  # First: it may configure devices.
     result = training.train(config, FLAGS.model_dir, strategy)
     loss = "n/a" if result["loss"] is None else f"{result['loss']:.4f}"
     print(
-        f"trained {FLAGS.model_dir}: step {result['step']}, loss {loss}, "
+        f"trained {FLAGS.model_dir}: step {result['step']}, epoch {result['epochs']:.2f}, loss {loss}, "
         f"{result['seconds']:.0f}s"
     )
 
 
 def run():
-    cli.run(main, required=["model_dir"])
+    cli.run(main, reads=flags.CONFIG_FLAGS + ("model_dir",), required=["model_dir"])
 
 
 if __name__ == "__main__":

@@ -12,17 +12,20 @@ Re-running `train` on the same directory resumes from the latest checkpoint.
 
 import collections
 import contextlib
+import datetime
 import hashlib
 import math
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
 
 import keras
 import tensorflow as tf
+import tqdm
 from absl import logging
 
 from tf_seq2seq import config as config_lib
@@ -56,7 +59,9 @@ def prepare_model_dir(config, model_dir, chief=True):
         _wait_for_files(vocab.paths(model_dir), config.peer_timeout)
     if config_lib.exists(model_dir):
         differences = config_lib.load(model_dir).model_differences(config)
-        if differences:
+        if differences and chief and tf.train.latest_checkpoint(model_dir) is None:
+            _forget_untrained_model(model_dir, differences)
+        elif differences:
             raise Seq2SeqError(
                 f"{model_dir} holds a model trained with other settings "
                 f"(saved != requested): {'; '.join(differences)}"
@@ -80,6 +85,7 @@ def prepare_model_dir(config, model_dir, chief=True):
     vocab.write(source_path, source_tokens)
     vocab.write(target_path, target_tokens)
     logging.info("Vocabularies: %d source, %d target tokens", len(source_tokens), len(target_tokens))
+    logging.info("Counting the training pairs outside the length limits (one pass over the split)")
     dropped, total = pipeline.count_dropped(
         pairs, tokenizer_lib.split_words, config.max_source_length, config.max_target_length
     )
@@ -89,6 +95,18 @@ def prepare_model_dir(config, model_dir, chief=True):
         dropped, total, 100.0 * dropped / max(total, 1), config.max_source_length,
         config.max_target_length,
     )
+
+
+def _forget_untrained_model(model_dir, differences):
+    """Lets a retry with other model settings reuse a directory that holds no checkpoint.
+
+    A run that failed before its first checkpoint left only `config.json` (and
+    perhaps vocabularies built for the old settings): nothing was trained, so
+    the new settings replace them.
+    """
+    logging.warning("%s has no checkpoint: replacing its untrained settings (%s)",
+                    model_dir, "; ".join(differences))
+    shutil.rmtree(os.path.dirname(vocab.paths(model_dir)[0]), ignore_errors=True)
 
 
 def _wait_for_files(paths, seconds):
@@ -360,6 +378,7 @@ class _Checkpoints:
         self._write_dir, self._restore_dir = write_dir, model_dir
         self._keep, self._objects = keep, objects
         self._manager = self._make_manager()
+        self.data_restarted = False  # The restored checkpoint's data position did not fit.
 
     def _drop_data(self, reason):
         self._objects.pop("data", None)
@@ -382,12 +401,40 @@ class _Checkpoints:
     def restore(self):
         """Restores the model directory's latest checkpoint, if any; returns its path or None."""
         path = self.latest
-        if path is not None:
-            self._manager.checkpoint.restore(path)
+        if path is None:
+            return None
+        try:
+            model_lib.restore_checkpoint(self._manager.checkpoint, path)
+        except tf.errors.NotFoundError as e:
+            if "data" not in self._objects or "iterator" not in e.message:
+                raise
+            self._restore_without_data(path, e.message)
         return path
 
+    def _restore_without_data(self, path, reason):
+        """Restores all but the data position, saved by another version of the input pipeline."""
+        logging.warning(
+            "%s holds the input position of another version of the input pipeline (%s): "
+            "resuming with the data (and its epoch count) from the beginning.",
+            path, reason.splitlines()[0][:300],
+        )
+        others = {name: value for name, value in self._objects.items() if name != "data"}
+        model_lib.restore_checkpoint(tf.train.Checkpoint(**others), path).expect_partial()
+        self.data_restarted = True
+
+    def replace_data(self, iterator):
+        """Checkpoints `iterator` (a fresh one, after `data_restarted`) from now on; returns it."""
+        self._objects["data"] = iterator
+        self._manager = self._make_manager()
+        return iterator
+
     def save(self, step):
-        """Writes checkpoint `ckpt-STEP` and returns `step`."""
+        """Writes checkpoint `ckpt-STEP` and returns `step`.
+
+        Raises:
+            Seq2SeqError: if the disk is full or not writable; the latest
+                checkpoint stays the previous one.
+        """
         try:
             path = self._manager.save(checkpoint_number=step)
         except tf.errors.FailedPreconditionError as e:
@@ -396,19 +443,43 @@ class _Checkpoints:
             self._drop_data(e.message.splitlines()[0])
             self._manager = self._make_manager()
             path = self._manager.save(checkpoint_number=step)
+        except (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError) as e:
+            self._unwritable(step, e)
         logging.info("Saved %s", path)
         return step
 
+    def _unwritable(self, step, error):
+        """Removes what a failed save left and raises the error that stops the run."""
+        prefix = os.path.join(self._write_dir, f"{CHECKPOINT_NAME}-{step}")
+        shutil.rmtree(prefix + "_temp", ignore_errors=True)
+        reason = error.message.rsplit(";", 1)[-1].split(" [Op:")[0].strip()
+        raise Seq2SeqError(
+            f"could not write checkpoint {prefix} ({reason}): the latest checkpoint is still "
+            f"{self.latest}; make room and re-run to resume from it"
+        ) from None
+
 
 class _Progress:
-    """Accumulates step metrics between log lines and writes them out."""
+    """Accumulates step metrics between log lines and writes them out.
 
-    def __init__(self, writer, step_limit, clip_norm):
+    Log lines say the step (of the expected total), epoch, elapsed time and
+    ETA; on a terminal a tqdm bar on stderr shows the same as it goes.
+    """
+
+    def __init__(self, writer, total_steps, clip_norm, first_step):
+        """`first_step` is the global step this run starts at; `total_steps` the expected last (or None)."""
         self._writer = writer
-        self._step_limit = step_limit
+        self._total_steps = total_steps
         self._clip_norm = clip_norm
+        self._run_start = time.perf_counter()
         self.totals = collections.Counter()  # Over the whole run.
+        self._bar = tqdm.tqdm(total=total_steps, initial=first_step, unit="step", disable=None,
+                              file=sys.stderr, dynamic_ncols=True)
         self._reset()
+
+    def close(self):
+        """Removes the terminal progress bar, if any."""
+        self._bar.close()
 
     def _reset(self):
         self._window = collections.Counter()
@@ -430,6 +501,29 @@ class _Progress:
             self._after_first_step = (time.perf_counter(), collections.Counter(self.totals))
         return values
 
+    def show(self, step, epochs):
+        """Advances the terminal bar to `step`, showing the epoch and loss so far."""
+        loss = self._window["loss_sum"] / max(self._window["target_tokens"], 1.0)
+        self._bar.set_postfix_str(f"epoch {epochs:.2f} loss {loss:.3f}", refresh=False)
+        self._bar.update(step - self._bar.n)
+
+    def where(self, step, epochs):
+        """`step S/TOTAL  epoch E  elapsed T  ETA T` for log lines."""
+        elapsed = time.perf_counter() - self._run_start
+        text = f"step {step}" + (f"/{self._total_steps}" if self._total_steps else "")
+        text += f"  epoch {epochs:.2f}  elapsed {_duration(elapsed)}"
+        rate = self.steady_throughput()
+        if self._total_steps and rate:
+            text += f"  ETA {_duration(max(self._total_steps - step, 0) / rate['steps_per_sec'])}"
+        return text
+
+    def log_first_step(self, step, epochs):
+        """Logs that the first step of this run ran (it also traced the graph)."""
+        seconds = time.perf_counter() - self._run_start
+        loss = self._window["loss_sum"] / max(self._window["target_tokens"], 1.0)
+        logging.info("%s  loss %.4f  (first step: %.1fs, includes tracing the graph)",
+                     self.where(step, epochs), loss, seconds)
+
     def steady_throughput(self):
         """Rates since the end of the first step (which traces the graph).
 
@@ -448,7 +542,7 @@ class _Progress:
             "source_target_tokens_per_sec": (done["target_tokens"] + done["source_tokens"]) / seconds,
         }
 
-    def report(self, step, learning_rate):
+    def report(self, step, learning_rate, epochs):
         """Logs and summarises the window since the last report; returns its loss."""
         window, seconds = self._window, max(time.perf_counter() - self._start, 1e-9)
         loss = window["loss_sum"] / max(window["target_tokens"], 1.0)
@@ -463,11 +557,10 @@ class _Progress:
             "sentences_per_sec": window["sentences"] / seconds,
             "step_time": seconds / window["steps"],
         }
-        of_total = f"/{self._step_limit}" if self._step_limit else ""
         logging.info(
-            "step %d%s  loss %.4f  perplexity %.2f  lr %.3g  grad norm %.2f  %.0f target tokens/s",
-            step, of_total, loss, scalars["perplexity"], learning_rate, scalars["grad_norm"],
-            scalars["target_tokens_per_sec"],
+            "%s  loss %.4f  perplexity %.2f  lr %.3g  grad norm %.2f  %.0f target tokens/s",
+            self.where(step, epochs), loss, scalars["perplexity"], learning_rate,
+            scalars["grad_norm"], scalars["target_tokens_per_sec"],
         )
         with self._writer.as_default(step=step):
             for name, value in scalars.items():
@@ -505,11 +598,13 @@ def train(config, model_dir, strategy=None):
     """Trains (or resumes training) a model in `model_dir`.
 
     Checkpoints every `config.checkpoint_every_steps` steps, at the end of
-    each epoch (every `steps_per_epoch` steps) and when it stops.
+    each epoch and when it stops.
 
     Stops when the global step reaches `config.train_steps` (if > 0), after
-    `config.epochs` passes over the training split, on early stopping, or on
-    SIGINT/SIGTERM, always after writing a checkpoint. A non-finite loss stops
+    `config.epochs` passes over the training split (if > 0; one pass when
+    neither is set; see `_Limits`), on early stopping, or on SIGINT/SIGTERM,
+    always after writing a checkpoint. Raising either limit and re-running
+    continues from where the data stopped. A non-finite loss stops
     at once without saving, so the last good checkpoint stays the latest.
 
     In a cluster (`--distribution=multi_worker`) only the chief writes
@@ -524,7 +619,8 @@ def train(config, model_dir, strategy=None):
         strategy: a `tf.distribute.Strategy`; the default strategy if None.
 
     Returns:
-        A dict with `step` (int), `loss` (last logged mean token loss, or None
+        A dict with `step` (int), `epochs` (float, passes over the data
+        trained on), `loss` (last logged mean token loss, or None
         if no step ran), `seconds` (float, this run's training time),
         `target_tokens` and `source_tokens` (this run's totals), `best_bleu`
         (None without evaluation) and `throughput` (`_Progress.steady_throughput`).
@@ -587,14 +683,19 @@ def _train(config, model_dir, strategy, chief, write_dir):
         optimizer.build(seq2seq.training_model.trainable_variables)
     # Outside the scope: the host-side loop counter, not a mirrored variable.
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
+    # Passes over the data trained on so far (`_Limits.epochs_trained`).
+    epochs = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="epochs")
     # Every process iterates over the global batches itself (each replica takes
     # its slice inside the step), so the iterator is checkpointable under any strategy.
     iterator = iter(batches)
     checkpoints = _Checkpoints(
         write_dir, model_dir, config.keep_checkpoints,
-        model=seq2seq.training_model, optimizer=optimizer, step=step, data=iterator,
+        model=seq2seq.training_model, optimizer=optimizer, step=step, epochs=epochs,
+        data=iterator,
     )
     restored = checkpoints.restore()
+    if checkpoints.data_restarted:  # The failed restore left the iterator unusable.
+        iterator = checkpoints.replace_data(iter(batches))
     if restored:
         logging.info("Resumed from %s at step %d", restored, int(step))
         rate = learning_rate(config, epoch_steps)
@@ -602,8 +703,9 @@ def _train(config, model_dir, strategy, chief, write_dir):
             optimizer.learning_rate = rate
     _log_parameters(seq2seq)
 
+    features_spec, labels_spec = batches.element_spec
     train_step = make_train_step(
-        strategy, seq2seq, optimizer, config.clip_norm, batches.element_spec
+        strategy, seq2seq, optimizer, config.clip_norm, (_without_positions(features_spec), labels_spec)
     )
     writer = (
         tf.summary.create_file_writer(os.path.join(model_dir, dashboards.TRAIN)) if chief
@@ -613,31 +715,34 @@ def _train(config, model_dir, strategy, chief, write_dir):
         validation_lib.Validation(config, model_dir, seq2seq, source_tokenizer, target_tokenizer)
         if config.eval_every_steps > 0 and chief else None
     )
-    step_limit = _step_limit(config, epoch_steps)
-    progress = _Progress(writer, step_limit, config.clip_norm)
+    limits = _Limits(config, int(pairs.cardinality()), epoch_steps)
+    logging.info("%s; now at step %d, epoch %.2f", limits.describe(), int(step), float(epochs))
+    progress = _Progress(writer, limits.total_steps, config.clip_norm, int(step))
     start, saved_step, loss = time.perf_counter(), int(step), None
     if chief:
         dashboards.write_run_start(config, model_dir, int(step))
     with _stop_requests() as stop:
-        while step_limit is None or int(step) < step_limit:
-            batch = iterator.get_next_as_optional()
-            if not batch.has_value():
-                logging.info("Finished %g epochs", config.epochs)
-                break
+        while not limits.reached(int(step), float(epochs)):
+            features, labels = next(iterator)
             trace_graph = not progress.totals["steps"]
             if trace_graph:
+                logging.info("Tracing the training step and filling the input pipeline (first step)")
                 tf.summary.trace_on(graph=True)
-            metrics = progress.add(train_step(batch.get_value()))
+            metrics = progress.add(train_step((_without_positions(features), labels)))
             step.assign_add(1)
-            current = int(step)
+            current, epochs_before = int(step), float(epochs)
+            epochs.assign(limits.epochs_trained(features))
+            progress.show(current, float(epochs))
             if trace_graph:
                 with writer.as_default(step=current):
                     tf.summary.trace_export("train_step")
+                progress.log_first_step(current, float(epochs))
             if not math.isfinite(metrics["loss_sum"]):
                 _stop_non_finite("loss", current, checkpoints)
             if current % config.log_every_steps == 0:
-                loss = progress.report(current, _current_learning_rate(optimizer))
-            if current % config.checkpoint_every_steps == 0 or _ends_epoch(current, epoch_steps):
+                loss = progress.report(current, _current_learning_rate(optimizer), float(epochs))
+            ends_epoch = math.floor(float(epochs)) > math.floor(epochs_before)
+            if current % config.checkpoint_every_steps == 0 or ends_epoch:
                 saved_step = _save_finite(checkpoints, seq2seq.training_model, current)
             if validation and current % config.eval_every_steps == 0:
                 validation.run(current)
@@ -647,13 +752,15 @@ def _train(config, model_dir, strategy, chief, write_dir):
                     break
             if stop.is_set():
                 break
+        progress.close()
         if progress.pending:
-            loss = progress.report(int(step), _current_learning_rate(optimizer))
+            loss = progress.report(int(step), _current_learning_rate(optimizer), float(epochs))
         if int(step) != saved_step or checkpoints.latest is None:
             _save_finite(checkpoints, seq2seq.training_model, int(step))
     writer.flush()
     return {
         "step": int(step),
+        "epochs": float(epochs),
         "loss": loss,
         "seconds": time.perf_counter() - start,
         "target_tokens": int(progress.totals["target_tokens"]),
@@ -661,6 +768,11 @@ def _train(config, model_dir, strategy, chief, write_dir):
         "best_bleu": validation.best_bleu if validation else None,
         "throughput": progress.steady_throughput(),
     }
+
+
+def _without_positions(features):
+    """Training features (or their specs) without `pipeline.POSITION_KEYS`: what the model reads."""
+    return {name: value for name, value in features.items() if name not in pipeline.POSITION_KEYS}
 
 
 def _save_finite(checkpoints, training_model, step):
@@ -683,21 +795,66 @@ def _stop_non_finite(what, step, checkpoints):
     )
 
 
-def _ends_epoch(step, epoch_steps):
-    """Whether `step` ends an epoch (counted as `steps_per_epoch` steps, if known)."""
-    return bool(epoch_steps) and step % epoch_steps == 0
+class _Limits:
+    """When a run ends: `--train_steps` and/or `--epochs`, whichever comes first.
 
-
-def _step_limit(config, epoch_steps):
-    """The step to stop at: `train_steps` and/or the end of a fractional last epoch.
-
-    Returns:
-        An int, or None to run until the data (`ceil(epochs)` passes) ends.
+    Only the limits given count: `--train_steps` alone runs that many steps,
+    `--epochs` alone that many passes over the data; neither means one epoch.
+    Epochs are counted from the pairs trained on (`pipeline.shuffle_passes`
+    numbers them), so they are exact whatever the batching, and a finished
+    run goes on when either limit is raised.
     """
-    limits = [config.train_steps] if config.train_steps else []
-    if epoch_steps and config.epochs != math.ceil(config.epochs):
-        limits.append(round(config.epochs * epoch_steps))
-    return min(limits, default=None)
+
+    def __init__(self, config, corpus_size, epoch_steps):
+        self.steps = config.train_steps
+        self.epochs = config.epochs or (0.0 if self.steps else 1.0)
+        self._corpus_size = corpus_size if corpus_size > 0 else None
+        self._epoch_steps = epoch_steps
+        if self.epochs and self._corpus_size is None:
+            raise Seq2SeqError(
+                "--epochs needs the number of training pairs, unknown for this corpus: "
+                "give --train_steps instead"
+            )
+
+    def reached(self, step, epochs):
+        """Whether a run at global `step`, having trained on `epochs` passes, stops."""
+        return bool(self.steps and step >= self.steps) or bool(self.epochs and epochs >= self.epochs)
+
+    @property
+    def total_steps(self):
+        """The step the run should end at (estimated for an epoch limit), or None."""
+        estimates = [self.steps] if self.steps else []
+        if self.epochs and self._epoch_steps:
+            estimates.append(math.ceil(self.epochs * self._epoch_steps))
+        return min(estimates, default=None)
+
+    def describe(self):
+        """Says which limit ends the run, for the log at its start."""
+        parts = []
+        if self.steps:
+            parts.append(f"at step {self.steps} (--train_steps)")
+        if self.epochs:
+            about = f", about step {math.ceil(self.epochs * self._epoch_steps)}" if self._epoch_steps else ""
+            parts.append(f"after {self.epochs:g} epochs (--epochs{about})")
+        return "Training stops " + ", or ".join(parts) + (" if sooner" if len(parts) > 1 else "")
+
+    def epochs_trained(self, features):
+        """Passes over the data up to the furthest pair of a batch.
+
+        Args:
+            features: a training batch's features with `pipeline.POSITION_KEYS`,
+                int32 [B] each.
+        """
+        if self._corpus_size is None:
+            return 0.0
+        passes = features["pass"].numpy().astype("int64")
+        positions = passes * self._corpus_size + features["index"].numpy() + 1
+        return float(positions.max()) / self._corpus_size
+
+
+def _duration(seconds):
+    """`H:MM:SS` of a number of seconds."""
+    return str(datetime.timedelta(seconds=round(seconds)))
 
 
 def _current_learning_rate(optimizer):

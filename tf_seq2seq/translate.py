@@ -8,9 +8,11 @@ Writes one translation per line; with --num_hypotheses=N > 1, N lines per
 sentence: `INDEX<TAB>RANK<TAB>SCORE<TAB>TRANSLATION`, best first.
 """
 
+import os
 import sys
 
 from tf_seq2seq import cli
+from tf_seq2seq import corpus
 from tf_seq2seq import flags
 from tf_seq2seq import serving
 
@@ -18,13 +20,12 @@ FLAGS = flags.FLAGS
 
 
 def _read_sentences():
+    """The input sentences, stripped; invalid UTF-8 is repaired with a warning naming the line."""
     if FLAGS.input is None:
-        return [line.strip() for line in sys.stdin]
-    try:
-        with open(FLAGS.input, encoding="utf-8") as f:
-            return [line.strip() for line in f]
-    except FileNotFoundError:
+        return [line.strip() for line in corpus.decode_lines(sys.stdin.buffer, "<stdin>", repair=True)]
+    if not os.path.isfile(FLAGS.input):
         cli.fail(f"input file not found: {FLAGS.input}")
+    return corpus.read_lines(FLAGS.input, repair=True)
 
 
 def main():
@@ -42,7 +43,8 @@ def main():
 
 
 def run():
-    cli.run(main)
+    cli.run(main, reads=flags.DECODING_FLAGS + (
+        "saved_model", "model_dir", "checkpoint", "input", "num_hypotheses", "translate_batch_size"))
 
 
 if __name__ == "__main__":
