@@ -117,34 +117,6 @@ def filter_by_length(max_source_length, max_target_length):
     return lambda dataset: dataset.filter(keep)
 
 
-def count_dropped(pairs, split_fn, max_source_length, max_target_length, batch_size=4096):
-    """Counts the pairs that `filter_by_length` drops, by word count (one pass).
-
-    Args:
-        pairs: `tf.data.Dataset` of `{"source": string [], "target": string []}`.
-        split_fn: string [batch] -> ragged string tokens (`tokenizer.split_words`).
-        max_source_length: the source length limit.
-        max_target_length: the target length limit.
-        batch_size: sentences split per call.
-
-    Returns:
-        `(dropped, total)` ints. With subword tokenizers, lengths in pieces are
-        longer than in words, so more pairs may be dropped than counted here.
-    """
-
-    def dropped(batch):
-        source = split_fn(batch["source"]).row_lengths()
-        target = split_fn(batch["target"]).row_lengths()
-        drop = (source == 0) | (target == 0)
-        drop |= (source > max_source_length) | (target > max_target_length)
-        return tf.reduce_sum(tf.cast(drop, tf.int64)), tf.size(drop, out_type=tf.int64)
-
-    counts = pairs.batch(batch_size).map(dropped, num_parallel_calls=tf.data.AUTOTUNE)
-    totals = counts.reduce((tf.constant(0, tf.int64), tf.constant(0, tf.int64)),
-                           lambda acc, c: (acc[0] + c[0], acc[1] + c[1]))
-    return int(totals[0]), int(totals[1])
-
-
 def bucket_by_length(batch_size, max_length, bucket_width=5, batch_tokens=0):
     """Transform: batches pairs of similar length, padding only to the batch's longest.
 

@@ -74,21 +74,28 @@ def prepare_model_dir(config, model_dir, chief=True):
     )
     if config.vocab_sample_size > 0:
         pairs = pairs.take(config.vocab_sample_size)
+    counts = vocab.count(
+        pairs, tokenizer_lib.count_words, config.max_source_length, config.max_target_length
+    )
+    if counts.max_undercount:
+        logging.warning(
+            "More distinct words than the counting tables hold: the rarest were pruned, so "
+            "word counts may be short by up to %d", counts.max_undercount,
+        )
     source_tokens, target_tokens = vocab.build(
-        pairs, tokenizer_lib.split_words, config.source_vocab_size, config.target_vocab_size,
-        config.tokenizer,
+        counts, config.source_vocab_size, config.target_vocab_size, config.tokenizer
     )
     vocab.write(source_path, source_tokens)
     vocab.write(target_path, target_tokens)
-    logging.info("Vocabularies: %d source, %d target tokens", len(source_tokens), len(target_tokens))
-    dropped, total = pipeline.count_dropped(
-        pairs, tokenizer_lib.split_words, config.max_source_length, config.max_target_length
+    logging.info(
+        "Vocabularies: %d source, %d target tokens (of %d and %d distinct words)",
+        len(source_tokens), len(target_tokens), len(counts.source), len(counts.target),
     )
     logging.info(
         "%d of %d training pairs (%.2f%%) are empty or longer than --max_source_length=%d / "
         "--max_target_length=%d words and are skipped in training",
-        dropped, total, 100.0 * dropped / max(total, 1), config.max_source_length,
-        config.max_target_length,
+        counts.dropped, counts.pairs, 100.0 * counts.dropped / max(counts.pairs, 1),
+        config.max_source_length, config.max_target_length,
     )
 
 
