@@ -91,6 +91,13 @@ def prepare_model_dir(config, model_dir, chief=True):
         "Vocabularies: %d source, %d target tokens (of %d and %d distinct words)",
         len(source_tokens), len(target_tokens), len(counts.source), len(counts.target),
     )
+    if config.tokenizer == "wordpiece":
+        logging.info(
+            "WordPiece learnt from the %d most frequent words of each side: %.2f%% of source "
+            "and %.2f%% of target words in the corpus", vocab.WORDPIECE_WORDS,
+            100 * counts.source.coverage(vocab.WORDPIECE_WORDS),
+            100 * counts.target.coverage(vocab.WORDPIECE_WORDS),
+        )
     logging.info(
         "%d of %d training pairs (%.2f%%) are empty or longer than --max_source_length=%d / "
         "--max_target_length=%d words and are skipped in training",
