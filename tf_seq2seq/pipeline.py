@@ -171,30 +171,43 @@ def shuffle_epochs(epochs, buffer_size, seed):
     ).repeat(math.ceil(epochs))
 
 
-def training_batches(pairs, source_tokenizer, target_tokenizer, config):
-    """The whole training input pipeline.
+def shard_size(total, shard):
+    """Shard `shard = (index, count)`'s part of `total` (the parts sum to `total`)."""
+    index, count = shard
+    return total * (index + 1) // count - total * index // count
+
+
+def training_batches(pairs, source_tokenizer, target_tokenizer, config, shard=(0, 1)):
+    """The whole training input pipeline, or one shard of it.
 
     Args:
         pairs: `tf.data.Dataset` of `{"source": string [], "target": string []}`.
         source_tokenizer: `tokenizer.WordTokenizer` for the source language.
         target_tokenizer: `tokenizer.WordTokenizer` for the target language.
         config: a `config.Config`.
+        shard: `(index, count)`: every worker of a cluster shuffles the same
+            seeded stream of sentence pairs, keeps every `count`-th pair from
+            the `index`-th on, and tokenizes and batches only those, in
+            batches of its `shard_size` of `config.batch_size` (or
+            `batch_tokens`): the global batch of a step is the union of the
+            workers' batches.
 
     Returns:
         A `tf.data.Dataset` of `({"source": int32 [B, S], "target_in": int32
-        [B, T]}, target_out int32 [B, T])` covering `ceil(config.epochs)` epochs,
-        B the global batch. Every worker of a cluster builds the same stream
-        (seeded shuffling); each replica trains on its slice of every batch.
+        [B, T]}, target_out int32 [B, T])` covering `ceil(config.epochs)` epochs
+        of this shard; each local replica trains on its slice of every batch.
     """
+    stream = pairs.apply(shuffle_epochs(config.epochs, config.shuffle_buffer, config.seed))
+    if shard[1] > 1:
+        stream = stream.shard(shard[1], shard[0])
     return (
-        pairs.apply(shuffle_epochs(config.epochs, config.shuffle_buffer, config.seed))
-        .apply(tokenize(source_tokenizer, target_tokenizer, config.reverse_source))
+        stream.apply(tokenize(source_tokenizer, target_tokenizer, config.reverse_source))
         .apply(filter_by_length(config.max_source_length, config.max_target_length))
         .apply(
             bucket_by_length(
-                config.batch_size,
+                shard_size(config.batch_size, shard),
                 max(config.max_source_length, config.max_target_length) + 1,
-                batch_tokens=config.batch_tokens,
+                batch_tokens=shard_size(config.batch_tokens, shard),
             )
         )
         .prefetch(tf.data.AUTOTUNE)

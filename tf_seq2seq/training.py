@@ -211,7 +211,7 @@ def set_precision(config):
     keras.mixed_precision.set_global_policy(config.mixed_precision or "float32")
 
 
-def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec):
+def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec, sharded_input=False):
     """Builds the distributed training step.
 
     Args:
@@ -221,9 +221,11 @@ def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec):
         clip_norm: clip the global gradient norm to this value (0 disables).
         element_spec: the dataset's element spec; fixing it stops a retrace
             for every new bucket shape.
+        sharded_input: whether each worker feeds its own batch (its input
+            shard) rather than every worker the same global batch.
 
     Returns:
-        A `tf.function` from a global batch (every replica trains on its
+        A `tf.function` from a batch (every replica sharing it trains on its
         `replica_slice`) to a dict of float32 scalars
         summed over replicas: `loss_sum`, `target_tokens`, `source_tokens`,
         `sentences`, and `grad_norm`, the global gradient norm before clipping.
@@ -232,9 +234,7 @@ def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec):
 
     def replica_step(features, labels):
         context = tf.distribute.get_replica_context()
-        features, labels = replica_slice(
-            (features, labels), context.replica_id_in_sync_group, context.num_replicas_in_sync
-        )
+        features, labels = replica_slice((features, labels), *_batch_share(strategy, sharded_input))
         with tf.GradientTape() as tape:
             logits = seq2seq.logits(features, training=True)
             loss_sum, num_tokens = model_lib.masked_loss_sum(labels, logits)
@@ -294,6 +294,19 @@ def replica_slice(batch, replica, num_replicas):
     return tf.nest.map_structure(lambda tensor: tensor[start:end], batch)
 
 
+def _batch_share(strategy, sharded_input):
+    """`(replica, replicas)`: this replica's index among those sharing its input batch.
+
+    All replicas share the global batch; with sharded input, only the replicas
+    of one worker share that worker's batch.
+    """
+    context = tf.distribute.get_replica_context()
+    if not sharded_input:
+        return context.replica_id_in_sync_group, context.num_replicas_in_sync
+    local = len(strategy.extended.worker_devices)
+    return context.replica_id_in_sync_group % local, local
+
+
 def _loss_scale(optimizer):
     """The current loss scale of a `keras.optimizers.LossScaleOptimizer`, else 1."""
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
@@ -342,9 +355,14 @@ class _Checkpoints:
         """Path of the model directory's latest checkpoint, or None."""
         return tf.train.latest_checkpoint(self._restore_dir)
 
-    def restore(self):
-        """Restores the model directory's latest checkpoint, if any; returns its path or None."""
-        path = self.latest
+    @property
+    def directory(self):
+        """The directory checkpoints are restored from."""
+        return self._restore_dir
+
+    def restore(self, path=None):
+        """Restores checkpoint `path` (default: the latest, if any); returns its path or None."""
+        path = path or self.latest
         if path is not None:
             self._manager.checkpoint.restore(path)
         return path
@@ -541,7 +559,12 @@ def _train(config, model_dir, strategy, chief, write_dir):
     pairs = corpus.load(
         config.dataset, config.train_split, config.source_lang, config.target_lang, config.data_dir
     )
-    batches = pipeline.training_batches(pairs, source_tokenizer, target_tokenizer, config)
+    shard = distribution.input_shard(strategy)
+    batches = pipeline.training_batches(pairs, source_tokenizer, target_tokenizer, config, shard)
+    sharded = shard[1] > 1
+    if sharded:  # Shards end at different steps: every worker stops at the step limit instead.
+        logging.info("Reading input shard %d of %d", *shard)
+        batches = batches.repeat()
 
     with strategy.scope():
         seq2seq = model_lib.for_model_dir(config, model_dir)
@@ -550,23 +573,28 @@ def _train(config, model_dir, strategy, chief, write_dir):
         optimizer.build(seq2seq.training_model.trainable_variables)
     # Outside the scope: the host-side loop counter, not a mirrored variable.
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-    # Every process iterates over the global batches itself (each replica takes
-    # its slice inside the step), so the iterator is checkpointable under any strategy.
+    # Every process iterates over its batches itself (each replica takes its
+    # slice inside the step), so the iterator is checkpointable under any strategy.
     iterator = iter(batches)
+    # A worker's shard position is its own: saved beside the model checkpoints.
+    shard_checkpoints = _shard_checkpoints(model_dir, shard, config, iterator) if sharded else None
     checkpoints = _Checkpoints(
         write_dir, model_dir, config.keep_checkpoints,
-        model=seq2seq.training_model, optimizer=optimizer, step=step, data=iterator,
+        model=seq2seq.training_model, optimizer=optimizer, step=step,
+        **({} if sharded else {"data": iterator}),
     )
     restored = checkpoints.restore()
     if restored:
         logging.info("Resumed from %s at step %d", restored, int(step))
+        if shard_checkpoints:
+            _restore_shard_position(shard_checkpoints, int(step))
         rate = learning_rate(config, epoch_steps)
         if not callable(rate):  # The checkpoint holds the old rate: use this run's.
             optimizer.learning_rate = rate
     _log_parameters(seq2seq)
 
     train_step = make_train_step(
-        strategy, seq2seq, optimizer, config.clip_norm, batches.element_spec
+        strategy, seq2seq, optimizer, config.clip_norm, batches.element_spec, sharded
     )
     writer = (
         tf.summary.create_file_writer(os.path.join(model_dir, "train")) if chief
@@ -576,7 +604,12 @@ def _train(config, model_dir, strategy, chief, write_dir):
         validation_lib.Validation(config, model_dir, seq2seq, source_tokenizer, target_tokenizer)
         if config.eval_every_steps > 0 and chief else None
     )
-    step_limit = _step_limit(config, epoch_steps)
+    step_limit = _sharded_step_limit(config, epoch_steps) if sharded else _step_limit(config, epoch_steps)
+
+    def save(current):
+        if shard_checkpoints:
+            shard_checkpoints.save(current)
+        return _save_finite(checkpoints, seq2seq.training_model, current)
     progress = _Progress(writer, step_limit, config.clip_norm)
     start, saved_step, loss = time.perf_counter(), int(step), None
     with writer.as_default(step=int(step)):
@@ -601,7 +634,7 @@ def _train(config, model_dir, strategy, chief, write_dir):
             if current % config.log_every_steps == 0:
                 loss = progress.report(current, _current_learning_rate(optimizer))
             if current % config.checkpoint_every_steps == 0 or _ends_epoch(current, epoch_steps):
-                saved_step = _save_finite(checkpoints, seq2seq.training_model, current)
+                saved_step = save(current)
             if validation and current % config.eval_every_steps == 0:
                 validation.run(current)
                 if validation.should_stop(config.early_stopping_patience):
@@ -613,7 +646,7 @@ def _train(config, model_dir, strategy, chief, write_dir):
         if progress.pending:
             loss = progress.report(int(step), _current_learning_rate(optimizer))
         if int(step) != saved_step or checkpoints.latest is None:
-            _save_finite(checkpoints, seq2seq.training_model, int(step))
+            save(int(step))
     writer.flush()
     return {
         "step": int(step),
@@ -624,6 +657,40 @@ def _train(config, model_dir, strategy, chief, write_dir):
         "best_bleu": validation.best_bleu if validation else None,
         "throughput": progress.steady_throughput(),
     }
+
+
+def _shard_checkpoints(model_dir, shard, config, iterator):
+    """Checkpoints of one worker's input shard position, in `MODEL_DIR/data-shard-INDEX`."""
+    directory = os.path.join(model_dir, f"data-shard-{shard[0]}")
+    return _Checkpoints(directory, directory, config.keep_checkpoints, data=iterator)
+
+
+def _restore_shard_position(shard_checkpoints, step):
+    """Restores the input shard position saved at `step`, or warns that the shard restarts."""
+    path = os.path.join(shard_checkpoints.directory, f"{CHECKPOINT_NAME}-{step}")
+    if tf.io.gfile.exists(path + ".index"):
+        shard_checkpoints.restore(path)
+    else:
+        logging.warning("No input position of this shard at step %d (%s): its data restarts "
+                        "from the beginning", step, path)
+
+
+def _sharded_step_limit(config, epoch_steps):
+    """`_step_limit` with sharded input, where it must be known: shards end at different steps.
+
+    Raises:
+        Seq2SeqError: if neither `train_steps` nor the epoch length is known.
+    """
+    limit = _step_limit(config, epoch_steps)
+    if limit is not None:
+        return limit
+    if not epoch_steps:
+        raise Seq2SeqError(
+            "--distribution=multi_worker needs --train_steps when the epoch length is unknown "
+            "(--batch_tokens, or a corpus of unknown size): each worker reads its own input "
+            "shard, so the run ends at a step count"
+        )
+    return round(config.epochs * epoch_steps)
 
 
 def _save_finite(checkpoints, training_model, step):
