@@ -186,8 +186,9 @@ def test_two_workers_each_read_their_shard_and_update_like_one_replica_on_the_un
     assert wait(worker, 60) == 0, read_log(tmp_path, 1)
     assert "Reading input shard 0 of 2" in read_log(tmp_path, 0)
     assert "Reading input shard 1 of 2" in read_log(tmp_path, 1)
-    # Each worker saved its own input position beside the chief's checkpoints.
+    # The other worker saved its own input position beside the chief's checkpoints.
     assert checkpoint_steps(model_dir / "data-shard-1") == checkpoint_steps(model_dir)[-3:] != []
+    assert not os.path.exists(model_dir / "data-shard-0")  # The chief's is in its checkpoints.
 
     config = tiny_config(tiny_corpus, **changes)
     expected = one_replica_losses(config, str(model_dir), 2, steps)

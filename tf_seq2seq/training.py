@@ -6,7 +6,8 @@ sum of token cross-entropies over non-padding targets divided by the global
 number of target tokens in the step, so replicas agree on its scale.
 
 A model directory holds `config.json`, `vocab/`, `ckpt-N` checkpoints (model,
-optimizer, step and input-pipeline position) and `train/` TensorBoard events.
+optimizer, step and input-pipeline position), `train/` TensorBoard events and, in
+a cluster, `data-shard-I/` (worker I's input position).
 Re-running `train` on the same directory resumes from the latest checkpoint.
 """
 
@@ -576,12 +577,13 @@ def _train(config, model_dir, strategy, chief, write_dir):
     # Every process iterates over its batches itself (each replica takes its
     # slice inside the step), so the iterator is checkpointable under any strategy.
     iterator = iter(batches)
-    # A worker's shard position is its own: saved beside the model checkpoints.
-    shard_checkpoints = _shard_checkpoints(model_dir, shard, config, iterator) if sharded else None
+    # The model checkpoints hold the chief's input position (shard 0). Another
+    # worker's shard position is its own: saved beside them, in data-shard-INDEX.
+    shard_checkpoints = _shard_checkpoints(model_dir, shard, config, iterator) if shard[0] else None
     checkpoints = _Checkpoints(
         write_dir, model_dir, config.keep_checkpoints,
         model=seq2seq.training_model, optimizer=optimizer, step=step,
-        **({} if sharded else {"data": iterator}),
+        **({} if shard_checkpoints else {"data": iterator}),
     )
     restored = checkpoints.restore()
     if restored:
@@ -610,6 +612,7 @@ def _train(config, model_dir, strategy, chief, write_dir):
         if shard_checkpoints:
             shard_checkpoints.save(current)
         return _save_finite(checkpoints, seq2seq.training_model, current)
+
     progress = _Progress(writer, step_limit, config.clip_norm)
     start, saved_step, loss = time.perf_counter(), int(step), None
     with writer.as_default(step=int(step)):

@@ -16,8 +16,8 @@ PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIALS = (PAD, UNK, BOS, EOS)
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = range(len(SPECIALS))
 
-# Distinct tokens counted per side before the rarest are pruned (`count`):
-# WMT'14 En-Fr has fewer, so its counts are exact.
+# Distinct tokens counted per side before the rarest are pruned (`count`); the
+# 8M-pair synthetic corpus of bench/vocab_build.py has ~0.8M per side.
 MAX_TOKENS = 8_000_000
 
 # Words a WordPiece vocabulary is learnt from (`learn_wordpiece`).
