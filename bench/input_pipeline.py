@@ -1,20 +1,29 @@
-"""Input pipeline speed against what training consumes (is training ever input-bound?).
+"""Input pipeline speed: target tokens per CPU-second, and the cores that feed N GPUs.
 
     .venv/bin/python bench/input_pipeline.py [--flagfile=pipelines/multi30k_en_fr.flags]
+        [--gpus=8] [--gpu_target_tokens_per_sec=207000] [--compare_training]
 
-Reads the recipe (default: Multi30k En->Fr from ../shared/data), then prints
-source+target tokens/s of the tf.data pipeline alone (corpus -> tokenize ->
-reverse -> filter -> bucket -> batch, no model), the same figure of a short
-training run of the recipe's model, and their ratio.
+Reads the recipe (default: Multi30k En->Fr from ../shared/data; any training flag
+can be overridden, e.g. `--flagfile=pipelines/wmt14_en_fr_paper.flags
+--dataset=files:DIR`), builds its vocabularies, then runs the `tf.data` training
+pipeline alone (corpus -> tokenize -> reverse -> filter -> bucket -> batch, no
+model) and prints its throughput per CPU-second (all threads, `getrusage`) and per
+wall second, and the cores needed to feed `--gpus` accelerators that each train
+at `--gpu_target_tokens_per_sec` (default: the paper's 4 x 1000 model on one H200
+in bf16 at batch 128, measured with PyTorch's cuDNN LSTMs). With
+`--compare_training` it also trains the recipe's model for a few steps on this
+machine and prints the ratio pipeline / training.
 """
 
 import os
+import resource
 import sys
 import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from absl import flags as absl_flags  # noqa: E402
 from absl import logging  # noqa: E402
 
 from tf_seq2seq import corpus, flags, pipeline, tokenizer, training  # noqa: E402
@@ -22,19 +31,44 @@ from tf_seq2seq import corpus, flags, pipeline, tokenizer, training  # noqa: E40
 RECIPE = os.path.join(os.path.dirname(__file__), "..", "pipelines", "multi30k_en_fr.flags")
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "multi30k_en_fr")
 
+absl_flags.DEFINE_integer("gpus", 8, "Accelerators to feed.")
+absl_flags.DEFINE_float("gpu_target_tokens_per_sec", 207_000,
+                        "Target tokens per second that one accelerator trains.")
+absl_flags.DEFINE_integer("bench_batches", 400, "Batches timed.")
+absl_flags.DEFINE_bool("compare_training", False,
+                       "Also train the recipe's model for 11 steps here and compare.")
 
-def pipeline_tokens_per_sec(config, model_dir, batches):
-    """Source+target (non-padding) tokens/s of `batches` batches of the training pipeline."""
+
+def cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def pipeline_rates(config, model_dir, batches):
+    """Throughput of `batches` batches of the training pipeline after a warm-up batch.
+
+    Returns:
+        A dict of `target_per_cpu_sec` and `target_per_sec` (non-padding target
+        tokens, `<eos>` included) and `source_target_per_sec`.
+    """
     source, target = tokenizer.from_model_dir(model_dir, config.tokenizer)
-    pairs = corpus.load(config.dataset, config.train_split, config.source_lang, config.target_lang)
+    pairs = corpus.load(config.dataset, config.train_split, config.source_lang, config.target_lang,
+                        config.data_dir)
     dataset = pipeline.training_batches(pairs, source, target, config.replace(epochs=100))
     iterator = iter(dataset)
     next(iterator)  # Warm-up: traces the tokenizer and fills the shuffle buffer.
-    tokens, start = 0, time.perf_counter()
+    source_tokens = target_tokens = 0
+    start, cpu = time.perf_counter(), cpu_seconds()
     for _ in range(batches):
         features, labels = next(iterator)
-        tokens += int((features["source"] != 0).numpy().sum() + (labels != 0).numpy().sum())
-    return tokens / (time.perf_counter() - start)
+        source_tokens += int((features["source"] != 0).numpy().sum())
+        target_tokens += int((labels != 0).numpy().sum())
+    cpu, seconds = cpu_seconds() - cpu, time.perf_counter() - start
+    return {
+        "target_per_cpu_sec": target_tokens / cpu,
+        "target_per_sec": target_tokens / seconds,
+        "source_target_per_sec": (source_tokens + target_tokens) / seconds,
+    }
 
 
 def main():
@@ -42,18 +76,27 @@ def main():
     flags.FLAGS(argv)
     logging.set_verbosity(logging.WARNING)
     config = flags.config_from_flags()
+    bench = absl_flags.FLAGS
     with tempfile.TemporaryDirectory() as model_dir:
         training.prepare_model_dir(config, model_dir)
-        pipeline_rate = pipeline_tokens_per_sec(config, model_dir, batches=400)
-        result = training.train(
-            config.replace(train_steps=11, log_every_steps=10**9, checkpoint_every_steps=10**9),
-            model_dir,
-        )
-    training_rate = result["throughput"]["source_target_tokens_per_sec"]
-    print(f"recipe: {config.dataset}, {config.num_layers}x{config.units}, batch {config.batch_size}")
-    print(f"input pipeline alone: {pipeline_rate:,.0f} source+target tokens/s")
-    print(f"training consumes:    {training_rate:,.0f} source+target tokens/s")
-    print(f"pipeline / training:  {pipeline_rate / training_rate:.1f}x")
+        rates = pipeline_rates(config, model_dir, bench.bench_batches)
+        if bench.compare_training:
+            result = training.train(
+                config.replace(train_steps=11, log_every_steps=10**9, checkpoint_every_steps=10**9),
+                model_dir,
+            )
+    print(f"recipe: {config.dataset}, batch {config.batch_size}, shuffle buffer "
+          f"{config.shuffle_buffer}, vocab {config.source_vocab_size}/{config.target_vocab_size}")
+    print(f"input pipeline alone: {rates['target_per_cpu_sec']:,.0f} target tokens per CPU-second "
+          f"({rates['target_per_sec']:,.0f} target, {rates['source_target_per_sec']:,.0f} "
+          f"source+target tokens per wall second)")
+    needed = bench.gpus * bench.gpu_target_tokens_per_sec / rates["target_per_cpu_sec"]
+    print(f"to feed {bench.gpus} GPUs at {bench.gpu_target_tokens_per_sec:,.0f} target tokens/s "
+          f"each: {needed:.1f} cores of input")
+    if bench.compare_training:
+        training_rate = result["throughput"]["source_target_tokens_per_sec"]
+        print(f"training here consumes: {training_rate:,.0f} source+target tokens/s "
+              f"(pipeline / training: {rates['source_target_per_sec'] / training_rate:.1f}x)")
 
 
 if __name__ == "__main__":

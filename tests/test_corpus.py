@@ -64,8 +64,10 @@ def test_shared_corpora_load_stripped_with_their_sizes(name, split, size):
 
 def test_tfds_source_reads_the_real_wmt14_builder_with_mock_data():
     with tfds.testing.mock_data(num_examples=6):
-        pairs = list(corpus.load("tfds:wmt14_translate/fr-en", "val", "en", "fr").as_numpy_iterator())
+        dataset = corpus.load("tfds:wmt14_translate/fr-en", "val", "en", "fr")
+        pairs = list(dataset.as_numpy_iterator())
     assert len(pairs) == 6
+    assert int(dataset.cardinality()) == 6  # Epoch-based schedules need the size.
     assert all(set(p) == {"source", "target"} and isinstance(p["source"], bytes) for p in pairs)
 
 

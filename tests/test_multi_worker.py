@@ -8,11 +8,12 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from tf_seq2seq import distribution
 
-from conftest import tiny_flags
+from conftest import tiny_config, tiny_flags
 
 STEPS = 300
 PEER_TIMEOUT = 20
@@ -128,3 +129,69 @@ def test_a_port_in_use_is_a_one_line_error(tiny_corpus, tmp_path):
         process = start_worker(tmp_path / "model", tiny_corpus, tmp_path, tf_config(ports, 0), 0)
         assert wait(process, 120) == 2
     assert f"error: cannot listen on 127.0.0.1:{ports[0]}" in read_log(tmp_path, 0)
+
+
+def union_of_shard_batches(config, model_dir, shards):
+    """One process's stream of what a cluster of `shards` workers trains on: at every
+    step the workers' shard batches stacked (padded to the longest)."""
+    import tensorflow as tf
+
+    from tf_seq2seq import corpus, pipeline, tokenizer
+
+    source, target = tokenizer.from_model_dir(model_dir, config.tokenizer)
+    pairs = corpus.load(config.dataset, config.train_split, config.source_lang, config.target_lang)
+    streams = tuple(pipeline.training_batches(pairs, source, target, config, (i, shards)).repeat()
+                    for i in range(shards))
+
+    def stack(*batches):
+        def pad_and_concat(*tensors):
+            width = tf.reduce_max([tf.shape(t)[1] for t in tensors])
+            return tf.concat([tf.pad(t, [[0, 0], [0, width - tf.shape(t)[1]]]) for t in tensors], 0)
+        return tf.nest.map_structure(pad_and_concat, *batches)
+
+    return tf.data.Dataset.zip(streams).map(stack)
+
+
+def one_replica_losses(config, model_dir, shards, steps):
+    """Per-step mean token losses of the training step on one replica, trained on the
+    union of the shards' batches (seeded like `training.train`)."""
+    import keras
+    import tensorflow as tf
+
+    from tf_seq2seq import model as model_lib
+    from tf_seq2seq import training
+
+    keras.utils.set_random_seed(config.seed)
+    batches = union_of_shard_batches(config, model_dir, shards)
+    seq2seq = model_lib.for_model_dir(config, model_dir)
+    optimizer = training.make_optimizer(config)
+    optimizer.build(seq2seq.training_model.trainable_variables)
+    spec = tf.nest.map_structure(lambda s: tf.TensorSpec([None, None], s.dtype), batches.element_spec)
+    step = training.make_train_step(tf.distribute.get_strategy(), seq2seq, optimizer,
+                                    config.clip_norm, spec)
+    return [float(m["loss_sum"] / m["target_tokens"])
+            for m in map(step, batches.take(steps))]
+
+
+def test_two_workers_each_read_their_shard_and_update_like_one_replica_on_the_union(
+        tiny_corpus, tmp_path):
+    from test_distribution import logged_losses
+
+    steps = 12
+    changes = dict(train_steps=steps, batch_size=4, log_every_steps=1, optimizer="sgd",
+                   learning_rate=1.0, checkpoint_every_steps=6)
+    model_dir = tmp_path / "model"
+    chief, worker = start_cluster(model_dir, tiny_corpus, tmp_path, **changes)
+    assert wait(chief, 300) == 0, read_log(tmp_path, 0)
+    assert wait(worker, 60) == 0, read_log(tmp_path, 1)
+    assert "Reading input shard 0 of 2" in read_log(tmp_path, 0)
+    assert "Reading input shard 1 of 2" in read_log(tmp_path, 1)
+    # The other worker saved its own input position beside the chief's checkpoints.
+    assert checkpoint_steps(model_dir / "data-shard-1") == checkpoint_steps(model_dir)[-3:] != []
+    assert not os.path.exists(model_dir / "data-shard-0")  # The chief's is in its checkpoints.
+
+    config = tiny_config(tiny_corpus, **changes)
+    expected = one_replica_losses(config, str(model_dir), 2, steps)
+    cluster = logged_losses(model_dir)
+    assert len(cluster) == steps and expected[-1] < expected[0]
+    np.testing.assert_allclose(cluster, expected, rtol=1e-4)

@@ -102,3 +102,24 @@ def test_token_batches_never_exceed_batch_tokens(tmp_path):
     for features, labels in batches:
         assert features["source"].size <= 24 and features["target_in"].size <= 24
         assert labels.size <= 24
+
+
+def test_input_shards_split_every_epoch_and_the_global_batch_between_workers(tiny_corpus, tmp_path):
+    from tf_seq2seq import corpus
+
+    words = make_tokenizer(tmp_path)
+    config = tiny_config(tiny_corpus, epochs=3, batch_size=5, shuffle_buffer=3)
+    pairs = corpus.load(config.dataset, "train", "en", "fr")
+
+    def sources(shard):
+        dataset = pipeline.training_batches(pairs, words, words, config, shard)
+        batches = [f["source"] for f, _ in dataset.as_numpy_iterator()]
+        return batches, sorted(tuple(row[row != 0]) for batch in batches for row in batch)
+
+    whole_batches, whole = sources((0, 1))
+    (first_batches, first), (second_batches, second) = sources((0, 2)), sources((1, 2))
+    assert sorted(first + second) == whole  # Together the shards read each epoch once.
+    assert first and second and len(whole) == 3 * 8
+    assert max(map(len, whole_batches)) == 5
+    assert max(map(len, first_batches)) == 2 and max(map(len, second_batches)) == 3
+    assert pipeline.shard_size(5, (0, 2)) + pipeline.shard_size(5, (1, 2)) == 5

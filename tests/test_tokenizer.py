@@ -50,13 +50,51 @@ def test_most_frequent_ranks_by_count_then_text_and_caps_size():
         vocab.most_frequent(counts, 4)
 
 
-def test_build_counts_both_sides_of_a_corpus():
+def test_build_counts_both_sides_of_a_corpus_and_the_pairs_too_long_or_empty():
     pairs = tf.data.Dataset.from_tensor_slices(
-        {"source": ["a b a", "a c"], "target": ["x y", "y y z"]}
+        {"source": ["a b a", "a c", "a", "b"], "target": ["x y", "y y z", " ", "x y z w"]}
     )
-    source, target = vocab.build(pairs, tokenizer.split_words, 6, 10, "word")
+    counts = vocab.count(pairs, tokenizer.count_words, 3, 3)
+    source, target = vocab.build(counts, 6, 10, "word")
     assert source == list(vocab.SPECIALS) + ["▁a", "▁b"]
-    assert target == list(vocab.SPECIALS) + ["▁y", "▁x", "▁z"]
+    assert target == list(vocab.SPECIALS) + ["▁y", "▁x", "▁z", "▁w"]
+    assert (counts.pairs, counts.dropped, counts.max_undercount) == (4, 2, 0)
+
+
+TRICKY = ["Tom, are you okay?", "Va\u202f!", "", "  a \t b\u00a0! ", b"x\xffy", "▁", "▁a ▁ b",
+          "ﬁn de l'été ２０１９...", "a\vb", "\u0301abc  e\u0301", "x \u00a0 y", "!!!", "Tom, are you okay?"]
+
+
+def test_count_words_counts_exactly_what_split_words_splits():
+    sentences = tf.constant(TRICKY)
+    tokens, counts, lengths = tokenizer.count_words(sentences)
+    split = tokenizer.split_words(sentences)
+    assert dict(zip(tokens.numpy(), counts.numpy())) == collections.Counter(split.flat_values.numpy())
+    assert lengths.numpy().tolist() == split.row_lengths().numpy().tolist()
+
+
+def test_counting_in_batches_gives_the_vocabulary_of_python_counts_of_split_words():
+    from tf_seq2seq import corpus
+
+    pairs = corpus.load("sample", "train", "en", "fr").take(3000)
+    expected = collections.Counter()
+    for batch in pairs.batch(1000):
+        expected.update(t.decode() for t in tokenizer.split_words(batch["target"]).flat_values.numpy())
+    counts = vocab.count(pairs, tokenizer.count_words, 50, 50, batch_size=700)
+    assert vocab.build(counts, 10, 500, "word")[1] == vocab.most_frequent(expected, 500)
+    assert counts.target.most_common(10**6) == dict(expected)
+
+
+def test_counting_prunes_the_rarest_words_to_stay_within_max_tokens():
+    sentences = [f"common w{i % 40} v{i}" for i in range(200)]
+    pairs = tf.data.Dataset.from_tensor_slices({"source": sentences, "target": sentences})
+    counts = vocab.count(pairs, tokenizer.count_words, 9, 9, batch_size=10, max_tokens=30)
+    kept = counts.source.most_common(10**6)
+    assert len(kept) <= 30 + 21  # The bound, plus one batch's distinct words before pruning.
+    expected = collections.Counter(word for s in sentences for word in ("▁" + s).replace(" ", " ▁").split())
+    assert 0 < counts.max_undercount < 200
+    assert all(expected[t] - counts.max_undercount <= n <= expected[t] for t, n in kept.items())
+    assert kept["▁common"] == 200  # Never pruned: exact.
 
 
 def test_tokenize_detokenize_round_trip_with_unknown_words(tmp_path):
@@ -82,16 +120,31 @@ def french_wordpiece(tmp_path_factory):
     from tf_seq2seq import corpus
 
     pairs = corpus.load("sample", "train", "en", "fr").take(5000)
-    _, target = vocab.build(pairs, tokenizer.split_words, 200, 1000, "wordpiece")
+    counts = vocab.count(pairs, tokenizer.count_words, 50, 50)
+    _, target = vocab.build(counts, 200, 1000, "wordpiece")
     path = str(tmp_path_factory.mktemp("wordpiece") / "fr.txt")
     vocab.write(path, target)
-    return tokenizer.WordpieceTokenizer(path), target
+    return tokenizer.WordpieceTokenizer(path), target, counts.target
+
+
+@pytest.mark.parametrize("size", [400, 1500])
+def test_wordpiece_vocabulary_has_exactly_the_requested_size(french_wordpiece, size):
+    _, _, counts = french_wordpiece
+    tokens = vocab.learn_wordpiece(counts, size)
+    assert len(tokens) == len(set(tokens)) == size
+    characters = {t for t in french_wordpiece[1] if len(t.removeprefix("##")) == 1}
+    assert characters <= set(tokens)  # Every word stays spellable.
+
+
+def test_wordpiece_size_too_small_for_the_characters_is_an_error(french_wordpiece):
+    with pytest.raises(Seq2SeqError, match="cannot hold the 4 special tokens"):
+        vocab.learn_wordpiece(french_wordpiece[2], 20)
 
 
 def test_wordpiece_vocabulary_has_specials_characters_and_suffixes(french_wordpiece):
-    _, tokens = french_wordpiece
+    _, tokens, _ = french_wordpiece
     assert tokens[: len(vocab.SPECIALS)] == list(vocab.SPECIALS)
-    assert 900 <= len(tokens) <= 1000
+    assert len(tokens) == 1000
     assert {"é", "##é", "."} <= set(tokens)
     assert any(t.startswith("##") and len(t) > 3 for t in tokens)  # Multi-character pieces.
 
@@ -102,7 +155,7 @@ def test_wordpiece_vocabulary_has_specials_characters_and_suffixes(french_wordpi
      "Nous aimons les chats, pas toi ?"],
 )
 def test_wordpiece_round_trips_ordinary_sentences_exactly(french_wordpiece, sentence):
-    words, _ = french_wordpiece
+    words, _, _ = french_wordpiece
     ids = words.tokenize(tf.constant([sentence]))
     assert vocab.UNK_ID not in ids.flat_values.numpy()
     assert texts(words.detokenize(ids)) == [sentence]

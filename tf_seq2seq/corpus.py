@@ -166,11 +166,10 @@ def _load_files(directory, split, source_lang, target_lang):
         )
     if source_lines == 0:
         raise Seq2SeqError(f"empty corpus: {source_path} and {target_path} have no lines")
-    pairs = tf.data.Dataset.zip(
-        {"source": _text_lines(source_path), "target": _text_lines(target_path)}
-    )
+    pairs = tf.data.Dataset.zip({"source": _lines(source_path), "target": _lines(target_path)})
     # The size is known from the check: record it for epoch-based schedules.
-    return pairs.apply(tf.data.experimental.assert_cardinality(source_lines))
+    pairs = pairs.apply(tf.data.experimental.assert_cardinality(source_lines))
+    return _map_batched(pairs, lambda batch: tf.nest.map_structure(tf.strings.strip, batch))
 
 
 def _load_tsv(directory, split):
@@ -179,12 +178,12 @@ def _load_tsv(directory, split):
     if lines == 0:
         raise Seq2SeqError(f"empty corpus: {path} has no lines")
 
-    def to_pair(line):
-        source, target = tf.unstack(tf.strings.split(line, "\t", maxsplit=1), num=2)
-        return {"source": tf.strings.strip(source), "target": tf.strings.strip(target)}
+    def to_pairs(lines):
+        columns = tf.strings.split(lines, "\t", maxsplit=1).to_tensor(shape=[None, 2])
+        return {"source": tf.strings.strip(columns[:, 0]), "target": tf.strings.strip(columns[:, 1])}
 
-    pairs = _lines(path).map(to_pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return pairs.apply(tf.data.experimental.assert_cardinality(lines))
+    pairs = _lines(path).apply(tf.data.experimental.assert_cardinality(lines))
+    return _map_batched(pairs, to_pairs)
 
 
 def _lines(path):
@@ -192,9 +191,17 @@ def _lines(path):
     return tf.data.TextLineDataset(path, compression_type="GZIP" if path.endswith(".gz") else "")
 
 
-def _text_lines(path):
-    """The lines of a text file, stripped of surrounding whitespace."""
-    return _lines(path).map(tf.strings.strip, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+def _map_batched(dataset, fn, batch_size=1024):
+    """`dataset.map(fn)` for a `fn` that works on batches, in corpus order.
+
+    Mapping batches and unbatching costs a fraction of a per-element `map`
+    (which dominated reading: ~40 us per pair). A known size is kept.
+    """
+    mapped = dataset.batch(batch_size).map(
+        fn, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    ).unbatch()
+    size = int(dataset.cardinality())
+    return mapped.apply(tf.data.experimental.assert_cardinality(size)) if size >= 0 else mapped
 
 
 def _load_tfds(name, split, source_lang, target_lang, data_dir):
@@ -221,11 +228,10 @@ def _load_tfds(name, split, source_lang, target_lang, data_dir):
             f"could not prepare TFDS dataset {name} (download into --data_dir first "
             f"if this machine is offline): {type(e).__name__}: {e}"
         ) from None
-    return dataset.map(
-        lambda pair: {
-            "source": tf.strings.strip(pair[source_lang]),
-            "target": tf.strings.strip(pair[target_lang]),
+    return _map_batched(
+        dataset,
+        lambda pairs: {
+            "source": tf.strings.strip(pairs[source_lang]),
+            "target": tf.strings.strip(pairs[target_lang]),
         },
-        num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=True,
     )

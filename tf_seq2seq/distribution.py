@@ -263,6 +263,22 @@ def task_name(strategy):
     return f"{resolver.task_type}-{resolver.task_id}"
 
 
+def input_shard(strategy):
+    """`(index, count)`: which share of the input stream this process tokenizes.
+
+    Under `multi_worker` each worker reads its own shard (`index` in
+    `[0, count)`, the chief first); elsewhere one process reads everything:
+    `(0, 1)`.
+    """
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return 0, 1
+    resolver = strategy.cluster_resolver
+    cluster = resolver.cluster_spec().as_dict()
+    chiefs = len(cluster.get("chief", []))
+    index = 0 if resolver.task_type == "chief" else chiefs + resolver.task_id
+    return index, chiefs + len(cluster.get("worker", []))
+
+
 def local_tf_configs(workers):
     """`TF_CONFIG` values for a cluster of `workers` processes on 127.0.0.1 (free ports).
 

@@ -119,34 +119,6 @@ def filter_by_length(max_source_length, max_target_length):
     return lambda dataset: dataset.filter(keep)
 
 
-def count_dropped(pairs, split_fn, max_source_length, max_target_length, batch_size=4096):
-    """Counts the pairs that `filter_by_length` drops, by word count (one pass).
-
-    Args:
-        pairs: `tf.data.Dataset` of `{"source": string [], "target": string []}`.
-        split_fn: string [batch] -> ragged string tokens (`tokenizer.split_words`).
-        max_source_length: the source length limit.
-        max_target_length: the target length limit.
-        batch_size: sentences split per call.
-
-    Returns:
-        `(dropped, total)` ints. With subword tokenizers, lengths in pieces are
-        longer than in words, so more pairs may be dropped than counted here.
-    """
-
-    def dropped(batch):
-        source = split_fn(batch["source"]).row_lengths()
-        target = split_fn(batch["target"]).row_lengths()
-        drop = (source == 0) | (target == 0)
-        drop |= (source > max_source_length) | (target > max_target_length)
-        return tf.reduce_sum(tf.cast(drop, tf.int64)), tf.size(drop, out_type=tf.int64)
-
-    counts = pairs.batch(batch_size).map(dropped, num_parallel_calls=tf.data.AUTOTUNE)
-    totals = counts.reduce((tf.constant(0, tf.int64), tf.constant(0, tf.int64)),
-                           lambda acc, c: (acc[0] + c[0], acc[1] + c[1]))
-    return int(totals[0]), int(totals[1])
-
-
 def bucket_by_length(batch_size, max_length, bucket_width=5, batch_tokens=0):
     """Transform: batches pairs of similar length, padding only to the batch's longest.
 
@@ -217,31 +189,44 @@ def shuffle_passes(buffer_size, seed):
     return transform
 
 
-def training_batches(pairs, source_tokenizer, target_tokenizer, config):
-    """The whole training input pipeline.
+def shard_size(total, shard):
+    """Shard `shard = (index, count)`'s part of `total` (the parts sum to `total`)."""
+    index, count = shard
+    return total * (index + 1) // count - total * index // count
+
+
+def training_batches(pairs, source_tokenizer, target_tokenizer, config, shard=(0, 1)):
+    """The whole training input pipeline, or one shard of it.
 
     Args:
         pairs: `tf.data.Dataset` of `{"source": string [], "target": string []}`.
         source_tokenizer: `tokenizer.WordTokenizer` for the source language.
         target_tokenizer: `tokenizer.WordTokenizer` for the target language.
         config: a `config.Config`.
+        shard: `(index, count)`: every worker of a cluster shuffles the same
+            seeded stream of sentence pairs, keeps every `count`-th pair from
+            the `index`-th on, and tokenizes and batches only those, in
+            batches of its `shard_size` of `config.batch_size` (or
+            `batch_tokens`): the global batch of a step is the union of the
+            workers' batches.
 
     Returns:
         An endless `tf.data.Dataset` of `({"source": int32 [B, S], "target_in":
         int32 [B, T], "pass": int32 [B], "index": int32 [B]}, target_out int32
-        [B, T])`, B the global batch (`shuffle_passes` numbers the pairs).
-        Every worker of a cluster builds the same stream (seeded shuffling);
-        each replica trains on its slice of every batch.
+        [B, T])`, B this shard's share of the global batch (`shuffle_passes`
+        numbers the pairs); each local replica trains on its slice of every batch.
     """
+    stream = pairs.apply(shuffle_passes(config.shuffle_buffer, config.seed))
+    if shard[1] > 1:
+        stream = stream.shard(shard[1], shard[0])
     return (
-        pairs.apply(shuffle_passes(config.shuffle_buffer, config.seed))
-        .apply(tokenize(source_tokenizer, target_tokenizer, config.reverse_source))
+        stream.apply(tokenize(source_tokenizer, target_tokenizer, config.reverse_source))
         .apply(filter_by_length(config.max_source_length, config.max_target_length))
         .apply(
             bucket_by_length(
-                config.batch_size,
+                shard_size(config.batch_size, shard),
                 max(config.max_source_length, config.max_target_length) + 1,
-                batch_tokens=config.batch_tokens,
+                batch_tokens=shard_size(config.batch_tokens, shard),
             )
         )
         .prefetch(tf.data.AUTOTUNE)

@@ -16,7 +16,7 @@ import tensorflow_text as tf_text
 from tf_seq2seq import vocab
 
 SPACE = "▁"
-SUFFIX = "##"  # Marks a wordpiece that continues a word.
+SUFFIX = vocab.SUFFIX  # Marks a wordpiece that continues a word.
 _TOKEN = rf"{SPACE}?[\p{{L}}\p{{N}}]+|{SPACE}?[^\p{{L}}\p{{N}}{SPACE}]"
 
 
@@ -48,6 +48,34 @@ def split_words(sentences):
     """
     text = tf.strings.regex_replace(normalize(sentences), r"(?:^| )(\S)", SPACE + r"\1")
     return tf_text.regex_split(text, _TOKEN, _TOKEN)
+
+
+def count_words(sentences):
+    """Counts the tokens `split_words` makes of a batch, tokenizing each distinct word once.
+
+    After `normalize`, sentences are words separated by single spaces and
+    `split_words` never joins text across a space, so splitting each distinct
+    space-separated chunk (with its `▁`) gives the same tokens as splitting
+    every sentence. Real text repeats most chunks, so the regex split runs on a
+    small fraction of the batch.
+
+    Args:
+        sentences: string [batch].
+
+    Returns:
+        `(tokens, counts, lengths)`: the distinct tokens, string [U]; how
+        often each occurs in the batch, int64 [U]; and each sentence's number
+        of tokens, int64 [batch] (`split_words(sentences).row_lengths()`).
+    """
+    chunks = tf.strings.split(normalize(sentences), " ")  # An empty sentence has one "" chunk.
+    distinct, chunk_ids, chunk_counts = tf.unique_with_counts(chunks.flat_values, out_idx=tf.int64)
+    marked = tf.where(distinct == "", distinct, SPACE + distinct)
+    pieces = tf_text.regex_split(marked, _TOKEN, _TOKEN)  # [distinct chunks, None]
+    lengths = chunks.with_flat_values(tf.gather(pieces.row_lengths(), chunk_ids))
+    tokens, token_ids = tf.unique(pieces.flat_values, out_idx=tf.int64)
+    weights = tf.gather(tf.cast(chunk_counts, tf.int64), pieces.value_rowids())
+    counts = tf.math.unsorted_segment_sum(weights, token_ids, tf.size(tokens, out_type=tf.int64))
+    return tokens, counts, tf.reduce_sum(lengths, axis=1)
 
 
 def join_words(tokens):

@@ -6,7 +6,8 @@ sum of token cross-entropies over non-padding targets divided by the global
 number of target tokens in the step, so replicas agree on its scale.
 
 A model directory holds `config.json`, `vocab/`, `ckpt-N` checkpoints (model,
-optimizer, step and input-pipeline position) and `train/` TensorBoard events.
+optimizer, step and input-pipeline position), `train/` TensorBoard events and, in
+a cluster, `data-shard-I/` (worker I's input position).
 Re-running `train` on the same directory resumes from the latest checkpoint.
 """
 
@@ -78,22 +79,35 @@ def prepare_model_dir(config, model_dir, chief=True):
     )
     if config.vocab_sample_size > 0:
         pairs = pairs.take(config.vocab_sample_size)
+    counts = vocab.count(
+        pairs, tokenizer_lib.count_words, config.max_source_length, config.max_target_length
+    )
+    if counts.max_undercount:
+        logging.warning(
+            "More distinct words than the counting tables hold: the rarest were pruned, so "
+            "word counts may be short by up to %d", counts.max_undercount,
+        )
     source_tokens, target_tokens = vocab.build(
-        pairs, tokenizer_lib.split_words, config.source_vocab_size, config.target_vocab_size,
-        config.tokenizer,
+        counts, config.source_vocab_size, config.target_vocab_size, config.tokenizer
     )
     vocab.write(source_path, source_tokens)
     vocab.write(target_path, target_tokens)
-    logging.info("Vocabularies: %d source, %d target tokens", len(source_tokens), len(target_tokens))
-    logging.info("Counting the training pairs outside the length limits (one pass over the split)")
-    dropped, total = pipeline.count_dropped(
-        pairs, tokenizer_lib.split_words, config.max_source_length, config.max_target_length
+    logging.info(
+        "Vocabularies: %d source, %d target tokens (of %d and %d distinct words)",
+        len(source_tokens), len(target_tokens), len(counts.source), len(counts.target),
     )
+    if config.tokenizer == "wordpiece":
+        logging.info(
+            "WordPiece learnt from the %d most frequent words of each side: %.2f%% of source "
+            "and %.2f%% of target words in the corpus", vocab.WORDPIECE_WORDS,
+            100 * counts.source.coverage(vocab.WORDPIECE_WORDS),
+            100 * counts.target.coverage(vocab.WORDPIECE_WORDS),
+        )
     logging.info(
         "%d of %d training pairs (%.2f%%) are empty or longer than --max_source_length=%d / "
         "--max_target_length=%d words and are skipped in training",
-        dropped, total, 100.0 * dropped / max(total, 1), config.max_source_length,
-        config.max_target_length,
+        counts.dropped, counts.pairs, 100.0 * counts.dropped / max(counts.pairs, 1),
+        config.max_source_length, config.max_target_length,
     )
 
 
@@ -237,7 +251,7 @@ def set_precision(config):
     keras.mixed_precision.set_global_policy(config.mixed_precision or "float32")
 
 
-def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec):
+def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec, sharded_input=False):
     """Builds the distributed training step.
 
     Args:
@@ -247,9 +261,11 @@ def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec):
         clip_norm: clip the global gradient norm to this value (0 disables).
         element_spec: the dataset's element spec; fixing it stops a retrace
             for every new bucket shape.
+        sharded_input: whether each worker feeds its own batch (its input
+            shard) rather than every worker the same global batch.
 
     Returns:
-        A `tf.function` from a global batch (every replica trains on its
+        A `tf.function` from a batch (every replica sharing it trains on its
         `replica_slice`) to a dict of float32 scalars
         summed over replicas: `loss_sum`, `target_tokens`, `source_tokens`,
         `sentences`, and `grad_norm`, the global gradient norm before clipping.
@@ -258,9 +274,7 @@ def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec):
 
     def replica_step(features, labels):
         context = tf.distribute.get_replica_context()
-        features, labels = replica_slice(
-            (features, labels), context.replica_id_in_sync_group, context.num_replicas_in_sync
-        )
+        features, labels = replica_slice((features, labels), *_batch_share(strategy, sharded_input))
         with tf.GradientTape() as tape:
             logits = seq2seq.logits(features, training=True)
             loss_sum, num_tokens = model_lib.masked_loss_sum(labels, logits)
@@ -315,6 +329,19 @@ def replica_slice(batch, replica, num_replicas):
     start = rows * replica // num_replicas
     end = rows * (replica + 1) // num_replicas
     return tf.nest.map_structure(lambda tensor: tensor[start:end], batch)
+
+
+def _batch_share(strategy, sharded_input):
+    """`(replica, replicas)`: this replica's index among those sharing its input batch.
+
+    All replicas share the global batch; with sharded input, only the replicas
+    of one worker share that worker's batch.
+    """
+    context = tf.distribute.get_replica_context()
+    if not sharded_input:
+        return context.replica_id_in_sync_group, context.num_replicas_in_sync
+    local = len(strategy.extended.worker_devices)
+    return context.replica_id_in_sync_group % local, local
 
 
 def _loss_scale(optimizer):
@@ -398,9 +425,14 @@ class _Checkpoints:
         """Path of the model directory's latest checkpoint, or None."""
         return tf.train.latest_checkpoint(self._restore_dir)
 
-    def restore(self):
-        """Restores the model directory's latest checkpoint, if any; returns its path or None."""
-        path = self.latest
+    @property
+    def directory(self):
+        """The directory checkpoints are restored from."""
+        return self._restore_dir
+
+    def restore(self, path=None):
+        """Restores checkpoint `path` (default: the latest, if any); returns its path or None."""
+        path = path or self.latest
         if path is None:
             return None
         try:
@@ -674,7 +706,11 @@ def _train(config, model_dir, strategy, chief, write_dir):
     pairs = corpus.load(
         config.dataset, config.train_split, config.source_lang, config.target_lang, config.data_dir
     )
-    batches = pipeline.training_batches(pairs, source_tokenizer, target_tokenizer, config)
+    shard = distribution.input_shard(strategy)
+    batches = pipeline.training_batches(pairs, source_tokenizer, target_tokenizer, config, shard)
+    sharded = shard[1] > 1
+    if sharded:
+        logging.info("Reading input shard %d of %d", *shard)
 
     with strategy.scope():
         seq2seq = model_lib.for_model_dir(config, model_dir)
@@ -685,19 +721,24 @@ def _train(config, model_dir, strategy, chief, write_dir):
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
     # Passes over the data trained on so far (`_Limits.epochs_trained`).
     epochs = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="epochs")
-    # Every process iterates over the global batches itself (each replica takes
-    # its slice inside the step), so the iterator is checkpointable under any strategy.
+    # Every process iterates over its batches itself (each replica takes its
+    # slice inside the step), so the iterator is checkpointable under any strategy.
     iterator = iter(batches)
+    # The model checkpoints hold the chief's input position (shard 0). Another
+    # worker's shard position is its own: saved beside them, in data-shard-INDEX.
+    shard_checkpoints = _shard_checkpoints(model_dir, shard, config, iterator) if shard[0] else None
     checkpoints = _Checkpoints(
         write_dir, model_dir, config.keep_checkpoints,
         model=seq2seq.training_model, optimizer=optimizer, step=step, epochs=epochs,
-        data=iterator,
+        **({} if shard_checkpoints else {"data": iterator}),
     )
     restored = checkpoints.restore()
     if checkpoints.data_restarted:  # The failed restore left the iterator unusable.
         iterator = checkpoints.replace_data(iter(batches))
     if restored:
         logging.info("Resumed from %s at step %d", restored, int(step))
+        if shard_checkpoints:
+            _restore_shard_position(shard_checkpoints, int(step))
         rate = learning_rate(config, epoch_steps)
         if not callable(rate):  # The checkpoint holds the old rate: use this run's.
             optimizer.learning_rate = rate
@@ -705,7 +746,8 @@ def _train(config, model_dir, strategy, chief, write_dir):
 
     features_spec, labels_spec = batches.element_spec
     train_step = make_train_step(
-        strategy, seq2seq, optimizer, config.clip_norm, (_without_positions(features_spec), labels_spec)
+        strategy, seq2seq, optimizer, config.clip_norm,
+        (_without_positions(features_spec), labels_spec), sharded,
     )
     writer = (
         tf.summary.create_file_writer(os.path.join(model_dir, dashboards.TRAIN)) if chief
@@ -715,8 +757,14 @@ def _train(config, model_dir, strategy, chief, write_dir):
         validation_lib.Validation(config, model_dir, seq2seq, source_tokenizer, target_tokenizer)
         if config.eval_every_steps > 0 and chief else None
     )
-    limits = _Limits(config, int(pairs.cardinality()), epoch_steps)
+    limits = _Limits(config, int(pairs.cardinality()), epoch_steps, by_step=sharded)
     logging.info("%s; now at step %d, epoch %.2f", limits.describe(), int(step), float(epochs))
+
+    def save(current):
+        if shard_checkpoints:
+            shard_checkpoints.save(current)
+        return _save_finite(checkpoints, seq2seq.training_model, current)
+
     progress = _Progress(writer, limits.total_steps, config.clip_norm, int(step))
     start, saved_step, loss = time.perf_counter(), int(step), None
     if chief:
@@ -731,7 +779,7 @@ def _train(config, model_dir, strategy, chief, write_dir):
             metrics = progress.add(train_step((_without_positions(features), labels)))
             step.assign_add(1)
             current, epochs_before = int(step), float(epochs)
-            epochs.assign(limits.epochs_trained(features))
+            epochs.assign(limits.epochs_trained(features, current))
             progress.show(current, float(epochs))
             if trace_graph:
                 with writer.as_default(step=current):
@@ -743,7 +791,7 @@ def _train(config, model_dir, strategy, chief, write_dir):
                 loss = progress.report(current, _current_learning_rate(optimizer), float(epochs))
             ends_epoch = math.floor(float(epochs)) > math.floor(epochs_before)
             if current % config.checkpoint_every_steps == 0 or ends_epoch:
-                saved_step = _save_finite(checkpoints, seq2seq.training_model, current)
+                saved_step = save(current)
             if validation and current % config.eval_every_steps == 0:
                 validation.run(current)
                 if validation.should_stop(config.early_stopping_patience):
@@ -756,7 +804,7 @@ def _train(config, model_dir, strategy, chief, write_dir):
         if progress.pending:
             loss = progress.report(int(step), _current_learning_rate(optimizer), float(epochs))
         if int(step) != saved_step or checkpoints.latest is None:
-            _save_finite(checkpoints, seq2seq.training_model, int(step))
+            save(int(step))
     writer.flush()
     return {
         "step": int(step),
@@ -773,6 +821,22 @@ def _train(config, model_dir, strategy, chief, write_dir):
 def _without_positions(features):
     """Training features (or their specs) without `pipeline.POSITION_KEYS`: what the model reads."""
     return {name: value for name, value in features.items() if name not in pipeline.POSITION_KEYS}
+
+
+def _shard_checkpoints(model_dir, shard, config, iterator):
+    """Checkpoints of one worker's input shard position, in `MODEL_DIR/data-shard-INDEX`."""
+    directory = os.path.join(model_dir, f"data-shard-{shard[0]}")
+    return _Checkpoints(directory, directory, config.keep_checkpoints, data=iterator)
+
+
+def _restore_shard_position(shard_checkpoints, step):
+    """Restores the input shard position saved at `step`, or warns that the shard restarts."""
+    path = os.path.join(shard_checkpoints.directory, f"{CHECKPOINT_NAME}-{step}")
+    if tf.io.gfile.exists(path + ".index"):
+        shard_checkpoints.restore(path)
+    else:
+        logging.warning("No input position of this shard at step %d (%s): its data restarts "
+                        "from the beginning", step, path)
 
 
 def _save_finite(checkpoints, training_model, step):
@@ -802,18 +866,27 @@ class _Limits:
     `--epochs` alone that many passes over the data; neither means one epoch.
     Epochs are counted from the pairs trained on (`pipeline.shuffle_passes`
     numbers them), so they are exact whatever the batching, and a finished
-    run goes on when either limit is raised.
+    run goes on when either limit is raised. With sharded input (`by_step`)
+    every worker sees only its pairs, yet all must stop at the same step:
+    epochs are then counted as steps over `steps_per_epoch`.
     """
 
-    def __init__(self, config, corpus_size, epoch_steps):
+    def __init__(self, config, corpus_size, epoch_steps, by_step=False):
         self.steps = config.train_steps
         self.epochs = config.epochs or (0.0 if self.steps else 1.0)
         self._corpus_size = corpus_size if corpus_size > 0 else None
         self._epoch_steps = epoch_steps
+        self._by_step = by_step
         if self.epochs and self._corpus_size is None:
             raise Seq2SeqError(
                 "--epochs needs the number of training pairs, unknown for this corpus: "
                 "give --train_steps instead"
+            )
+        if self.epochs and by_step and not epoch_steps:
+            raise Seq2SeqError(
+                "--distribution=multi_worker with --epochs needs the steps per epoch, unknown "
+                "with --batch_tokens: each worker reads its own input shard, so the run ends at "
+                "a step count; give --train_steps instead"
             )
 
     def reached(self, step, epochs):
@@ -838,13 +911,17 @@ class _Limits:
             parts.append(f"after {self.epochs:g} epochs (--epochs{about})")
         return "Training stops " + ", or ".join(parts) + (" if sooner" if len(parts) > 1 else "")
 
-    def epochs_trained(self, features):
-        """Passes over the data up to the furthest pair of a batch.
+    def epochs_trained(self, features, step):
+        """Passes over the data up to the furthest pair of a batch (`step / steps_per_epoch`
+        with sharded input).
 
         Args:
             features: a training batch's features with `pipeline.POSITION_KEYS`,
                 int32 [B] each.
+            step: the global step after this batch.
         """
+        if self._by_step:
+            return step / self._epoch_steps if self._epoch_steps else 0.0
         if self._corpus_size is None:
             return 0.0
         passes = features["pass"].numpy().astype("int64")
