@@ -25,6 +25,7 @@ import os
 import keras
 import tensorflow as tf
 
+from tf_seq2seq import cpu_lstm
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
 
@@ -70,8 +71,10 @@ class Seq2Seq:
         self.dropout = keras.layers.Dropout(config.dropout, name="dropout")
         self.projection = keras.layers.Dense(
             target_vocab_size, kernel_initializer=init, bias_initializer=init, name="softmax",
-            dtype="float32",  # float32 logits and loss under mixed precision.
         )
+        # On a CPU, `logits` runs the LSTMs with one input GEMM over all timesteps
+        # (`cpu_lstm`); on a GPU, Keras' cuDNN kernel.
+        self._cpu_lstm = not cpu_lstm.gpu_available()
 
         source = keras.Input((None,), dtype="int32", name="source")
         target_in = keras.Input((None,), dtype="int32", name="target_in")
@@ -107,7 +110,11 @@ class Seq2Seq:
             with self._on(i + 1):
                 y, _, _ = layer(self.dropout(y, **mode), initial_state=states[2 * i : 2 * i + 2], **mode)
         with self._on(self.num_layers + 1):
-            return self.projection(self.dropout(y, **mode))
+            return self._project(self.dropout(y, **mode))
+
+    def _project(self, y):
+        """float32 logits of decoder outputs; the GEMM runs in the policy's compute dtype."""
+        return keras.ops.cast(self.projection(y), "float32")
 
     def logits(self, features, training=False):
         """The training model's computation, placed on `--layer_devices` if set.
@@ -119,8 +126,39 @@ class Seq2Seq:
         Returns:
             float32 logits [B, T, target_vocab_size], as `training_model(features)`.
         """
-        states = self._encode(features["source"], training)
-        return self._decode(features["target_in"], states, training)
+        if not self._cpu_lstm:
+            states = self._encode(features["source"], training)
+            return self._decode(features["target_in"], states, training)
+        states = self._encode_cpu(features["source"], training)
+        return self._decode_cpu(features["target_in"], states, training)
+
+    def _encode_cpu(self, source, training):
+        """`_encode` on `cpu_lstm.lstm` (time-major inside): the final states."""
+        x, mask = self._embed_time_major(self.source_embedding, source)
+        states = []
+        for i, layer in enumerate(self.encoder_layers):
+            with self._on(i + 1), tf.name_scope(layer.name):
+                x, h, c = cpu_lstm.lstm(layer.cell, self.dropout(x, training=training), mask)
+            states += [h, c]
+        return states
+
+    def _decode_cpu(self, target_in, states, training):
+        """`_decode` on `cpu_lstm.lstm`: float32 logits [B, T, V]."""
+        y, mask = self._embed_time_major(self.target_embedding, target_in)
+        for i, layer in enumerate(self.decoder_layers):
+            with self._on(i + 1), tf.name_scope(layer.name):
+                y, _, _ = cpu_lstm.lstm(
+                    layer.cell, self.dropout(y, training=training), mask, states[2 * i : 2 * i + 2]
+                )
+        with self._on(self.num_layers + 1):
+            y = tf.transpose(self.dropout(y, training=training), [1, 0, 2])
+            return self._project(y)
+
+    def _embed_time_major(self, embedding, ids):
+        """Embeddings [T, B, D] of ids int32 [B, T], and the mask bool [T, B] of non-padding."""
+        ids = tf.transpose(ids)
+        with self._on(0), tf.name_scope(embedding.name):
+            return tf.gather(embedding.embeddings, ids), ids != vocab.PAD_ID
 
     def decode_step(self, ids, states):
         """Runs the decoder one step on its LSTM cells (same weights as training).
@@ -139,8 +177,7 @@ class Seq2Seq:
         for i, layer in enumerate(self.decoder_layers):
             x, (h, c) = layer.cell(x, states[2 * i : 2 * i + 2])
             new_states += [h, c]
-        logits = tf.cast(self.projection(x), tf.float32)
-        return tf.nn.log_softmax(logits), new_states
+        return tf.nn.log_softmax(self._project(x)), new_states
 
 
     def parameter_counts(self):
