@@ -92,7 +92,7 @@ def test_gradient_clipping_bounds_the_sgd_update(trained_model_dir, clip_norm):
 
 
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
-def test_mixed_precision_trains_with_float32_softmax(tiny_corpus, tmp_path, policy):
+def test_mixed_precision_trains_with_float32_logits(tiny_corpus, tmp_path, policy):
     import keras
 
     config = tiny_config(tiny_corpus, train_steps=30, mixed_precision=policy, log_every_steps=10)
@@ -100,7 +100,10 @@ def test_mixed_precision_trains_with_float32_softmax(tiny_corpus, tmp_path, poli
         result = training.train(config, str(tmp_path / "model"))
         seq2seq = model_lib.Seq2Seq(config, 20, 20)
         assert seq2seq.encoder_layers[0].compute_dtype == policy.split("_")[1]
-        assert seq2seq.projection.compute_dtype == "float32"
+        # The softmax GEMM runs in the compute dtype; only its logits are cast to float32.
+        assert seq2seq.projection.compute_dtype == policy.split("_")[1]
+        features = {"source": tf.constant([[5, 6, 0]]), "target_in": tf.constant([[2, 7]])}
+        assert seq2seq.logits(features).dtype == seq2seq.training_model(features).dtype == tf.float32
         assert isinstance(training.make_optimizer(config), keras.optimizers.LossScaleOptimizer) == (
             policy == "mixed_float16"
         )
