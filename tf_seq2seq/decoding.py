@@ -129,7 +129,11 @@ def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0
         return _step(_Loop(*loop), step_fn, invariants, max_length, length_penalty)
 
     final = _Loop(*tf.while_loop(searching, step, initial))
-    ids = _backtrack(final.finished, final.history, final.t, width)
+    if padded_length is None:  # Reads back only the steps run, then pads.
+        ids = _backtrack(final.finished, final.history, final.t, final.t)
+        ids = tf.pad(ids, [[0, 0], [0, 0], [0, width - final.t]], constant_values=vocab.PAD_ID)
+    else:  # Static shapes for XLA.
+        ids = _backtrack(final.finished, final.history, final.t, width)
     return Hypotheses(ids, final.finished.log_probs, final.finished.scores)
 
 
