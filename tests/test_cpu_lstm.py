@@ -1,4 +1,4 @@
-"""The CPU LSTM path computes what Keras' LSTM layers compute, on the same weights."""
+"""The CPU LSTM path and the beam search's decoder step compute what the Keras layers compute."""
 
 import keras
 import numpy as np
@@ -114,3 +114,17 @@ def test_dropout_is_applied_only_in_training(batch):
     inference = seq2seq.logits(batch, training=False)
     np.testing.assert_allclose(inference, seq2seq.logits(batch, training=False))
     assert not np.allclose(seq2seq.logits(batch, training=True), inference)
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+def test_decode_step_follows_the_teacher_forced_training_model(batch, policy):
+    seq2seq = _model(policy)
+    expected = tf.nn.log_softmax(seq2seq.training_model(batch))
+    step = seq2seq.decode_step_fn()
+    states = seq2seq.encoder(batch["source"])
+    mask = (batch["target_in"] > 0).numpy()
+    for t in range(batch["target_in"].shape[1]):
+        log_probs, states = step(batch["target_in"][:, t], states)
+        assert log_probs.dtype == tf.float32
+        np.testing.assert_allclose(log_probs.numpy()[mask[:, t]], expected.numpy()[mask[:, t], t],
+                                   atol=1e-5 if policy == "float32" else 0.1)

@@ -180,7 +180,7 @@ class Seq2Seq:
         Call it outside the loop (e.g. before `decoding.beam_search`): the
         weights are read, cast to the compute dtype and each LSTM's two kernels
         stacked into one `[x, h] x [W; U]` GEMM here, so every step runs only
-        the arithmetic (few ops: batch-1 search is bound by per-op costs).
+        the arithmetic (fewer ops, which small-batch search pays for per step).
 
         Returns:
             A function `(ids, states) -> (log_probs, states)` as `decode_step`.
