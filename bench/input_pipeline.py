@@ -8,8 +8,8 @@ can be overridden, e.g. `--flagfile=pipelines/wmt14_en_fr_paper.flags
 --dataset=files:DIR`), builds its vocabularies, then runs the `tf.data` training
 pipeline alone (corpus -> tokenize -> reverse -> filter -> bucket -> batch, no
 model) and prints its throughput per CPU-second (all threads, `getrusage`) and per
-wall second, and the cores needed to feed `--gpus` accelerators that each train
-at `--gpu_target_tokens_per_sec` (default: the paper's 4 x 1000 model on one H200
+wall second, the share of padded positions in its batches, and the cores needed
+to feed `--gpus` accelerators that each train at `--gpu_target_tokens_per_sec` (default: the paper's 4 x 1000 model on one H200
 in bf16 at batch 128, measured with PyTorch's cuDNN LSTMs). With
 `--compare_training` it also trains the recipe's model for a few steps on this
 machine and prints the ratio pipeline / training.
@@ -24,6 +24,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import flags as absl_flags  # noqa: E402
+import tensorflow as tf  # noqa: E402
 from absl import logging  # noqa: E402
 
 from tf_seq2seq import corpus, flags, pipeline, tokenizer, training  # noqa: E402
@@ -49,7 +50,8 @@ def pipeline_rates(config, model_dir, batches):
 
     Returns:
         A dict of `target_per_cpu_sec` and `target_per_sec` (non-padding target
-        tokens, `<eos>` included) and `source_target_per_sec`.
+        tokens, `<eos>` included), `source_target_per_sec`, and `padded_share`:
+        the share of the batches' source+target positions that are padding.
     """
     source, target = tokenizer.from_model_dir(model_dir, config.tokenizer)
     pairs = corpus.load(config.dataset, config.train_split, config.source_lang, config.target_lang,
@@ -57,17 +59,19 @@ def pipeline_rates(config, model_dir, batches):
     dataset = pipeline.training_batches(pairs, source, target, config.replace(epochs=100))
     iterator = iter(dataset)
     next(iterator)  # Warm-up: traces the tokenizer and fills the shuffle buffer.
-    source_tokens = target_tokens = 0
+    source_tokens = target_tokens = positions = 0
     start, cpu = time.perf_counter(), cpu_seconds()
     for _ in range(batches):
         features, labels = next(iterator)
         source_tokens += int((features["source"] != 0).numpy().sum())
         target_tokens += int((labels != 0).numpy().sum())
+        positions += int(tf.size(features["source"]) + tf.size(labels))
     cpu, seconds = cpu_seconds() - cpu, time.perf_counter() - start
     return {
         "target_per_cpu_sec": target_tokens / cpu,
         "target_per_sec": target_tokens / seconds,
         "source_target_per_sec": (source_tokens + target_tokens) / seconds,
+        "padded_share": 1 - (source_tokens + target_tokens) / positions,
     }
 
 
@@ -90,6 +94,7 @@ def main():
     print(f"input pipeline alone: {rates['target_per_cpu_sec']:,.0f} target tokens per CPU-second "
           f"({rates['target_per_sec']:,.0f} target, {rates['source_target_per_sec']:,.0f} "
           f"source+target tokens per wall second)")
+    print(f"padding: {rates['padded_share']:.1%} of the source+target positions of a step")
     needed = bench.gpus * bench.gpu_target_tokens_per_sec / rates["target_per_cpu_sec"]
     print(f"to feed {bench.gpus} GPUs at {bench.gpu_target_tokens_per_sec:,.0f} target tokens/s "
           f"each: {needed:.1f} cores of input")

@@ -1,12 +1,14 @@
 """Training throughput of the real training loop, and how close it gets to the machine's peak.
 
     .venv/bin/python bench/train_throughput.py [--dataset=files:DIR] [--step_scale=X]
+        [--precisions=float32,mixed_bfloat16] [--sizes=2x256]
 
-For each model size it trains a few steps on the recipe's data (after one
-warm-up step that traces the graph), then prints target tokens/s,
+For each model size and precision it trains a few steps on the recipe's data
+(after one warm-up step that traces the graph), then prints target tokens/s,
 source+target tokens/s, the model's FLOP/s (3 x forward matmul FLOPs per token:
 forward, and backward for activations and weights) and that as a fraction of a
-large float32 matmul's FLOP/s measured in the same run (the practical peak).
+large float32 matmul's FLOP/s measured in the same run (the practical peak),
+and each precision's target tokens/s over float32's.
 """
 
 import argparse
@@ -16,6 +18,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import logging  # noqa: E402
 
@@ -54,31 +57,43 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default=f"files:{MULTI30K}")
     parser.add_argument("--step_scale", type=float, default=1.0, help="multiplies each size's steps")
+    parser.add_argument("--precisions", default="float32,mixed_bfloat16",
+                        help="comma-separated: float32, mixed_bfloat16, mixed_float16")
+    parser.add_argument("--sizes", default="", help="comma-separated size names (default: all)")
     args = parser.parse_args()
     logging.set_verbosity(logging.WARNING)
     peak = matmul_peak()
     print(f"float32 matmul peak: {peak / 1e9:.1f} GFLOP/s ({os.cpu_count()} CPUs)")
-    print("| model | batch | steps/s | target tok/s | src+tgt tok/s | model GFLOP/s | of peak |")
-    print("|---|---|---|---|---|---|---|")
-    for name, layers, units, embedding, source_vocab, target_vocab, batch_size, steps in SIZES:
+    print("| model | precision | batch | steps/s | target tok/s | src+tgt tok/s | model GFLOP/s "
+          "| of f32 peak | tok/s vs float32 |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    sizes = [size for size in SIZES if not args.sizes or size[0] in args.sizes.split(",")]
+    for name, layers, units, embedding, source_vocab, target_vocab, batch_size, steps in sizes:
         steps = max(2, round(steps * args.step_scale))
-        config = config_lib.Config(
-            dataset=args.dataset, num_layers=layers, units=units, embedding_dim=embedding,
-            source_vocab_size=source_vocab, target_vocab_size=target_vocab,
-            batch_size=batch_size, train_steps=steps + 1, epochs=100,
-            log_every_steps=10**9, checkpoint_every_steps=10**9, keep_checkpoints=1,
-        )
-        with tempfile.TemporaryDirectory() as model_dir:
-            result = training.train(config, model_dir)
-        rates = result["throughput"]
-        source_macs, target_macs = forward_macs_per_token(layers, units, embedding, target_vocab)
-        target_rate = rates["target_tokens_per_sec"]
-        source_rate = rates["source_target_tokens_per_sec"] - target_rate
-        flops = 3 * 2 * (source_macs * source_rate + target_macs * target_rate)
-        print(
-            f"| {name} | {batch_size} | {rates['steps_per_sec']:.2f} | {target_rate:.0f} | "
-            f"{rates['source_target_tokens_per_sec']:.0f} | {flops / 1e9:.1f} | {flops / peak:.0%} |"
-        )
+        float32_rate = None
+        for precision in args.precisions.split(","):
+            config = config_lib.Config(
+                dataset=args.dataset, num_layers=layers, units=units, embedding_dim=embedding,
+                source_vocab_size=source_vocab, target_vocab_size=target_vocab,
+                batch_size=batch_size, train_steps=steps + 1, epochs=100,
+                log_every_steps=10**9, checkpoint_every_steps=10**9, keep_checkpoints=1,
+                mixed_precision="" if precision == "float32" else precision,
+            )
+            with tempfile.TemporaryDirectory() as model_dir:
+                result = training.train(config, model_dir)
+            keras.mixed_precision.set_global_policy("float32")
+            rates = result["throughput"]
+            source_macs, target_macs = forward_macs_per_token(layers, units, embedding, target_vocab)
+            target_rate = rates["target_tokens_per_sec"]
+            source_rate = rates["source_target_tokens_per_sec"] - target_rate
+            flops = 3 * 2 * (source_macs * source_rate + target_macs * target_rate)
+            float32_rate = target_rate if precision == "float32" else float32_rate
+            ratio = f"{target_rate / float32_rate:.2f}x" if float32_rate else "-"
+            print(
+                f"| {name} | {precision} | {batch_size} | {rates['steps_per_sec']:.2f} | "
+                f"{target_rate:.0f} | {rates['source_target_tokens_per_sec']:.0f} | "
+                f"{flops / 1e9:.1f} | {flops / peak:.0%} | {ratio} |", flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from tf_seq2seq import model as model_lib
-from tf_seq2seq import pipeline, tokenizer, training, vocab
+from tf_seq2seq import pipeline, serving, tokenizer, training, vocab
 from tf_seq2seq.errors import Seq2SeqError
 
 from conftest import tiny_config
@@ -92,7 +92,7 @@ def test_gradient_clipping_bounds_the_sgd_update(trained_model_dir, clip_norm):
 
 
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
-def test_mixed_precision_trains_with_float32_softmax(tiny_corpus, tmp_path, policy):
+def test_mixed_precision_trains_with_float32_logits(tiny_corpus, tmp_path, policy):
     import keras
 
     config = tiny_config(tiny_corpus, train_steps=30, mixed_precision=policy, log_every_steps=10)
@@ -100,7 +100,10 @@ def test_mixed_precision_trains_with_float32_softmax(tiny_corpus, tmp_path, poli
         result = training.train(config, str(tmp_path / "model"))
         seq2seq = model_lib.Seq2Seq(config, 20, 20)
         assert seq2seq.encoder_layers[0].compute_dtype == policy.split("_")[1]
-        assert seq2seq.projection.compute_dtype == "float32"
+        # The softmax GEMM runs in the compute dtype; only its logits are cast to float32.
+        assert seq2seq.projection.compute_dtype == policy.split("_")[1]
+        features = {"source": tf.constant([[5, 6, 0]]), "target_in": tf.constant([[2, 7]])}
+        assert seq2seq.logits(features).dtype == seq2seq.training_model(features).dtype == tf.float32
         assert isinstance(training.make_optimizer(config), keras.optimizers.LossScaleOptimizer) == (
             policy == "mixed_float16"
         )
@@ -109,3 +112,13 @@ def test_mixed_precision_trains_with_float32_softmax(tiny_corpus, tmp_path, poli
     assert result["step"] == 30
     target_words = len(vocab.read(vocab.paths(str(tmp_path / "model"))[1]))
     assert np.isfinite(result["loss"]) and result["loss"] < 0.85 * np.log(target_words)  # Learnt.
+    # A bfloat16-trained model also serves in bfloat16, any other in float32;
+    # log-probs and scores stay float32 and the global policy is left as it was.
+    translator, _ = serving.translator_from_model_dir(config, str(tmp_path / "model"))
+    serving_dtype = "bfloat16" if policy == "mixed_bfloat16" else "float32"
+    assert translator.members[0].projection.compute_dtype == serving_dtype
+    assert keras.mixed_precision.global_policy().name == "float32"
+    outputs = translator.beam_search(tf.constant(["Hi.", "Go."]), tf.constant(2), tf.constant(2))
+    assert outputs["scores"].dtype == tf.float32
+    assert (outputs["scores"].numpy() < 0).all()
+    assert (outputs["scores"][:, 0] >= outputs["scores"][:, 1]).numpy().all()

@@ -22,6 +22,7 @@ whatever the length); the finished sequences are read back once at the end.
 
 import collections
 
+import numpy as np
 import tensorflow as tf
 
 from tf_seq2seq import vocab
@@ -48,11 +49,25 @@ _Finished = collections.namedtuple("_Finished", ["log_probs", "scores", "end", "
 # token and the index of the live hypothesis of the step before it extends.
 _History = collections.namedtuple("_History", ["tokens", "parents"])
 _Loop = collections.namedtuple("_Loop", ["t", "tokens", "states", "alive_log_probs", "finished", "history"])
+# Loop invariants, computed once before the loop so each step runs fewer ops:
+# beam size, candidates per step (2 x beam), whether each candidate is within
+# the beam (bool [candidates]), each sentence's first row among the N = batch
+# x beam hypotheses (int32 [batch, 1]) and the candidates' shape [batch, candidates].
+_Invariants = collections.namedtuple(
+    "_Invariants", ["beam_size", "candidates", "within_beam", "first_rows", "candidates_shape"]
+)
 
 
 def length_normalizer(length, length_penalty):
     """GNMT's length penalty `((5 + length) / 6) ** length_penalty`, float32."""
     return ((5.0 + tf.cast(length, tf.float32)) / 6.0) ** length_penalty
+
+
+def _normalize(log_probs, length, length_penalty):
+    """`log_probs / length_normalizer(length, length_penalty)`, without ops for a Python 0 penalty."""
+    if isinstance(length_penalty, (int, float)) and length_penalty == 0:
+        return log_probs
+    return log_probs / length_normalizer(length, length_penalty)
 
 
 def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0.0,
@@ -104,11 +119,21 @@ def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0
         # At least one step, so that the history is never empty (even for no sentences).
         return (loop.t < max_length) & ((loop.t == 0) | tf.logical_not(tf.reduce_all(done)))
 
+    candidates = 2 * beam_size  # At most beam x vocabulary: every vocabulary has >= 2 tokens.
+    invariants = _Invariants(
+        beam_size, candidates, tf.range(candidates) < beam_size,
+        beam_size * tf.range(batch)[:, tf.newaxis], tf.stack([batch, candidates]),
+    )
+
     def step(*loop):
-        return _step(_Loop(*loop), step_fn, beam_size, max_length, length_penalty)
+        return _step(_Loop(*loop), step_fn, invariants, max_length, length_penalty)
 
     final = _Loop(*tf.while_loop(searching, step, initial))
-    ids = _backtrack(final.finished, final.history, final.t, width)
+    if padded_length is None:  # Reads back only the steps run, then pads.
+        ids = _backtrack(final.finished, final.history, final.t, final.t)
+        ids = tf.pad(ids, [[0, 0], [0, 0], [0, width - final.t]], constant_values=vocab.PAD_ID)
+    else:  # Static shapes for XLA.
+        ids = _backtrack(final.finished, final.history, final.t, width)
     return Hypotheses(ids, final.finished.log_probs, final.finished.scores)
 
 
@@ -137,35 +162,36 @@ def ensemble_step_fn(step_fns, state_counts):
     return step_fn
 
 
-def _step(loop, step_fn, beam_size, max_length, length_penalty):
-    """One decoding step: extends the live beam, moves endings to the finished set."""
+def _step(loop, step_fn, invariants, max_length, length_penalty):
+    """One decoding step: extends the live beam, moves endings to the finished set.
+
+    Written for few ops per step: a batch-1 search spends more time per op
+    than in the arithmetic.
+    """
     log_probs, states = step_fn(loop.tokens, loop.states)
-    batch = tf.shape(loop.alive_log_probs)[0]
-    vocab_size = tf.shape(log_probs)[1]
-    log_probs = _mask_special_tokens(tf.reshape(log_probs, [batch, beam_size, vocab_size]))
-    total = tf.reshape(loop.alive_log_probs[:, :, tf.newaxis] + log_probs, [batch, -1])
-    candidates = tf.minimum(2 * beam_size, tf.shape(total)[1])
-    top_log_probs, flat_choice = tf.math.top_k(total, k=candidates)
+    log_probs = _mask_special_tokens(log_probs)
+    vocab_size = log_probs.shape[1] or tf.shape(log_probs)[1]
+    total = tf.reshape(log_probs + tf.reshape(loop.alive_log_probs, [-1, 1]),
+                       [-1, invariants.beam_size * vocab_size])
+    top_log_probs, flat_choice = tf.math.top_k(total, k=invariants.candidates)
     parent = flat_choice // vocab_size
     token = flat_choice % vocab_size
 
-    last_step = loop.t + 1 >= max_length
-    within_beam = tf.range(candidates) < beam_size
-    ending = within_beam & ((token == vocab.EOS_ID) | last_step) & (top_log_probs > DEAD)
-    normalized = top_log_probs / length_normalizer(loop.t + 1, length_penalty)
+    is_eos = token == vocab.EOS_ID
+    ending = invariants.within_beam & (is_eos | (loop.t + 1 >= max_length)) & (top_log_probs > DEAD)
+    normalized = _normalize(top_log_probs, loop.t + 1, length_penalty)
     endings = _Finished(
-        top_log_probs, tf.where(ending, normalized, NEG_INF), tf.fill(tf.shape(token), loop.t),
-        parent, token,
+        top_log_probs, tf.where(ending, normalized, NEG_INF),
+        tf.fill(invariants.candidates_shape, loop.t), parent, token,
     )
-    finished = _merge_finished(loop.finished, endings, beam_size)
+    finished = _merge_finished(loop.finished, endings, invariants.beam_size)
 
-    alive_log_probs = tf.where(token == vocab.EOS_ID, NEG_INF, top_log_probs)
-    alive_log_probs, keep = tf.math.top_k(alive_log_probs, k=beam_size)
+    alive_log_probs, keep = tf.math.top_k(tf.where(is_eos, NEG_INF, top_log_probs), k=invariants.beam_size)
     parent = tf.gather(parent, keep, batch_dims=1)
     token = tf.gather(token, keep, batch_dims=1)
     history = _History(loop.history.tokens.write(loop.t, token),
                        loop.history.parents.write(loop.t, parent))
-    rows = tf.reshape(parent + beam_size * tf.range(batch)[:, tf.newaxis], [-1])
+    rows = tf.reshape(parent + invariants.first_rows, [-1])
     states = [tf.gather(s, rows) for s in states]
     return _Loop(loop.t + 1, tf.reshape(token, [-1]), states, alive_log_probs, finished, history)
 
@@ -216,21 +242,25 @@ def _sentences_done(alive_log_probs, finished, max_length, length_penalty):
     Returns:
         bool [batch].
     """
-    best_alive = alive_log_probs[:, 0] / length_normalizer(max_length, length_penalty)
+    alive = alive_log_probs[:, 0]
+    best_alive = _normalize(alive, max_length, length_penalty)
     worst_finished = finished.scores[:, -1]
-    no_alive = alive_log_probs[:, 0] <= DEAD
-    return no_alive | ((worst_finished > DEAD) & (best_alive < worst_finished))
+    return (alive <= DEAD) | ((worst_finished > DEAD) & (best_alive < worst_finished))
 
 
 def _mask_special_tokens(log_probs):
     """Forbids `<pad>` and `<bos>` as next tokens.
 
     Args:
-        log_probs: float32 [batch, beam, V].
+        log_probs: float32 [N, V].
 
     Returns:
-        float32 [batch, beam, V].
+        float32 [N, V].
     """
-    vocab_size = tf.shape(log_probs)[2]
-    special = tf.one_hot(vocab.PAD_ID, vocab_size) + tf.one_hot(vocab.BOS_ID, vocab_size)
-    return tf.where(special > 0, NEG_INF, log_probs)
+    vocab_size = log_probs.shape[1]
+    if vocab_size is None:
+        vocab_size = tf.shape(log_probs)[1]
+        special = (tf.one_hot(vocab.PAD_ID, vocab_size) + tf.one_hot(vocab.BOS_ID, vocab_size)) > 0
+    else:  # One constant: one op per step.
+        special = np.isin(np.arange(vocab_size), [vocab.PAD_ID, vocab.BOS_ID])
+    return tf.where(special, NEG_INF, log_probs)

@@ -10,7 +10,8 @@ teacher forcing and ends with a softmax over the target vocabulary.
   `[B, T, V]`, built from cuDNN-eligible `keras.layers.LSTM`s.
 * `encoder`: source ids `[B, S]` -> the flat list of final states
   `[h_1, c_1, ..., h_L, c_L]`, each `[B, units]`.
-* `decode_step`: one decoder step on the LSTM cells, for beam search.
+* `decode_step`: one decoder step (the LSTM cells' arithmetic on the same
+  weights), for beam search; `decode_step_fn` reads the weights once for a loop.
 
 `logits` runs the training computation with the paper's model parallelism
 when `--layer_devices` is set: the embeddings, each LSTM layer (encoder and
@@ -25,6 +26,7 @@ import os
 import keras
 import tensorflow as tf
 
+from tf_seq2seq import cpu_lstm
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
 
@@ -70,8 +72,10 @@ class Seq2Seq:
         self.dropout = keras.layers.Dropout(config.dropout, name="dropout")
         self.projection = keras.layers.Dense(
             target_vocab_size, kernel_initializer=init, bias_initializer=init, name="softmax",
-            dtype="float32",  # float32 logits and loss under mixed precision.
         )
+        # On a CPU, `logits` runs the LSTMs with one input GEMM over all timesteps
+        # (`cpu_lstm`); on a GPU, Keras' cuDNN kernel.
+        self._cpu_lstm = not cpu_lstm.gpu_available()
 
         source = keras.Input((None,), dtype="int32", name="source")
         target_in = keras.Input((None,), dtype="int32", name="target_in")
@@ -107,7 +111,11 @@ class Seq2Seq:
             with self._on(i + 1):
                 y, _, _ = layer(self.dropout(y, **mode), initial_state=states[2 * i : 2 * i + 2], **mode)
         with self._on(self.num_layers + 1):
-            return self.projection(self.dropout(y, **mode))
+            return self._project(self.dropout(y, **mode))
+
+    def _project(self, y):
+        """float32 logits of decoder outputs; the GEMM runs in the policy's compute dtype."""
+        return keras.ops.cast(self.projection(y), "float32")
 
     def logits(self, features, training=False):
         """The training model's computation, placed on `--layer_devices` if set.
@@ -119,11 +127,42 @@ class Seq2Seq:
         Returns:
             float32 logits [B, T, target_vocab_size], as `training_model(features)`.
         """
-        states = self._encode(features["source"], training)
-        return self._decode(features["target_in"], states, training)
+        if not self._cpu_lstm:
+            states = self._encode(features["source"], training)
+            return self._decode(features["target_in"], states, training)
+        states = self._encode_cpu(features["source"], training)
+        return self._decode_cpu(features["target_in"], states, training)
+
+    def _encode_cpu(self, source, training):
+        """`_encode` on `cpu_lstm.lstm` (time-major inside): the final states."""
+        x, mask = self._embed_time_major(self.source_embedding, source)
+        states = []
+        for i, layer in enumerate(self.encoder_layers):
+            with self._on(i + 1), tf.name_scope(layer.name):
+                x, h, c = cpu_lstm.lstm(layer.cell, self.dropout(x, training=training), mask)
+            states += [h, c]
+        return states
+
+    def _decode_cpu(self, target_in, states, training):
+        """`_decode` on `cpu_lstm.lstm`: float32 logits [B, T, V]."""
+        y, mask = self._embed_time_major(self.target_embedding, target_in)
+        for i, layer in enumerate(self.decoder_layers):
+            with self._on(i + 1), tf.name_scope(layer.name):
+                y, _, _ = cpu_lstm.lstm(
+                    layer.cell, self.dropout(y, training=training), mask, states[2 * i : 2 * i + 2]
+                )
+        with self._on(self.num_layers + 1):
+            y = tf.transpose(self.dropout(y, training=training), [1, 0, 2])
+            return self._project(y)
+
+    def _embed_time_major(self, embedding, ids):
+        """Embeddings [T, B, D] of ids int32 [B, T], and the mask bool [T, B] of non-padding."""
+        ids = tf.transpose(ids)
+        with self._on(0), tf.name_scope(embedding.name):
+            return tf.gather(embedding.embeddings, ids), ids != vocab.PAD_ID
 
     def decode_step(self, ids, states):
-        """Runs the decoder one step on its LSTM cells (same weights as training).
+        """Runs the decoder one step (same weights as training).
 
         Args:
             ids: int32 [N], the previous target token of each hypothesis.
@@ -133,15 +172,43 @@ class Seq2Seq:
             `(log_probs, states)`: float32 [N, target_vocab_size] log-softmax of
             the next token, and the new states in the same layout.
         """
-        # A plain lookup: the layer's call would attach a mask the cells ignore.
-        x = tf.gather(self.target_embedding.embeddings, ids)
-        new_states = []
-        for i, layer in enumerate(self.decoder_layers):
-            x, (h, c) = layer.cell(x, states[2 * i : 2 * i + 2])
-            new_states += [h, c]
-        logits = tf.cast(self.projection(x), tf.float32)
-        return tf.nn.log_softmax(logits), new_states
+        return self.decode_step_fn()(ids, states)
 
+    def decode_step_fn(self):
+        """`decode_step` with the weights read once, for a search loop.
+
+        Call it outside the loop (e.g. before `decoding.beam_search`): the
+        weights are read, cast to the compute dtype and each LSTM's two kernels
+        stacked into one `[x, h] x [W; U]` GEMM here, so every step runs only
+        the arithmetic (fewer ops, which small-batch search pays for per step).
+
+        Returns:
+            A function `(ids, states) -> (log_probs, states)` as `decode_step`.
+        """
+        dtype = self.projection.compute_dtype
+
+        def read(*variables):
+            """The variables' values (concatenated along axis 0) in the compute dtype, read now."""
+            return tf.cast(tf.concat([tf.convert_to_tensor(v.value) for v in variables], 0), dtype)
+
+        embeddings = read(self.target_embedding.embeddings)
+        layers = [(read(layer.cell.kernel, layer.cell.recurrent_kernel), read(layer.cell.bias))
+                  for layer in self.decoder_layers]
+        projection = read(self.projection.kernel), read(self.projection.bias)
+
+        def step(ids, states):
+            x = tf.gather(embeddings, ids)
+            new_states = []
+            for (kernel, bias), h, c in zip(layers, states[::2], states[1::2]):
+                z = tf.nn.bias_add(tf.matmul(tf.concat([x, tf.cast(h, dtype)], 1), kernel), bias)
+                i, f, g, o = tf.split(z, 4, axis=1)
+                c = tf.sigmoid(f) * tf.cast(c, dtype) + tf.sigmoid(i) * tf.tanh(g)
+                x = tf.sigmoid(o) * tf.tanh(c)
+                new_states += [x, c]
+            logits = tf.nn.bias_add(tf.matmul(x, projection[0]), projection[1])
+            return tf.nn.log_softmax(tf.cast(logits, tf.float32)), new_states
+
+        return step
 
     def parameter_counts(self):
         """Parameters per layer group, as an ordered dict of name -> int."""
@@ -219,6 +286,24 @@ def layer_devices(config):
             f"{config.num_layers} LSTM layers, softmax), got {len(devices)}: {config.layer_devices}"
         )
     return devices
+
+
+@contextlib.contextmanager
+def serving_precision(config):
+    """Builds models in the context with the compute dtype they serve in.
+
+    A model trained with `mixed_bfloat16` also encodes and decodes in bfloat16
+    (the softmax GEMM streams half the bytes per beam step; log-probs stay
+    float32); any other model serves in float32. Restores Keras' global policy
+    on exit.
+    """
+    previous = keras.mixed_precision.global_policy()
+    bfloat16 = config.mixed_precision == "mixed_bfloat16"
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if bfloat16 else "float32")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def masked_loss_sum(labels, logits):

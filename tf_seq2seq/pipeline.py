@@ -119,11 +119,14 @@ def filter_by_length(max_source_length, max_target_length):
     return lambda dataset: dataset.filter(keep)
 
 
-def bucket_by_length(batch_size, max_length, bucket_width=5, batch_tokens=0):
+def bucket_by_length(batch_size, max_length, bucket_width=1, batch_tokens=0):
     """Transform: batches pairs of similar length, padding only to the batch's longest.
 
     The paper made all sentences in a minibatch roughly the same length for a
-    2x speed-up; here a pair's length is the longer of its two sides.
+    2x speed-up; here a pair's length is the longer of its two sides. Buckets
+    one token wide (the default) leave only the shorter side of a pair padded:
+    on Multi30k (batch 64), 5-token buckets padded 18% of the source+target
+    positions of a step, 1-token buckets 9% (`bench/input_pipeline.py`).
 
     Args:
         batch_size: sentences per batch (when `batch_tokens` is 0).

@@ -78,13 +78,6 @@ class Translator(tf.Module):
         super().__init__(name="translator")
         self.members = list(models) if isinstance(models, (list, tuple)) else [models]
         self.keras_models = [member.training_model for member in self.members]
-        if len(self.members) == 1:
-            self.step_fn = self.members[0].decode_step
-        else:
-            self.step_fn = decoding.ensemble_step_fn(
-                [member.decode_step for member in self.members],
-                [2 * member.num_layers for member in self.members],
-            )
         self.source_tokenizer = source_tokenizer
         self.target_tokenizer = target_tokenizer
         self._reverse_source = config.reverse_source
@@ -94,6 +87,20 @@ class Translator(tf.Module):
         self._max_decode_ratio = config.max_decode_ratio
         self._max_decode_length = config.max_decode_length
         self._max_batch_size = config.max_batch_size
+
+    @property
+    def step_fn(self):
+        """A new `beam_search` step function (an ensemble's averages its members' log-probs).
+
+        Each read reads the weights (`model.Seq2Seq.decode_step_fn`): read it
+        once per search, outside the loop.
+        """
+        if len(self.members) == 1:
+            return self.members[0].decode_step_fn()
+        return decoding.ensemble_step_fn(
+            [member.decode_step_fn() for member in self.members],
+            [2 * member.num_layers for member in self.members],
+        )
 
     def encode(self, sentences):
         """Tokenizes, truncates and encodes a batch of source sentences.
@@ -266,7 +273,8 @@ def translator_from_model_dirs(config, model_dirs, checkpoint="latest"):
     for model_dir in model_dirs:
         member_config = config if model_dir == model_dirs[0] else config_lib.load(model_dir)
         _check_same_vocabularies(model_dirs[0], config, model_dir, member_config)
-        seq2seq = model_lib.for_model_dir(member_config, model_dir)
+        with model_lib.serving_precision(member_config):
+            seq2seq = model_lib.for_model_dir(member_config, model_dir)
         checkpoints.append(seq2seq.restore(model_dir, checkpoint))
         models.append(seq2seq)
     source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dirs[0], config.tokenizer)

@@ -1,0 +1,158 @@
+"""tf-seq2seq against the OpenNMT-tf 2.32 peer, with the peer's model and settings, on Multi30k.
+
+    taskset -c 1 .venv/bin/python bench/peer.py --steps=2000 [--mixed_precision=mixed_bfloat16] [--peer]
+
+Trains our 2 x 256 attention-free LSTM with the peer's settings
+(../shared/peers/onmt/README.md: reversed source, Adam 1e-3, batch 64, clip 5,
+10k vocabularies) for `--steps` steps through the `train` CLI, exports it, and
+decodes the 1000 Multi30k test2016 sentences through the SavedModel's
+`beam_search` signature at beam 5, batch 32 and batch 1 (one untimed warm-up
+call each). With `--peer` it then runs `../shared/peers/onmt/run.sh STEPS`. It
+prints, for both sides and as ratios: training CPU-seconds and peak RSS
+(`/usr/bin/time` of the training process), sentences per CPU-second of
+decoding (this process's CPU time, tokenization and detokenization included),
+and test2016 BLEU (sacrebleu, cased 13a, on detokenized text).
+
+Compare on one pinned core (`taskset -c N`): CPU-seconds, not wall time.
+"""
+
+import argparse
+import dataclasses
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from tf_seq2seq import config as config_lib  # noqa: E402
+from tf_seq2seq import corpus, evaluation, serving, training  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "..", "..", "shared", "data", "multi30k_en_fr")
+PEER = os.path.join(HERE, "..", "..", "shared", "peers", "onmt", "run.sh")
+# The peer's model and training settings (its README), on our flags.
+PEER_SETTINGS = dict(
+    train_split="train", eval_split="val", test_split="test2016",
+    num_layers=2, units=256, embedding_dim=256, optimizer="adam", learning_rate=0.001,
+    batch_size=64, clip_norm=5.0, source_vocab_size=10000, target_vocab_size=10000,
+    max_source_length=50, max_target_length=50, reverse_source=True, beam_size=5,
+)
+BATCHES = (32, 1)
+
+
+def timed_run(command):
+    """Runs `command` under `/usr/bin/time`; returns (CPU-seconds, peak RSS in bytes)."""
+    with tempfile.NamedTemporaryFile("r") as report:
+        subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%U %S %M", *command],
+                       check=True, stdout=subprocess.DEVNULL)
+        user, system, rss_kb = report.read().split()[-3:]
+    return float(user) + float(system), int(rss_kb) * 1024
+
+
+def train_and_export(config, model_dir):
+    """Trains with the `train` CLI and exports; returns (CPU-seconds, peak RSS, version path)."""
+    training.prepare_model_dir(config, model_dir)  # Vocabularies, outside the timed run.
+    flags = [f"--{name}={value}" for name, value in dataclasses.asdict(config).items()]
+    cpu_seconds, rss = timed_run(
+        [sys.executable, "-m", "tf_seq2seq.train", f"--model_dir={model_dir}", *flags]
+    )
+    export_dir = os.path.join(model_dir, "export")
+    subprocess.run([sys.executable, "-m", "tf_seq2seq.export", f"--model_dir={model_dir}",
+                    f"--export_dir={export_dir}"], check=True, stdout=subprocess.DEVNULL)
+    return cpu_seconds, rss, os.path.join(export_dir, "1")
+
+
+def decode(saved_model, sentences, beam_size, batch_size):
+    """Translates `sentences`; returns (translations, sentences per CPU-second of this process)."""
+    signature = serving.load(saved_model).signatures["beam_search"]
+    serving.translate_texts(signature, sentences[:batch_size], beam_size, 1, batch_size)  # Warm-up.
+    start = time.process_time()
+    nbest = serving.translate_texts(signature, sentences, beam_size, 1, batch_size)
+    rate = len(sentences) / (time.process_time() - start)
+    return [hypotheses[0][0] for hypotheses in nbest], rate
+
+
+def ours(args):
+    """Our figures: `train_cpu_s`, `train_rss`, `sent_per_cpu_s_bN`, `bleu`."""
+    config = config_lib.Config(
+        dataset=f"files:{DATA}", train_steps=args.steps, epochs=100,
+        checkpoint_every_steps=args.steps, log_every_steps=100,
+        mixed_precision=args.mixed_precision, **PEER_SETTINGS,
+    )
+    model_dir = args.model_dir or tempfile.mkdtemp(prefix="peer_bench_")
+    results = {}
+    results["train_cpu_s"], results["train_rss"], saved_model = train_and_export(config, model_dir)
+    sources = corpus.read_lines(os.path.join(DATA, "test2016.en"))
+    references = [[line] for line in corpus.read_lines(os.path.join(DATA, "test2016.fr"))]
+    for batch_size in BATCHES:
+        translations, results[f"sent_per_cpu_s_b{batch_size}"] = decode(
+            saved_model, sources, config.beam_size, batch_size
+        )
+        if batch_size == BATCHES[0]:
+            results["bleu"] = evaluation.score(translations, references)["bleu"]
+    print(f"(our model directory: {model_dir})", flush=True)
+    return results
+
+
+def peer(steps):
+    """The peer's figures, parsed from `run.sh STEPS` (its training line only on a fresh run)."""
+    output = subprocess.run(["bash", PEER, str(steps)], check=True, capture_output=True, text=True).stdout
+    results = {}
+    train = re.search(r"cpu_s=([\d.]+)\+([\d.]+).*max_rss_kb=(\d+)", output)
+    if train:
+        results["train_cpu_s"] = float(train.group(1)) + float(train.group(2))
+        results["train_rss"] = int(train.group(3)) * 1024
+    for batch_size, rate in zip(BATCHES, re.findall(r"sent_per_cpu_s=([\d.]+)", output)):
+        results[f"sent_per_cpu_s_b{batch_size}"] = float(rate)
+    bleu = re.search(r"BLEU ([\d.]+)", output)
+    if bleu:
+        results["bleu"] = float(bleu.group(1))
+    return results
+
+
+def report(steps, ours_results, peer_results):
+    """Prints a Markdown table of both sides and our figure over the peer's."""
+    rows = [
+        (f"training CPU-seconds, {steps} steps", "train_cpu_s", "{:.0f}"),
+        ("peak RSS in training (GB)", "train_rss", "{:.2f}"),
+        *[(f"beam 5, batch {b}, sentences per CPU-second", f"sent_per_cpu_s_b{b}", "{:.1f}")
+          for b in BATCHES],
+        ("test2016 BLEU", "bleu", "{:.2f}"),
+    ]
+    print("| figure | OpenNMT-tf 2.32 | tf-seq2seq | tf-seq2seq vs peer (speed, size or BLEU) |")
+    print("|---|---|---|---|")
+    for label, key, form in rows:
+        scale = 1e-9 if key == "train_rss" else 1
+
+        def cell(results):
+            return form.format(results[key] * scale) if key in results else "-"
+
+        ratio = "-"
+        if key in ours_results and key in peer_results:
+            mine, theirs = ours_results[key], peer_results[key]
+            if key == "bleu":
+                ratio = f"{mine - theirs:+.2f} BLEU"
+            else:  # For CPU-seconds, the peer's over ours is our relative speed.
+                ratio = f"{theirs / mine if key == 'train_cpu_s' else mine / theirs:.2f}x"
+        print(f"| {label} | {cell(peer_results)} | {cell(ours_results)} | {ratio} |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--mixed_precision", default="", choices=["", "mixed_bfloat16"])
+    parser.add_argument("--model_dir", default="", help="keep our model here (default: a temp dir)")
+    parser.add_argument("--peer", action="store_true", help="also run ../shared/peers/onmt/run.sh")
+    args = parser.parse_args()
+    ours_results = ours(args)
+    peer_results = peer(args.steps) if args.peer else {}
+    precision = args.mixed_precision or "float32"
+    print(f"{args.steps} steps, Multi30k En->Fr, 2 x 256 LSTM, tf-seq2seq in {precision}")
+    report(args.steps, ours_results, peer_results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""The CPU LSTM path and the beam search's decoder step compute what the Keras layers compute."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_seq2seq import config as config_lib
+from tf_seq2seq import cpu_lstm
+from tf_seq2seq import model as model_lib
+
+
+def _right_padded_ids(rng, lengths, width, vocab_size, first=None):
+    """int32 [len(lengths), width]: random ids >= 4, then zeros (padding) on the right."""
+    ids = np.zeros([len(lengths), width], np.int32)
+    for row, length in enumerate(lengths):
+        ids[row, :length] = rng.integers(4, vocab_size, length)
+    if first is not None:
+        ids[:, 0] = first
+    return tf.constant(ids)
+
+
+def _model(policy="float32", dropout=0.0):
+    keras.mixed_precision.set_global_policy(policy)
+    keras.utils.set_random_seed(3)
+    config = config_lib.Config(num_layers=2, units=24, embedding_dim=16, init_scale=0.3, dropout=dropout)
+    return model_lib.Seq2Seq(config, source_vocab_size=40, target_vocab_size=50)
+
+
+@pytest.fixture
+def batch():
+    rng = np.random.default_rng(0)
+    return {
+        "source": _right_padded_ids(rng, [7, 3, 1, 5], 7, 40),
+        "target_in": _right_padded_ids(rng, [2, 6, 4, 1], 6, 50, first=2),
+    }
+
+
+@pytest.fixture(autouse=True)
+def float32_policy():
+    yield
+    keras.mixed_precision.set_global_policy("float32")
+
+
+def test_cpu_path_is_chosen_without_a_gpu():
+    assert not cpu_lstm.gpu_available()
+    assert _model()._cpu_lstm
+
+
+def test_layer_outputs_and_final_states_equal_keras_with_right_padding():
+    rng = np.random.default_rng(1)
+    layer = keras.layers.LSTM(8, return_sequences=True, return_state=True,
+                              kernel_initializer=keras.initializers.RandomUniform(-0.5, 0.5),
+                              recurrent_initializer=keras.initializers.RandomUniform(-0.5, 0.5),
+                              bias_initializer=keras.initializers.RandomUniform(-0.5, 0.5))
+    inputs = tf.constant(rng.normal(size=[3, 5, 4]), tf.float32)
+    mask = tf.constant([[True] * 5, [True] * 2 + [False] * 3, [True] + [False] * 4])
+    initial = [tf.constant(rng.normal(size=[3, 8]), tf.float32) for _ in range(2)]
+    expected, expected_h, expected_c = layer(inputs, mask=mask, initial_state=initial)
+
+    outputs, h, c = cpu_lstm.lstm(layer.cell, tf.transpose(inputs, [1, 0, 2]), tf.transpose(mask), initial)
+
+    np.testing.assert_allclose(tf.transpose(outputs, [1, 0, 2]), expected, atol=1e-6)
+    np.testing.assert_allclose(h, expected_h, atol=1e-6)
+    np.testing.assert_allclose(c, expected_c, atol=1e-6)
+    # Right padding: the state after the last real token, not after the padding.
+    _, last_h, last_c = layer(inputs[1:2, :2], initial_state=[s[1:2] for s in initial])
+    np.testing.assert_allclose(h[1:2], last_h, atol=1e-6)
+    np.testing.assert_allclose(c[1:2], last_c, atol=1e-6)
+
+
+def test_training_logits_and_gradients_equal_the_keras_model(batch):
+    seq2seq = _model()
+    variables = seq2seq.training_model.trainable_variables
+    labels = tf.roll(batch["target_in"], -1, axis=1)
+
+    def loss_and_grads(compute_logits):
+        with tf.GradientTape() as tape:
+            logits = compute_logits()
+            loss, _ = model_lib.masked_loss_sum(labels * tf.cast(batch["target_in"] > 0, tf.int32), logits)
+        return logits, loss, tape.gradient(loss, variables)
+
+    keras_logits, keras_loss, keras_grads = loss_and_grads(lambda: seq2seq.training_model(batch))
+    cpu_logits, cpu_loss, cpu_grads = loss_and_grads(lambda: seq2seq.logits(batch))
+
+    assert cpu_logits.dtype == tf.float32
+    mask = (batch["target_in"] > 0).numpy()
+    np.testing.assert_allclose(cpu_logits.numpy()[mask], keras_logits.numpy()[mask], atol=1e-5)
+    np.testing.assert_allclose(cpu_loss, keras_loss, rtol=1e-6)
+    for variable, cpu, expected in zip(variables, cpu_grads, keras_grads):
+        np.testing.assert_allclose(tf.convert_to_tensor(cpu), tf.convert_to_tensor(expected),
+                                   atol=1e-5, err_msg=variable.path)
+
+
+def test_encoder_states_equal_the_keras_encoder(batch):
+    seq2seq = _model()
+    for state, expected in zip(seq2seq._encode_cpu(batch["source"], False), seq2seq.encoder(batch["source"])):
+        np.testing.assert_allclose(state, expected, atol=1e-6)
+
+
+def test_mixed_bfloat16_runs_in_bfloat16_with_float32_logits(batch):
+    seq2seq = _model("mixed_bfloat16")
+    keras_logits = seq2seq.training_model(batch)
+    cpu_logits = seq2seq.logits(batch)
+    assert keras_logits.dtype == cpu_logits.dtype == tf.float32
+    assert all(v.dtype == "float32" for v in seq2seq.training_model.weights)
+    mask = (batch["target_in"] > 0).numpy()
+    # Both compute in bfloat16 (8-bit mantissa): equal up to its rounding.
+    np.testing.assert_allclose(cpu_logits.numpy()[mask], keras_logits.numpy()[mask], atol=0.05)
+
+
+def test_dropout_is_applied_only_in_training(batch):
+    seq2seq = _model(dropout=0.5)
+    inference = seq2seq.logits(batch, training=False)
+    np.testing.assert_allclose(inference, seq2seq.logits(batch, training=False))
+    assert not np.allclose(seq2seq.logits(batch, training=True), inference)
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+def test_decode_step_follows_the_teacher_forced_training_model(batch, policy):
+    seq2seq = _model(policy)
+    expected = tf.nn.log_softmax(seq2seq.training_model(batch))
+    step = seq2seq.decode_step_fn()
+    states = seq2seq.encoder(batch["source"])
+    mask = (batch["target_in"] > 0).numpy()
+    for t in range(batch["target_in"].shape[1]):
+        log_probs, states = step(batch["target_in"][:, t], states)
+        assert log_probs.dtype == tf.float32
+        np.testing.assert_allclose(log_probs.numpy()[mask[:, t]], expected.numpy()[mask[:, t], t],
+                                   atol=1e-5 if policy == "float32" else 0.1)
