@@ -91,3 +91,14 @@ def run_python(code_or_args, **kwargs):
     kwargs.setdefault("env", dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     kwargs.setdefault("text", True)
     return subprocess.run([sys.executable, *args], capture_output=True, timeout=600, **kwargs)
+
+
+def logged_scalars(model_dir, tag):
+    """The values of training scalar `tag` that a run logged in `MODEL_DIR/train`, in step order."""
+    from tensorboard.backend.event_processing import event_accumulator
+    from tensorboard.util import tensor_util
+
+    events = event_accumulator.EventAccumulator(
+        os.path.join(model_dir, "train"), size_guidance={event_accumulator.TENSORS: 0}
+    ).Reload()
+    return [float(tensor_util.make_ndarray(e.tensor_proto)) for e in events.Tensors(tag)]

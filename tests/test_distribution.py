@@ -1,30 +1,19 @@
 """The same training loop under several `tf.distribute` strategies (logical CPU devices)."""
 
-import os
 
 import numpy as np
 
-from tensorboard.backend.event_processing import event_accumulator
-from tensorboard.util import tensor_util
-
-from conftest import run_python, tiny_flags
+from conftest import logged_scalars, run_python, tiny_flags
 
 STEPS = 12
 
 
 def train_cli(model_dir, corpus_dir, *extra):
-    # Plain SGD: Adam's early updates (~ lr x sign of tiny gradients) would turn
-    # float round-off between the two reductions into visibly different curves.
+    # The CLI path (--cpu_replicas, the strategy's log line); test_replica_equality
+    # compares weights, Adam's slots and gradient norms of every strategy exactly.
     flags = tiny_flags(corpus_dir, batch_size=4, train_steps=STEPS, log_every_steps=1,
                        optimizer="sgd", learning_rate=1.0)
     return run_python(["-m", "tf_seq2seq.train", f"--model_dir={model_dir}", *flags, *extra])
-
-
-def logged_losses(model_dir):
-    events = event_accumulator.EventAccumulator(
-        os.path.join(model_dir, "train"), size_guidance={event_accumulator.TENSORS: 0}
-    ).Reload()
-    return [float(tensor_util.make_ndarray(e.tensor_proto)) for e in events.Tensors("loss")]
 
 
 def test_two_cpu_replicas_follow_the_one_replica_loss_curve(tiny_corpus, tmp_path):
@@ -33,7 +22,7 @@ def test_two_cpu_replicas_follow_the_one_replica_loss_curve(tiny_corpus, tmp_pat
     assert one.returncode == 0, one.stderr
     assert two.returncode == 0, two.stderr
     assert "Mirrored over" in two.stderr and "CPU:1" in two.stderr
-    single, mirrored = logged_losses(tmp_path / "one"), logged_losses(tmp_path / "two")
+    single, mirrored = logged_scalars(tmp_path / "one", "loss"), logged_scalars(tmp_path / "two", "loss")
     assert len(single) == len(mirrored) == STEPS
     assert single[-1] < single[0]
     np.testing.assert_allclose(mirrored, single, rtol=1e-4)

@@ -16,12 +16,10 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorboard.backend.event_processing import event_accumulator
-from tensorboard.util import tensor_util
 
 from tf_seq2seq import distribution
 
-from conftest import run_python
+from conftest import logged_scalars, run_python
 
 STEPS = 10
 TESTS = os.path.dirname(os.path.abspath(__file__))
@@ -102,13 +100,6 @@ def checkpoint_values(model_dir):
             for key, dtype in reader.get_variable_to_dtype_map().items() if dtype.is_floating}
 
 
-def logged_grad_norms(model_dir):
-    events = event_accumulator.EventAccumulator(
-        os.path.join(model_dir, "train"), size_guidance={event_accumulator.TENSORS: 0}
-    ).Reload()
-    return [float(tensor_util.make_ndarray(e.tensor_proto)) for e in events.Tensors("grad_norm")]
-
-
 def max_difference(a, b):
     assert sorted(a) == sorted(b)
     return max(float(np.max(np.abs(a[key] - b[key]))) for key in a)
@@ -123,8 +114,8 @@ def test_float32_replicas_equal_one_device(trained, run, strategy):
     assert sum("optimizer/_trainable_variables/" in key for key in one) == 16
     assert sum("optimizer/_variables/" in key for key in one) == (32 if run == "adam" else 0)
     assert max_difference(one, many) <= TOLERANCE
-    norms_one = logged_grad_norms(trained / f"{run}-one_device")
-    norms_many = logged_grad_norms(trained / f"{run}-{strategy}")
+    norms_one = logged_scalars(trained / f"{run}-one_device", "grad_norm")
+    norms_many = logged_scalars(trained / f"{run}-{strategy}", "grad_norm")
     assert len(norms_one) == len(norms_many) == STEPS
     np.testing.assert_allclose(norms_many, norms_one, rtol=TOLERANCE)
 
