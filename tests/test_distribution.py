@@ -1,6 +1,5 @@
 """The same training loop under several `tf.distribute` strategies (logical CPU devices)."""
 
-
 import numpy as np
 
 from conftest import logged_scalars, run_python, tiny_flags
