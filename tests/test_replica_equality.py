@@ -3,9 +3,15 @@
 After `STEPS` steps the weights, the optimizer slots and the logged gradient
 norms of `mirrored` (2 logical CPUs) and `multi_worker` (2 processes on
 127.0.0.1, one replica each) equal those of `one_device`, with the embeddings'
-sparse gradients in play (every target starts with `<bos>`, so both replicas
-send gradient rows of the same index each step). A test also counts the
-gradient all-reduces in the traced step of a 2-replica collective strategy.
+sparse gradients in play (every target starts with `<bos>` and words repeat,
+so both replicas send gradient rows of the same index each step). A test also
+counts the gradient all-reduces in the traced step of a 2-replica collective
+strategy.
+
+Every sentence of the corpus has 3 words, so length bucketing keeps the
+shuffled stream's order: one device's batch i holds pairs 8i..8i+7 of the
+stream, and so does the union of the two workers' batches i, each of which
+reads every second pair (per-worker input shards).
 """
 
 import json
@@ -19,9 +25,14 @@ import tensorflow as tf
 
 from tf_seq2seq import distribution
 
-from conftest import logged_scalars, run_python
+from conftest import logged_scalars, run_python, write_corpus
 
 STEPS = 10
+# 24 pairs of 3 words a side: subject x verb x object.
+PAIRS = [(f"{s} {v} {o}", f"{sf} {vf} {of}")
+         for s, sf in (("tom", "tom"), ("mary", "marie"))
+         for v, vf in (("sees", "voit"), ("likes", "aime"), ("draws", "dessine"))
+         for o, of in (("cats", "chats"), ("dogs", "chiens"), ("birds", "oiseaux"), ("fish", "poissons"))]
 TESTS = os.path.dirname(os.path.abspath(__file__))
 # run name -> config changes. Adam at the demo's rate; SGD at a rate that moves the weights.
 RUNS = {
@@ -75,10 +86,16 @@ def run_changes():
 
 
 @pytest.fixture(scope="module")
-def trained(tiny_corpus, tmp_path_factory):
+def same_length_corpus(tmp_path_factory):
+    """`files:` corpus directory of `PAIRS` (every split)."""
+    return write_corpus(tmp_path_factory.mktemp("corpus"), {"train": PAIRS, "val": PAIRS, "test": PAIRS})
+
+
+@pytest.fixture(scope="module")
+def trained(same_length_corpus, tmp_path_factory):
     """Directory of `RUN-STRATEGY` model dirs, each trained `STEPS` steps."""
     out = tmp_path_factory.mktemp("replicas")
-    args = [str(tiny_corpus), str(out), json.dumps(run_changes()), TESTS]
+    args = [same_length_corpus, str(out), json.dumps(run_changes()), TESTS]
     workers = [
         subprocess.Popen([sys.executable, "-c", _WORKER_RUNS, *args], stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True,
@@ -167,8 +184,8 @@ print(json.dumps({"dense": len(dense), "sparse": len(branches) // 2,
 """
 
 
-def test_one_gradient_all_reduce_per_step(tiny_corpus, tmp_path):
-    result = run_python(["-c", _COUNT_COLLECTIVES, str(tiny_corpus), TESTS, str(tmp_path / "m")])
+def test_one_gradient_all_reduce_per_step(same_length_corpus, tmp_path):
+    result = run_python(["-c", _COUNT_COLLECTIVES, same_length_corpus, TESTS, str(tmp_path / "m")])
     assert result.returncode == 0, result.stderr[-3000:]
     counts = json.loads(result.stdout.strip().splitlines()[-1])
     replicas, sparse_gradients = 2, 2  # The source and target embeddings.
