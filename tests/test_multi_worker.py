@@ -13,7 +13,7 @@ import pytest
 
 from tf_seq2seq import distribution
 
-from conftest import tiny_config, tiny_flags
+from conftest import logged_scalars, tiny_config, tiny_flags
 
 STEPS = 300
 PEER_TIMEOUT = 20
@@ -140,7 +140,10 @@ def union_of_shard_batches(config, model_dir, shards):
 
     source, target = tokenizer.from_model_dir(model_dir, config.tokenizer)
     pairs = corpus.load(config.dataset, config.train_split, config.source_lang, config.target_lang)
-    streams = tuple(pipeline.training_batches(pairs, source, target, config, (i, shards)).repeat()
+    def model_inputs(features, labels):  # Without the pairs' pass and index numbers.
+        return {k: v for k, v in features.items() if k not in pipeline.POSITION_KEYS}, labels
+
+    streams = tuple(pipeline.training_batches(pairs, source, target, config, (i, shards)).map(model_inputs)
                     for i in range(shards))
 
     def stack(*batches):
@@ -175,8 +178,6 @@ def one_replica_losses(config, model_dir, shards, steps):
 
 def test_two_workers_each_read_their_shard_and_update_like_one_replica_on_the_union(
         tiny_corpus, tmp_path):
-    from test_distribution import logged_losses
-
     steps = 12
     changes = dict(train_steps=steps, batch_size=4, log_every_steps=1, optimizer="sgd",
                    learning_rate=1.0, checkpoint_every_steps=6)
@@ -192,6 +193,6 @@ def test_two_workers_each_read_their_shard_and_update_like_one_replica_on_the_un
 
     config = tiny_config(tiny_corpus, **changes)
     expected = one_replica_losses(config, str(model_dir), 2, steps)
-    cluster = logged_losses(model_dir)
+    cluster = logged_scalars(model_dir, "loss")
     assert len(cluster) == steps and expected[-1] < expected[0]
     np.testing.assert_allclose(cluster, expected, rtol=1e-4)
