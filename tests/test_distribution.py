@@ -1,6 +1,7 @@
 """The same training loop under several `tf.distribute` strategies (logical CPU devices)."""
 
 import numpy as np
+import pytest
 
 from conftest import logged_scalars, run_python, tiny_flags
 
@@ -15,6 +16,8 @@ def train_cli(model_dir, corpus_dir, *extra):
     return run_python(["-m", "tf_seq2seq.train", f"--model_dir={model_dir}", *flags, *extra])
 
 
+# Slow: test_replica_equality compares one_device and mirrored exactly, in one process.
+@pytest.mark.slow
 def test_two_cpu_replicas_follow_the_one_replica_loss_curve(tiny_corpus, tmp_path):
     one = train_cli(tmp_path / "one", tiny_corpus, "--distribution=one_device")
     two = train_cli(tmp_path / "two", tiny_corpus, "--distribution=mirrored", "--cpu_replicas=2")

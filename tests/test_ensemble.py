@@ -58,6 +58,8 @@ def test_models_with_different_vocabularies_are_refused(trained_model_dir, tmp_p
         serving.translator_from_model_dirs(config_lib.load(trained_model_dir), [trained_model_dir, other_dir])
 
 
+# Slow: the in-process ensemble tests above cover the model; test_cli covers export and translate.
+@pytest.mark.slow
 def test_export_and_translate_an_ensemble_from_the_command_line(
     trained_model_dir, second_model_dir, tmp_path
 ):

@@ -73,7 +73,8 @@ def prepare_model_dir(config, model_dir, chief=True):
     source_path, target_path = vocab.paths(model_dir)
     if os.path.exists(source_path) and os.path.exists(target_path):
         return
-    logging.info("Building vocabularies from %s split %r", config.dataset, config.train_split)
+    logging.info("Building vocabularies from %s split %r and counting the pairs outside the "
+                 "length limits (one pass over the split)", config.dataset, config.train_split)
     pairs = corpus.load(
         config.dataset, config.train_split, config.source_lang, config.target_lang, config.data_dir
     )
