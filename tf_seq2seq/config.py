@@ -43,6 +43,7 @@ class Config:
     embedding_dim: int = dataclasses.field(default=256, metadata={"model": True})
     init_scale: float = 0.08
     dropout: float = 0.0
+    attention: str = dataclasses.field(default="none", metadata={"model": True})
     # Training.
     optimizer: str = "adam"
     learning_rate: float = 0.001

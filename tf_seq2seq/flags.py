@@ -61,6 +61,11 @@ _define("units", "LSTM cells per layer (paper: 1000).")
 _define("embedding_dim", "Word embedding size (paper: 1000).")
 _define("init_scale", "Every parameter starts uniform in [-init_scale, init_scale] (paper: 0.08).")
 _define("dropout", "Dropout rate between layers (not recurrent, so cuDNN stays usable; paper: 0).")
+flags.DEFINE_enum("attention", _DEFAULTS.attention, ["none", "luong", "bahdanau"],
+                  "Beyond the paper: the top decoder layer attends over the encoder outputs. "
+                  "none: the paper's model; luong (recommended): Luong's 'general' score; "
+                  "bahdanau: the additive score. Neither feeds the context back into the "
+                  "LSTMs, so they stay cuDNN-eligible.")
 _end_group("model")
 # Training.
 flags.DEFINE_enum("optimizer", _DEFAULTS.optimizer, ["sgd", "adam"],

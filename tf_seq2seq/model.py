@@ -13,6 +13,11 @@ teacher forcing and ends with a softmax over the target vocabulary.
 * `decode_step`: one decoder step (the LSTM cells' arithmetic on the same
   weights), for beam search; `decode_step_fn` reads the weights once for a loop.
 
+With `--attention` (beyond the paper; `attention.py`) the top decoder layer's
+outputs attend over the top encoder layer's outputs before the softmax layer;
+`initial_states` then appends the attention memory to the decoder's initial
+states, and `alignment_model` gives the attention weights `[B, T, S]`.
+
 `logits` runs the training computation with the paper's model parallelism
 when `--layer_devices` is set: the embeddings, each LSTM layer (encoder and
 decoder layer i together) and the softmax on their own devices, so a deep
@@ -26,6 +31,7 @@ import os
 import keras
 import tensorflow as tf
 
+from tf_seq2seq import attention as attention_lib
 from tf_seq2seq import cpu_lstm
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
@@ -42,7 +48,7 @@ class Seq2Seq:
 
         Args:
             config: a `config.Config` (num_layers, units, embedding_dim,
-                init_scale, dropout).
+                init_scale, dropout, attention).
             source_vocab_size: number of source ids, special tokens included.
             target_vocab_size: number of target ids, special tokens included.
         """
@@ -59,8 +65,13 @@ class Seq2Seq:
             target_vocab_size, config.embedding_dim, embeddings_initializer=init,
             mask_zero=True, name="target_embedding",
         )
+        # Attention reads the top encoder layer's outputs at every position.
+        self.attention = None if config.attention == "none" else attention_lib.Attention(
+            config.attention, config.units, init
+        )
         self.encoder_layers = [
-            _lstm(config.units, init, f"encoder_lstm_{i}", return_sequences=i < self.num_layers - 1)
+            _lstm(config.units, init, f"encoder_lstm_{i}",
+                  return_sequences=i < self.num_layers - 1 or self.attention is not None)
             for i in range(self.num_layers)
         ]
         self.decoder_layers = [
@@ -79,18 +90,44 @@ class Seq2Seq:
 
         source = keras.Input((None,), dtype="int32", name="source")
         target_in = keras.Input((None,), dtype="int32", name="target_in")
-        states = self._encode(source)
-        logits = self._decode(target_in, states)
-        self.training_model = keras.Model(
-            {"source": source, "target_in": target_in}, logits, name="seq2seq"
-        )
+        states, memory = self._encode(source)
+        logits, alignments = self._decode(target_in, states, memory, source)
+        inputs = {"source": source, "target_in": target_in}
+        self.training_model = keras.Model(inputs, logits, name="seq2seq")
         self.encoder = keras.Model(source, states, name="encoder")
+        if self.attention is not None:
+            self.alignment_model = keras.Model(inputs, alignments, name="alignments")
+            self._memory_encoder = keras.Model(source, [states, memory], name="memory_encoder")
+
+    @property
+    def num_states(self):
+        """How many tensors `initial_states` returns (the decoding states)."""
+        memory = 0 if self.attention is None else 2 + (self.attention.kind == "bahdanau")
+        return 2 * self.num_layers + memory
+
+    def initial_states(self, source_ids):
+        """The decoder's initial states for `decode_step`, from the encoder input.
+
+        Args:
+            source_ids: int32 [B, S], the (reversed) source, padded with
+                `vocab.PAD_ID` on the right.
+
+        Returns:
+            List of `num_states` tensors: the encoder's final `[h_1, c_1, ...,
+            h_L, c_L]`, [B, units] each, then with attention the memory
+            (`attention.Attention.memory_states`, rank 3 [B, S, ...]).
+        """
+        if self.attention is None:
+            return self.encoder(source_ids)
+        states, memory = self._memory_encoder(source_ids)
+        return list(states) + self.attention.memory_states(memory, source_ids)
 
     def _on(self, index):
         """Device scope of group `index` (0 embeddings, 1..L layers, L+1 softmax)."""
         return tf.device(self._devices[index]) if self._devices else contextlib.nullcontext()
 
     def _encode(self, source, training=None):
+        """The final states and the top layer's outputs (all positions with attention)."""
         # `training` is passed on only when given: the functional model is
         # built without it, which fixes its graph (and checkpoint) layout.
         mode = {} if training is None else {"training": training}
@@ -101,9 +138,10 @@ class Seq2Seq:
             with self._on(i + 1):
                 x, h, c = layer(self.dropout(x, **mode), **mode)
             states += [h, c]
-        return states
+        return states, x
 
-    def _decode(self, target_in, states, training=None):
+    def _decode(self, target_in, states, memory, source, training=None):
+        """The logits, and the attention weights float32 [B, T, S] (None without attention)."""
         mode = {} if training is None else {"training": training}
         with self._on(0):
             y = self.target_embedding(target_in)
@@ -111,7 +149,10 @@ class Seq2Seq:
             with self._on(i + 1):
                 y, _, _ = layer(self.dropout(y, **mode), initial_state=states[2 * i : 2 * i + 2], **mode)
         with self._on(self.num_layers + 1):
-            return self._project(self.dropout(y, **mode))
+            alignments = None
+            if self.attention is not None:
+                y, alignments = self.attention(y, memory, source)
+            return self._project(self.dropout(y, **mode)), alignments
 
     def _project(self, y):
         """float32 logits of decoder outputs; the GEMM runs in the policy's compute dtype."""
@@ -127,23 +168,24 @@ class Seq2Seq:
         Returns:
             float32 logits [B, T, target_vocab_size], as `training_model(features)`.
         """
+        source = features["source"]
         if not self._cpu_lstm:
-            states = self._encode(features["source"], training)
-            return self._decode(features["target_in"], states, training)
-        states = self._encode_cpu(features["source"], training)
-        return self._decode_cpu(features["target_in"], states, training)
+            states, memory = self._encode(source, training)
+            return self._decode(features["target_in"], states, memory, source, training)[0]
+        states, memory = self._encode_cpu(source, training)
+        return self._decode_cpu(features["target_in"], states, memory, source, training)
 
     def _encode_cpu(self, source, training):
-        """`_encode` on `cpu_lstm.lstm` (time-major inside): the final states."""
+        """`_encode` on `cpu_lstm.lstm` (time-major inside): the final states and top outputs [B, S, units]."""
         x, mask = self._embed_time_major(self.source_embedding, source)
         states = []
         for i, layer in enumerate(self.encoder_layers):
             with self._on(i + 1), tf.name_scope(layer.name):
                 x, h, c = cpu_lstm.lstm(layer.cell, self.dropout(x, training=training), mask)
             states += [h, c]
-        return states
+        return states, tf.transpose(x, [1, 0, 2]) if self.attention is not None else None
 
-    def _decode_cpu(self, target_in, states, training):
+    def _decode_cpu(self, target_in, states, memory, source, training):
         """`_decode` on `cpu_lstm.lstm`: float32 logits [B, T, V]."""
         y, mask = self._embed_time_major(self.target_embedding, target_in)
         for i, layer in enumerate(self.decoder_layers):
@@ -152,8 +194,10 @@ class Seq2Seq:
                     layer.cell, self.dropout(y, training=training), mask, states[2 * i : 2 * i + 2]
                 )
         with self._on(self.num_layers + 1):
-            y = tf.transpose(self.dropout(y, training=training), [1, 0, 2])
-            return self._project(y)
+            if self.attention is None:
+                return self._project(tf.transpose(self.dropout(y, training=training), [1, 0, 2]))
+            y, _ = self.attention(tf.transpose(y, [1, 0, 2]), memory, source)
+            return self._project(self.dropout(y, training=training))
 
     def _embed_time_major(self, embedding, ids):
         """Embeddings [T, B, D] of ids int32 [B, T], and the mask bool [T, B] of non-padding."""
@@ -166,7 +210,8 @@ class Seq2Seq:
 
         Args:
             ids: int32 [N], the previous target token of each hypothesis.
-            states: list of 2 * num_layers float32 [N, units]: `[h_1, c_1, ...]`.
+            states: list of `num_states` tensors (`initial_states`):
+                `[h_1, c_1, ...]` float32 [N, units], then any attention memory.
 
         Returns:
             `(log_probs, states)`: float32 [N, target_vocab_size] log-softmax of
@@ -195,18 +240,23 @@ class Seq2Seq:
         layers = [(read(layer.cell.kernel, layer.cell.recurrent_kernel), read(layer.cell.bias))
                   for layer in self.decoder_layers]
         projection = read(self.projection.kernel), read(self.projection.bias)
+        attention = self.attention and self.attention.read(dtype)
+        lstm_states = 2 * self.num_layers
 
         def step(ids, states):
             x = tf.gather(embeddings, ids)
             new_states = []
-            for (kernel, bias), h, c in zip(layers, states[::2], states[1::2]):
+            memory_states = states[lstm_states:]
+            for (kernel, bias), h, c in zip(layers, states[:lstm_states:2], states[1:lstm_states:2]):
                 z = tf.nn.bias_add(tf.matmul(tf.concat([x, tf.cast(h, dtype)], 1), kernel), bias)
                 i, f, g, o = tf.split(z, 4, axis=1)
                 c = tf.sigmoid(f) * tf.cast(c, dtype) + tf.sigmoid(i) * tf.tanh(g)
                 x = tf.sigmoid(o) * tf.tanh(c)
                 new_states += [x, c]
+            if attention:
+                x = attention_lib.attend(self.attention.kind, attention, x[:, tf.newaxis], memory_states)[0][:, 0]
             logits = tf.nn.bias_add(tf.matmul(x, projection[0]), projection[1])
-            return tf.nn.log_softmax(tf.cast(logits, tf.float32)), new_states
+            return tf.nn.log_softmax(tf.cast(logits, tf.float32)), new_states + memory_states
 
         return step
 
@@ -219,6 +269,8 @@ class Seq2Seq:
             "decoder LSTMs": self.decoder_layers,
             "softmax": [self.projection],
         }
+        if self.attention is not None:
+            groups["attention"] = [self.attention]
         return {name: sum(layer.count_params() for layer in layers) for name, layers in groups.items()}
 
     def restore(self, model_dir, checkpoint="latest"):

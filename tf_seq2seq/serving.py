@@ -43,6 +43,7 @@ import keras
 import tensorflow as tf
 import tqdm
 
+from tf_seq2seq import attention
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import decoding
 from tf_seq2seq import model as model_lib
@@ -99,7 +100,7 @@ class Translator(tf.Module):
             return self.members[0].decode_step_fn()
         return decoding.ensemble_step_fn(
             [member.decode_step_fn() for member in self.members],
-            [2 * member.num_layers for member in self.members],
+            [member.num_states for member in self.members],
         )
 
     def encode(self, sentences):
@@ -111,9 +112,10 @@ class Translator(tf.Module):
         Returns:
             `(source_ids, states, token_counts)`: the padded encoder input int32
             [batch, S + 1] (one extra padding column keeps the time axis
-            non-empty), the encoders' final states (list of 2 x num_layers
-            float [batch, units] per member, concatenated) and each sentence's
-            token count before truncation, int32 [batch].
+            non-empty), the decoders' initial states (`model.Seq2Seq.
+            initial_states` of each member, concatenated: the encoders' final
+            states, float [batch, units], and any attention memory, rank 3)
+            and each sentence's token count before truncation, int32 [batch].
 
         Raises:
             tf.errors.InvalidArgumentError: if the batch is too large.
@@ -125,7 +127,7 @@ class Translator(tf.Module):
         ids = self.source_tokenizer.tokenize(sentences)
         source = pipeline.prepare_source(ids, self._reverse_source, self._max_source_length)
         source_ids = tf.pad(source.to_tensor(), [[0, 0], [0, 1]])
-        states = [state for member in self.members for state in member.encoder(source_ids)]
+        states = [state for member in self.members for state in member.initial_states(source_ids)]
         return source_ids, states, tf.cast(ids.row_lengths(), tf.int32)
 
     def search(self, sentences, beam_size, num_hypotheses, jit_compile=False):
@@ -180,11 +182,18 @@ class Translator(tf.Module):
 
         XLA compiles once per padded batch size and beam size, so a server
         compiles at most log2(max_batch_size) + 1 programs per beam size.
+        Attention memory is padded along the source axis to the longest
+        input (zero padding is masked out), so it adds no programs.
         """
         batch = tf.shape(states[0])[0]
         sizes = tf.constant([2**i for i in range(max(self._max_batch_size - 1, 1).bit_length() + 1)])
         padded_batch = tf.gather(sizes, tf.searchsorted(sizes, [batch])[0])
-        padded = [tf.pad(s, [[0, padded_batch - batch], [0, 0]]) for s in states]
+        source_padding = self._max_source_length + 1
+        padded = [
+            tf.pad(s, [[0, padded_batch - batch], [0, source_padding - tf.shape(s)[1]], [0, 0]])
+            if attention.is_memory(s) else tf.pad(s, [[0, padded_batch - batch], [0, 0]])
+            for s in states
+        ]
         found = self.decode_xla(padded, beam_size, max_length)
         return decoding.Hypotheses(*(tensor[:batch] for tensor in found))
 
@@ -193,7 +202,8 @@ class Translator(tf.Module):
         """`decoding.beam_search` compiled with XLA; ids padded to the longest possible output.
 
         Args:
-            states: the encoder's final states, float [batch, units] each.
+            states: the decoders' initial states (`encode`), attention memory
+                padded to `max_source_length + 1` source positions.
             beam_size: int32 scalar (a compile-time constant for XLA).
             max_length: int32 scalar, the most tokens to generate.
 
@@ -251,7 +261,8 @@ class Translator(tf.Module):
             ensemble), concatenated.
         """
         _, states, _ = self.encode(sentences)
-        return {"vectors": tf.cast(tf.concat(states, axis=1), tf.float32)}
+        final_states = [s for s in states if not attention.is_memory(s)]
+        return {"vectors": tf.cast(tf.concat(final_states, axis=1), tf.float32)}
 
 
 def translator_from_model_dirs(config, model_dirs, checkpoint="latest"):
