@@ -65,6 +65,11 @@ class Attention(keras.layers.Layer):
             self.score_vector = weight("score_vector", (units, 1))
         self.output_kernel = weight("output_kernel", (2 * units, units))
         self.built = True
+        # Takes the masked decoder outputs; the loss masks padded targets, so no mask goes on.
+        self.supports_masking = True
+
+    def compute_mask(self, *args, **kwargs):
+        return None
 
     def read(self, dtype):
         """The weights' current values in `dtype`, for `attend` (read once per search).
