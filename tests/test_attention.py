@@ -1,0 +1,124 @@
+"""Optional attention (--attention): masks, decoding steps, beam search, ensembles, export, figure."""
+
+import itertools
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_seq2seq import config as config_lib
+from tf_seq2seq import decoding, model, vocab
+
+from conftest import run_python
+from test_decoding import ALLOWED, MAX_LENGTH, VOCAB, strip
+
+KINDS = ["luong", "bahdanau"]
+# Right-padded (reversed) sources: the second is the first one's last two tokens.
+SOURCES = [[5, 6, 7, 8, 9], [8, 9, 0, 0, 0]]
+TARGET_IN = [[vocab.BOS_ID, 4, 5, 4], [vocab.BOS_ID, 5, 0, 0]]
+
+
+def tiny_model(kind, target_vocab_size=VOCAB):
+    """An untrained model with peaked distributions (large initial weights), seeded."""
+    keras.utils.set_random_seed(0)
+    config = config_lib.Config(num_layers=2, units=16, embedding_dim=8, init_scale=0.5, attention=kind)
+    return model.Seq2Seq(config, 12, target_vocab_size)
+
+
+def features(sources=SOURCES, target_in=TARGET_IN):
+    return {"source": tf.constant(sources), "target_in": tf.constant(target_in)}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_attention_weights_are_exactly_zero_on_padding_and_sum_to_one(kind):
+    weights = tiny_model(kind).alignment_model(features()).numpy()  # [B, T, S]
+    assert weights.shape == (2, 4, 5)
+    assert np.all(weights[1, :, 2:] == 0.0)
+    assert np.all(weights[1, :, :2] > 0.0) and np.all(weights[0] > 0.0)
+    np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_padded_source_gives_the_same_output_as_alone(kind):
+    seq2seq = tiny_model(kind)
+    alone = features([SOURCES[1][:2]], [TARGET_IN[1]])
+    batched = features()
+    np.testing.assert_allclose(seq2seq.training_model(alone)[0], seq2seq.training_model(batched)[1], atol=1e-5)
+    np.testing.assert_allclose(seq2seq.logits(alone)[0], seq2seq.logits(batched)[1], atol=1e-5)
+
+    def search(sources):
+        states = seq2seq.initial_states(tf.constant(sources))
+        return decoding.beam_search(seq2seq.decode_step_fn(), states, 3, MAX_LENGTH)
+
+    single, both = search([SOURCES[1][:2]]), search(SOURCES)
+    np.testing.assert_array_equal(single.ids[0], both.ids[1])
+    np.testing.assert_allclose(single.log_probs[0], both.log_probs[1], atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_decoding_steps_compute_the_training_models_log_probs(kind):
+    seq2seq = tiny_model(kind)
+    expected = tf.nn.log_softmax(seq2seq.training_model(features())).numpy()
+    step_fn, states = seq2seq.decode_step_fn(), seq2seq.initial_states(tf.constant(SOURCES))
+    assert len(states) == seq2seq.num_states == 4 + (2 if kind == "luong" else 3)
+    for t in range(2):  # Both sentences' real target positions.
+        log_probs, states = step_fn(tf.constant(TARGET_IN)[:, t], states)
+        np.testing.assert_allclose(log_probs, expected[:, t], atol=1e-5)
+
+
+def teacher_forced_log_probs(seq2seq, source, hypotheses):
+    """Summed log-probs float [H] of token lists ending in <eos> or at MAX_LENGTH, for one source."""
+    target_in = [[vocab.BOS_ID] + h[:-1] + [vocab.PAD_ID] * (MAX_LENGTH - len(h)) for h in hypotheses]
+    log_probs = tf.nn.log_softmax(
+        seq2seq.training_model(features([source] * len(hypotheses), target_in))
+    ).numpy()
+    return np.array([sum(log_probs[i, t, token] for t, token in enumerate(h)) for i, h in enumerate(hypotheses)])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_wide_beam_finds_the_exhaustive_n_best_of_an_attention_model(kind):
+    seq2seq = tiny_model(kind)
+    hypotheses = [
+        list(tokens) for length in range(1, MAX_LENGTH + 1) for tokens in itertools.product(ALLOWED, repeat=length)
+        if vocab.EOS_ID not in tokens[:-1] and (length == MAX_LENGTH or tokens[-1] == vocab.EOS_ID)
+    ]
+    beam = len(ALLOWED) ** MAX_LENGTH  # Wide enough to keep every prefix.
+    found = decoding.beam_search(
+        seq2seq.decode_step_fn(), seq2seq.initial_states(tf.constant(SOURCES)), beam, MAX_LENGTH
+    )
+    for sentence, source in enumerate(SOURCES):
+        scores = teacher_forced_log_probs(seq2seq, source, hypotheses)
+        best = np.argsort(-scores)[:5]
+        assert [strip(ids) for ids in found.ids[sentence, :5].numpy()] == [hypotheses[i] for i in best]
+        np.testing.assert_allclose(found.log_probs[sentence, :5], scores[best], atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_beam_of_one_is_greedy_for_an_attention_model(kind):
+    seq2seq = tiny_model(kind)
+    found = decoding.beam_search(
+        seq2seq.decode_step_fn(), seq2seq.initial_states(tf.constant(SOURCES)), 1, MAX_LENGTH
+    )
+    for sentence, source in enumerate(SOURCES):
+        tokens = []
+        while len(tokens) < MAX_LENGTH and vocab.EOS_ID not in tokens:
+            target_in = [[vocab.BOS_ID] + tokens]
+            log_probs = seq2seq.training_model(features([source], target_in))[0, -1].numpy()
+            tokens.append(max(ALLOWED, key=lambda token: log_probs[token]))
+        assert strip(found.ids[sentence, 0].numpy()) == tokens
+
+
+def test_an_ensemble_of_attention_and_paper_models_averages_their_log_probs():
+    members = [tiny_model(kind) for kind in ["luong", "none", "bahdanau"]]
+    states = [s for member in members for s in member.initial_states(tf.constant(SOURCES))]
+    step_fn = decoding.ensemble_step_fn([m.decode_step_fn() for m in members], [m.num_states for m in members])
+    log_probs, new_states = step_fn(tf.constant([vocab.BOS_ID] * 2), states)
+    # Each member's LSTM states (rank 2), then its memory (rank 3), carried in order.
+    assert [s.shape.rank for s in new_states] == [2] * 4 + [3] * 2 + [2] * 4 + [2] * 4 + [3] * 3
+    assert [s.shape for s in new_states] == [s.shape for s in states]
+    bos = features(target_in=[[vocab.BOS_ID]] * 2)
+    expected = np.mean([tf.nn.log_softmax(m.training_model(bos))[:, 0] for m in members], axis=0)
+    np.testing.assert_allclose(log_probs, expected, atol=1e-5)
