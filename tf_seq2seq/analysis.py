@@ -1,16 +1,19 @@
 """The paper's analyses: sentence vectors in 2-D (Figure 2), BLEU by sentence length and by
-word rarity (Figure 3).
+word rarity (Figure 3); and, for models trained with `--attention`, attention heat maps.
 
 Figures are drawn with matplotlib, an optional dependency
 (`pip install -e .[analysis]`); the numbers are written as text files too.
 """
 
 import csv
+import json
 import os
 
 import numpy as np
 import sacrebleu
+import tensorflow as tf
 
+from tf_seq2seq import decoding
 from tf_seq2seq import evaluation
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
@@ -30,6 +33,8 @@ PAPER_PHRASES = (
     "In the garden , she gave me a card",
     "I was given a card by her in the garden",
 )
+# Default sentences of the attention heat maps: the same words in two orders.
+ATTENTION_SENTENCES = PAPER_PHRASES[6:8]
 # Source-length buckets (words) of Figure 3.
 LENGTH_BUCKETS = ((1, 4), (5, 7), (8, 11), (12, 17), (18, 25), (26, 35), (36, 79))
 # Equal-count buckets of average word-frequency rank (Figure 3, right).
@@ -216,4 +221,86 @@ def bucket_figure(rows, xlabel, corpus_bleu, label_format="{:g}-{:g}"):
     axes.legend(loc="upper right", fontsize=8)
     figure.text(0.02, 0.02, BUCKET_CAPTION, fontsize=7.5, va="bottom")
     figure.tight_layout(rect=(0, 0.12, 1, 1))
+    return figure
+
+
+def attention_alignments(translator, sentences, config):
+    """Translates sentences and reads the attention of each output word over the source words.
+
+    The model translates with beam search (`config.beam_size`); the attention
+    weights are those of the model reading its own best translation (teacher
+    forcing), so output word j's row is the attention used to predict it.
+
+    Args:
+        translator: a `serving.Translator` of one model trained with `--attention`.
+        sentences: list of str.
+        config: the model's `config.Config`.
+
+    Returns:
+        One dict per sentence: `source` (source tokens in reading order, after
+        truncation), `output` (output tokens, `<eos>` included) and `weights`
+        (float array [len(output), len(source)], rows summing to 1).
+
+    Raises:
+        Seq2SeqError: for an ensemble or a model without attention.
+    """
+    if len(translator.members) != 1 or translator.members[0].attention is None:
+        raise Seq2SeqError("attention heat maps need one model trained with --attention=luong or bahdanau")
+    source_ids, states, _ = translator.encode(tf.constant(sentences, tf.string))
+    found = decoding.beam_search(translator.step_fn, states, config.beam_size, config.max_decode_length)
+    outputs = [_through_eos(ids) for ids in found.ids[:, 0].numpy().tolist()]
+    width = max(len(ids) for ids in outputs) if outputs else 0
+    target_in = [[vocab.BOS_ID] + ids[:-1] + [vocab.PAD_ID] * (width - len(ids)) for ids in outputs]
+    weights = translator.members[0].alignment_model(
+        {"source": source_ids, "target_in": tf.constant(target_in, tf.int32, [len(outputs), width])}
+    ).numpy()
+    source_words = vocab.read(translator.source_tokenizer.vocab_path)
+    output_words = vocab.read(translator.target_tokenizer.vocab_path)
+    rows = []
+    for ids, sentence_weights, source in zip(outputs, weights, source_ids.numpy()):
+        length = int(np.sum(source != vocab.PAD_ID))
+        order = slice(length - 1, None, -1) if config.reverse_source else slice(0, length)
+        rows.append({
+            "source": [source_words[i] for i in source[order]],
+            "output": [output_words[i] for i in ids],
+            "weights": sentence_weights[: len(ids), order],
+        })
+    return rows
+
+
+def _through_eos(ids):
+    """Token ids up to and including the first `<eos>` (all of them if none)."""
+    return ids[: ids.index(vocab.EOS_ID) + 1] if vocab.EOS_ID in ids else ids
+
+
+def write_alignments(rows, path):
+    """Writes `attention_alignments` rows as JSON (weights as nested lists)."""
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump([{**row, "weights": np.asarray(row["weights"]).round(6).tolist()} for row in rows], f, indent=1)
+        f.write("\n")
+
+
+def attention_figure(rows):
+    """One heat map per sentence: source words across, output words down, darker = more attention.
+
+    Args:
+        rows: `attention_alignments` rows.
+
+    Returns:
+        A matplotlib figure (write it with `save`).
+    """
+    heights = [max(len(row["output"]), 1) for row in rows]
+    width = max(len(row["source"]) for row in rows)
+    figure, axes = _pyplot().subplots(
+        len(rows), 1, squeeze=False, gridspec_kw={"height_ratios": heights},
+        figsize=(max(4.0, 0.45 * width + 2), 0.4 * sum(heights) + 1.2 * len(rows)),
+    )
+    for row, panel in zip(rows, axes[:, 0]):
+        panel.imshow(np.asarray(row["weights"]).reshape(len(row["output"]), len(row["source"])),
+                     cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
+        panel.set_xticks(range(len(row["source"])), row["source"], rotation=60, ha="right", fontsize=8)
+        panel.set_yticks(range(len(row["output"])), row["output"], fontsize=8)
+        panel.set_xlabel("source")
+        panel.set_ylabel("output")
+    figure.tight_layout()
     return figure

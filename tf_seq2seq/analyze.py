@@ -3,6 +3,7 @@
     python -m tf_seq2seq.analyze pca --model_dir=DIR --output=pca.png [--phrases_file=F]
     python -m tf_seq2seq.analyze length --model_dir=DIR --split=test --output=length.png
     python -m tf_seq2seq.analyze rarity --model_dir=DIR --split=test --output=rarity.png
+    python -m tf_seq2seq.analyze attention --model_dir=DIR --output=attention.png [--phrases_file=F]
 
 `pca` (Figure 2) encodes phrases (default: the paper's) and plots the first
 two principal components of their sentence vectors; the vectors and labels go
@@ -10,7 +11,10 @@ to OUTPUT.projector/ for TensorBoard's embedding projector. `length` (Figure 3)
 reads the hypotheses of an earlier `evaluate` run (MODEL_DIR/eval_SPLIT.hyp)
 and plots BLEU by source length; `rarity` (Figure 3, right) plots BLEU by each
 source sentence's average word-frequency rank in the model's (word) vocabulary,
-in equal-count buckets. The numbers go to OUTPUT.csv.
+in equal-count buckets. The numbers go to OUTPUT.csv. `attention` (a model
+trained with --attention) translates sentences (default: two orders of the same
+words) and draws one heat map per sentence of each output word's attention
+over the source words; the numbers go to OUTPUT.json.
 """
 
 import os
@@ -28,14 +32,19 @@ from tf_seq2seq import tokenizer as tokenizer_lib
 FLAGS = flags.FLAGS
 
 
+def _phrases(default):
+    """The non-empty lines of `--phrases_file`, or `default`."""
+    if not FLAGS.phrases_file:
+        return list(default)
+    if not os.path.isfile(FLAGS.phrases_file):
+        cli.fail(f"phrases file not found: {FLAGS.phrases_file}")
+    return [p for p in corpus.read_lines(FLAGS.phrases_file) if p]
+
+
 def pca():
     model, _, _ = cli.load_model()
     encode = model.signatures["encode"] if FLAGS.saved_model else model.encode_signature
-    phrases = analysis.PAPER_PHRASES
-    if FLAGS.phrases_file:
-        if not os.path.isfile(FLAGS.phrases_file):
-            cli.fail(f"phrases file not found: {FLAGS.phrases_file}")
-        phrases = [p for p in corpus.read_lines(FLAGS.phrases_file) if p]
+    phrases = _phrases(analysis.PAPER_PHRASES)
     if len(phrases) < 2:
         cli.fail("pca needs at least two phrases")
     vectors = encode(sentences=tf.constant(phrases))["vectors"].numpy()
@@ -87,7 +96,22 @@ def rarity():
     _write_buckets(rows, "average word-frequency rank", "{:.0f}-{:.0f}", references, hypotheses)
 
 
-COMMANDS = {"pca": pca, "length": length, "rarity": rarity}
+def attention():
+    if FLAGS.model_dir is None or len(flags.model_dirs()) != 1:
+        cli.fail("attention reads the weights of one model: give one --model_dir")
+    translator, _, config = cli.load_model()
+    sentences = _phrases(analysis.ATTENTION_SENTENCES)
+    if not sentences:
+        cli.fail("attention needs at least one sentence")
+    rows = analysis.attention_alignments(translator, sentences, config)
+    analysis.write_alignments(rows, FLAGS.output + ".json")
+    analysis.save(analysis.attention_figure(rows), FLAGS.output)
+    for sentence, row in zip(sentences, rows):
+        print(f"{sentence} -> {' '.join(row['output'])}")
+    print(f"{len(rows)} heat maps -> {FLAGS.output}, {FLAGS.output}.json")
+
+
+COMMANDS = {"pca": pca, "length": length, "rarity": rarity, "attention": attention}
 
 
 def main(command):

@@ -150,7 +150,8 @@ flags.DEFINE_string("input", None, "Input file, one sentence per line (default: 
 flags.DEFINE_string("source_file", None, "evaluate: source sentences (one per line) instead of --split.")
 flags.DEFINE_string("reference_file", None, "evaluate: references aligned with --source_file.")
 flags.DEFINE_string("output", None, "analyze: the PNG file to write (numbers go next to it).")
-flags.DEFINE_string("phrases_file", None, "analyze pca: phrases, one per line (default: the paper's).")
+flags.DEFINE_string("phrases_file", None, "analyze pca and attention: phrases, one per line "
+                    "(default: the paper's).")
 flags.DEFINE_string("output_dir", None, "evaluate: where eval_NAME.json/.hyp go (default: --model_dir).")
 flags.DEFINE_integer("num_hypotheses", 1, "Translations per sentence (n-best, <= beam size).")
 flags.DEFINE_integer("translate_batch_size", 64, "Sentences per translation call.")
