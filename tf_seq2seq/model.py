@@ -176,7 +176,8 @@ class Seq2Seq:
         return self._decode_cpu(features["target_in"], states, memory, source, training)
 
     def _encode_cpu(self, source, training):
-        """`_encode` on `cpu_lstm.lstm` (time-major inside): the final states and top outputs [B, S, units]."""
+        """`_encode` on `cpu_lstm.lstm` (time-major inside): the final states, and with attention
+        the top layer's outputs [B, S, units] (else None)."""
         x, mask = self._embed_time_major(self.source_embedding, source)
         states = []
         for i, layer in enumerate(self.encoder_layers):
