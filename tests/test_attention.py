@@ -187,7 +187,7 @@ def test_analyze_attention_draws_a_heat_map_per_sentence(attention_model_dir, tm
         ids = translator.source_tokenizer.tokenize(tf.constant([sentence]))[0].numpy()
         words = vocab.read(translator.source_tokenizer.vocab_path)
         assert row["source"] == [words[i] for i in ids]  # Reading order, not the reversed input.
-        assert 1 <= len(row["output"]) <= translator._max_decode_length
+        assert 1 <= len(row["output"]) <= config_lib.load(attention_model_dir).max_decode_length
         weights = np.array(row["weights"])
         assert weights.shape == (len(row["output"]), len(row["source"]))
         np.testing.assert_allclose(weights.sum(1), 1.0, atol=1e-5)
