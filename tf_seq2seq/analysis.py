@@ -276,7 +276,8 @@ def _through_eos(ids):
 def write_alignments(rows, path):
     """Writes `attention_alignments` rows as JSON (weights as nested lists)."""
     with open(path, "w", encoding="utf-8") as f:
-        json.dump([{**row, "weights": np.asarray(row["weights"]).round(6).tolist()} for row in rows], f, indent=1)
+        rounded = [{**row, "weights": np.asarray(row["weights"]).round(6).tolist()} for row in rows]
+        json.dump(rounded, f, indent=1)
         f.write("\n")
 
 

@@ -140,7 +140,8 @@ def attend(kind, weights, query, memory_states):
         query_kernel, _, score_vector, output_kernel = weights
         keys = memory_states[1]
         # [N, T, 1, units] + [N, 1, S, units] -> [N, T, S]
-        hidden = tf.tanh(tf.tensordot(query, query_kernel, 1)[:, :, tf.newaxis, :] + keys[:, tf.newaxis, :, :])
+        queries = tf.tensordot(query, query_kernel, 1)
+        hidden = tf.tanh(queries[:, :, tf.newaxis, :] + keys[:, tf.newaxis, :, :])
         scores = tf.squeeze(tf.tensordot(hidden, score_vector, 1), -1)
     # The softmax runs in float32 (mixed precision keeps its range); mask [N, 1, S].
     scores = tf.where(tf.linalg.matrix_transpose(mask), tf.cast(scores, tf.float32), _MASKED)

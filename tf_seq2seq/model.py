@@ -255,7 +255,8 @@ class Seq2Seq:
                 x = tf.sigmoid(o) * tf.tanh(c)
                 new_states += [x, c]
             if attention:
-                x = attention_lib.attend(self.attention.kind, attention, x[:, tf.newaxis], memory_states)[0][:, 0]
+                x, _ = attention_lib.attend(self.attention.kind, attention, x[:, tf.newaxis], memory_states)
+                x = x[:, 0]
             logits = tf.nn.bias_add(tf.matmul(x, projection[0]), projection[1])
             return tf.nn.log_softmax(tf.cast(logits, tf.float32)), new_states + memory_states
 
