@@ -348,3 +348,15 @@ def test_warmup_xla_writes_requests_that_only_an_xla_enabled_server_replays(
         "serving_default", "beam_search", "encode", "beam_search_xla"
     ]
     assert "XLA compilation disabled" in replayed[-1][2]
+
+
+def test_translate_batches_groups_similar_lengths_and_keeps_the_input_order():
+    sentences = ["a b c d e", "a", "a b c", "a b", "a b c d", "b", "c d e f g h"]
+    batches = []
+
+    def translate_fn(batch):
+        batches.append([len(s.split()) for s in batch])
+        return [s.upper() for s in batch]
+
+    assert serving.translate_batches(translate_fn, sentences, 3) == [s.upper() for s in sentences]
+    assert batches == [[1, 1, 2], [3, 4, 5], [6]]
