@@ -28,6 +28,7 @@ import tensorflow as tf  # noqa: E402
 from absl import logging  # noqa: E402
 
 from tf_seq2seq import corpus, flags, pipeline, tokenizer, training  # noqa: E402
+from tf_seq2seq import model_dir as model_dir_lib  # noqa: E402
 
 RECIPE = os.path.join(os.path.dirname(__file__), "..", "pipelines", "multi30k_en_fr.flags")
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "multi30k_en_fr")
@@ -82,7 +83,7 @@ def main():
     config = flags.config_from_flags()
     bench = absl_flags.FLAGS
     with tempfile.TemporaryDirectory() as model_dir:
-        training.prepare_model_dir(config, model_dir)
+        model_dir_lib.prepare_model_dir(config, model_dir)
         rates = pipeline_rates(config, model_dir, bench.bench_batches)
         if bench.compare_training:
             result = training.train(

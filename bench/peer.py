@@ -28,7 +28,8 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from tf_seq2seq import config as config_lib  # noqa: E402
-from tf_seq2seq import corpus, evaluation, serving, training  # noqa: E402
+from tf_seq2seq import corpus, evaluation, serving  # noqa: E402
+from tf_seq2seq import model_dir as model_dir_lib  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "..", "shared", "data", "multi30k_en_fr")
@@ -54,7 +55,7 @@ def timed_run(command):
 
 def train_and_export(config, model_dir):
     """Trains with the `train` CLI and exports; returns (CPU-seconds, peak RSS, version path)."""
-    training.prepare_model_dir(config, model_dir)  # Vocabularies, outside the timed run.
+    model_dir_lib.prepare_model_dir(config, model_dir)  # Vocabularies, outside the timed run.
     flags = [f"--{name}={value}" for name, value in dataclasses.asdict(config).items()]
     cpu_seconds, rss = timed_run(
         [sys.executable, "-m", "tf_seq2seq.train", f"--model_dir={model_dir}", *flags]

@@ -158,13 +158,14 @@ sys.path.insert(0, sys.argv[2])
 import tensorflow as tf
 from conftest import tiny_config
 from tf_seq2seq import corpus, distribution, model as model_lib, pipeline, tokenizer, training
+from tf_seq2seq import model_dir as model_dir_lib
 distribution.split_cpu(2)
 # The public constructor takes its cluster from TF_CONFIG; TensorFlow's own
 # tests build a one-process, two-device collective strategy this way.
 strategy = tf.distribute.MultiWorkerMirroredStrategy._from_local_devices(["/cpu:0", "/cpu:1"])
 config = tiny_config(sys.argv[1], batch_size=8, optimizer="adam")
 model_dir = sys.argv[3]
-training.prepare_model_dir(config, model_dir)
+model_dir_lib.prepare_model_dir(config, model_dir)
 source, target = tokenizer.from_model_dir(model_dir, config.tokenizer)
 pairs = corpus.load(config.dataset, config.train_split, config.source_lang, config.target_lang,
                     config.data_dir)

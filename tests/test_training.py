@@ -9,7 +9,6 @@ import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import serving, training
-from tf_seq2seq.errors import Seq2SeqError
 
 from conftest import PAIRS, tiny_config
 
@@ -106,46 +105,6 @@ def test_a_finished_run_goes_on_when_either_limit_is_raised(tiny_corpus, tmp_pat
         tiny_config(tiny_corpus, train_steps=more_epochs["step"] + 5, epochs=0, **settings), model_dir
     )
     assert more_steps["step"] == more_epochs["step"] + 5 and more_steps["epochs"] > more_epochs["epochs"]
-
-
-def test_resume_with_different_model_settings_is_refused(tiny_corpus, tmp_path):
-    model_dir = str(tmp_path / "model")
-    training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)
-    with pytest.raises(Seq2SeqError, match=r"units: 48 != 64.*num_layers: 2 != 1|num_layers.*units"):
-        training.train(tiny_config(tiny_corpus, train_steps=4, units=64, num_layers=1), model_dir)
-
-
-def test_a_directory_without_checkpoint_accepts_other_model_settings(tiny_corpus, tmp_path):
-    from tf_seq2seq import vocab
-
-    model_dir = str(tmp_path / "model")
-    # A run that failed before its first checkpoint: config and vocabularies only.
-    training.prepare_model_dir(tiny_config(tiny_corpus, units=64, target_vocab_size=6), model_dir)
-    assert len(vocab.read(vocab.paths(model_dir)[1])) == 6
-    result = training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)
-    assert result["step"] == 2
-    assert config_lib.load(model_dir).units == 48
-    assert len(vocab.read(vocab.paths(model_dir)[1])) > 6  # Rebuilt for the new settings.
-
-
-def test_vocab_sample_size_reads_only_the_first_pairs(tiny_corpus, tmp_path):
-    from tf_seq2seq import vocab
-
-    model_dir = str(tmp_path / "model")
-    training.prepare_model_dir(tiny_config(tiny_corpus, vocab_sample_size=2), model_dir)
-    source_path, target_path = vocab.paths(model_dir)
-    assert vocab.read(source_path)[len(vocab.SPECIALS):] == [".", "▁Go", "▁Hi"]
-    assert set(vocab.read(target_path)[len(vocab.SPECIALS):]) == {"▁Va", "▁!", "▁Salut", "."}
-
-
-def test_pairs_dropped_by_the_length_limits_are_counted_and_logged(tmp_path, caplog):
-    from conftest import PAIRS, write_corpus
-
-    corpus_dir = write_corpus(tmp_path / "corpus", {"train": PAIRS + [("", "Vide."), ("a " * 30, "b")]})
-    config = tiny_config(corpus_dir, max_source_length=20)
-    with caplog.at_level("INFO", logger="absl"):
-        training.prepare_model_dir(config, str(tmp_path / "model"))
-    assert "2 of 10 training pairs (20.00%) are empty or longer" in caplog.text
 
 
 def test_progress_says_what_ends_the_run_and_logs_the_first_step_at_once(tiny_corpus, tmp_path, caplog):
