@@ -159,6 +159,7 @@ import tensorflow as tf
 from conftest import tiny_config
 from tf_seq2seq import corpus, distribution, model as model_lib, pipeline, tokenizer, training
 from tf_seq2seq import model_dir as model_dir_lib
+from tf_seq2seq import optimization
 distribution.split_cpu(2)
 # The public constructor takes its cluster from TF_CONFIG; TensorFlow's own
 # tests build a one-process, two-device collective strategy this way.
@@ -172,7 +173,7 @@ pairs = corpus.load(config.dataset, config.train_split, config.source_lang, conf
 batches = pipeline.training_batches(pairs, source, target, config)
 with strategy.scope():
     seq2seq = model_lib.for_model_dir(config, model_dir)
-    optimizer = training.make_optimizer(config)
+    optimizer = optimization.make_optimizer(config)
     optimizer.build(seq2seq.training_model.trainable_variables)
 step = training.make_train_step(strategy, seq2seq, optimizer, config.clip_norm, batches.element_spec)
 graph = step.get_concrete_function().graph
