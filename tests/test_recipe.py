@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from tf_seq2seq import model as model_lib
-from tf_seq2seq import optimization, pipeline, serving, tokenizer, training, vocab
+from tf_seq2seq import optimization, pipeline, serving, tokenizer, train_step, training, vocab
 from tf_seq2seq.errors import Seq2SeqError
 
 from conftest import tiny_config
@@ -75,7 +75,7 @@ def test_gradient_clipping_bounds_the_sgd_update(trained_model_dir, clip_norm):
     optimizer = optimization.make_optimizer(config)
     optimizer.build(seq2seq.training_model.trainable_variables)
     batch = one_batch(trained_model_dir, config)
-    step = training.make_train_step(
+    step = train_step.make_train_step(
         tf.distribute.get_strategy(), seq2seq, optimizer, clip_norm,
         tf.data.Dataset.from_tensors(batch).element_spec,
     )

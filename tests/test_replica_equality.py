@@ -157,9 +157,9 @@ import json, sys
 sys.path.insert(0, sys.argv[2])
 import tensorflow as tf
 from conftest import tiny_config
-from tf_seq2seq import corpus, distribution, model as model_lib, pipeline, tokenizer, training
+from tf_seq2seq import corpus, distribution, model as model_lib, pipeline, tokenizer
 from tf_seq2seq import model_dir as model_dir_lib
-from tf_seq2seq import optimization
+from tf_seq2seq import optimization, train_step
 distribution.split_cpu(2)
 # The public constructor takes its cluster from TF_CONFIG; TensorFlow's own
 # tests build a one-process, two-device collective strategy this way.
@@ -175,7 +175,7 @@ with strategy.scope():
     seq2seq = model_lib.for_model_dir(config, model_dir)
     optimizer = optimization.make_optimizer(config)
     optimizer.build(seq2seq.training_model.trainable_variables)
-step = training.make_train_step(strategy, seq2seq, optimizer, config.clip_norm, batches.element_spec)
+step = train_step.make_train_step(strategy, seq2seq, optimizer, config.clip_norm, batches.element_spec)
 graph = step.get_concrete_function().graph
 dense = [op for op in graph.get_operations()
          if op.type == "CollectiveReduceV2" and op.inputs[0].shape.num_elements() != 1]
