@@ -154,18 +154,3 @@ def test_training_shows_a_progress_bar_on_a_terminal(tiny_corpus, tmp_path, monk
     os.close(terminal)
     bar = b"".join(shown).decode(errors="replace")
     assert "5/5" in bar and "step" in bar and re.search(r"epoch \d+\.\d\d loss \d", bar), bar
-
-
-def test_a_checkpoint_of_another_input_pipeline_resumes_with_the_data_restarted(
-        tiny_corpus, tmp_path, monkeypatch, caplog):
-    from tf_seq2seq import pipeline
-
-    model_dir = str(tmp_path / "model")
-    earlier = pipeline.training_batches  # An earlier version: one more stage.
-    monkeypatch.setattr(pipeline, "training_batches", lambda *args: earlier(*args).filter(lambda f, l: True))
-    training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)
-    monkeypatch.undo()
-    with caplog.at_level("WARNING", logger="absl"):
-        result = training.train(tiny_config(tiny_corpus, train_steps=4), model_dir)
-    assert result["step"] == 4
-    assert "holds the input position of another version of the input pipeline" in caplog.text

@@ -21,18 +21,14 @@ those devices too; the exported graphs carry no device placement.
 """
 
 import contextlib
-import os
 
 import keras
 import tensorflow as tf
 
+from tf_seq2seq import checkpoints
 from tf_seq2seq import cpu_lstm
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
-
-# Where validation keeps the checkpoint with the best BLEU, inside the model directory.
-BEST_DIR = "best"
-
 
 class Seq2Seq:
     """The encoder-decoder and its training, encoding and decoding views."""
@@ -235,40 +231,9 @@ class Seq2Seq:
         Raises:
             Seq2SeqError: if there is no such checkpoint.
         """
-        if checkpoint == "latest":
-            path = tf.train.latest_checkpoint(model_dir)
-            missing = f"no checkpoint in {model_dir}: train a model there first"
-        elif checkpoint == "best":
-            path = tf.train.latest_checkpoint(os.path.join(model_dir, BEST_DIR))
-            missing = (f"no best checkpoint in {model_dir}/{BEST_DIR}: train with "
-                       "--eval_every_steps to keep one")
-        else:
-            path = checkpoint if tf.io.gfile.exists(checkpoint + ".index") else None
-            missing = f"checkpoint {checkpoint} not found (expected {checkpoint}.index)"
-        if path is None:
-            raise Seq2SeqError(missing)
-        restore_checkpoint(tf.train.Checkpoint(model=self.training_model), path).expect_partial()
+        path = checkpoints.resolve(model_dir, checkpoint)
+        checkpoints.restore_checkpoint(tf.train.Checkpoint(model=self.training_model), path).expect_partial()
         return path
-
-
-def restore_checkpoint(checkpoint, path):
-    """`checkpoint.restore(path)`, a truncated or corrupt checkpoint being a `Seq2SeqError`.
-
-    Returns:
-        The restore status.
-
-    Raises:
-        Seq2SeqError: naming the checkpoint, when its files cannot be read.
-    """
-    try:
-        return checkpoint.restore(path)
-    except (IndexError, tf.errors.DataLossError, tf.errors.OutOfRangeError) as e:
-        reason = e.message if isinstance(e, tf.errors.OpError) else str(e)
-        raise Seq2SeqError(
-            f"checkpoint {path} cannot be read ({reason.splitlines()[0]}): its files are truncated "
-            f"or corrupt; name an intact one with --checkpoint, or make an earlier ckpt-N the "
-            f"latest in {os.path.join(os.path.dirname(path), 'checkpoint')}"
-        ) from None
 
 
 def layer_devices(config):

@@ -27,6 +27,7 @@ import tensorflow as tf
 import tqdm
 from absl import logging
 
+from tf_seq2seq import checkpoints as checkpoints_lib
 from tf_seq2seq import corpus
 from tf_seq2seq import dashboards
 from tf_seq2seq import distribution
@@ -39,108 +40,6 @@ from tf_seq2seq import tokenizer as tokenizer_lib
 from tf_seq2seq import validation as validation_lib
 from tf_seq2seq.errors import Seq2SeqError
 
-CHECKPOINT_NAME = "ckpt"
-
-
-class _Checkpoints:
-    """A `tf.train.CheckpointManager` over the model, optimizer, step and data iterator.
-
-    Input pipelines with Python code in them (`tf.py_function`,
-    `from_generator`) cannot be saved; then checkpoints keep everything but
-    the data position, and a warning says that a resumed run restarts the data.
-
-    In a cluster every worker saves (saving may need collectives) but only the
-    chief into the model directory; every worker restores from there.
-    """
-
-    def __init__(self, write_dir, model_dir, keep, **objects):
-        self._write_dir, self._restore_dir = write_dir, model_dir
-        self._keep, self._objects = keep, objects
-        self._manager = self._make_manager()
-        self.data_restarted = False  # The restored checkpoint's data position did not fit.
-
-    def _drop_data(self, reason):
-        self._objects.pop("data", None)
-        logging.warning(
-            "The input pipeline position cannot be checkpointed (%s): a resumed run "
-            "restarts the data from the beginning.", reason,
-        )
-
-    def _make_manager(self):
-        return tf.train.CheckpointManager(
-            tf.train.Checkpoint(**self._objects), self._write_dir, max_to_keep=self._keep,
-            checkpoint_name=CHECKPOINT_NAME,
-        )
-
-    @property
-    def latest(self):
-        """Path of the model directory's latest checkpoint, or None."""
-        return tf.train.latest_checkpoint(self._restore_dir)
-
-    @property
-    def directory(self):
-        """The directory checkpoints are restored from."""
-        return self._restore_dir
-
-    def restore(self, path=None):
-        """Restores checkpoint `path` (default: the latest, if any); returns its path or None."""
-        path = path or self.latest
-        if path is None:
-            return None
-        try:
-            model_lib.restore_checkpoint(self._manager.checkpoint, path)
-        except tf.errors.NotFoundError as e:
-            if "data" not in self._objects or "iterator" not in e.message:
-                raise
-            self._restore_without_data(path, e.message)
-        return path
-
-    def _restore_without_data(self, path, reason):
-        """Restores all but the data position, saved by another version of the input pipeline."""
-        logging.warning(
-            "%s holds the input position of another version of the input pipeline (%s): "
-            "resuming with the data (and its epoch count) from the beginning.",
-            path, reason.splitlines()[0][:300],
-        )
-        others = {name: value for name, value in self._objects.items() if name != "data"}
-        model_lib.restore_checkpoint(tf.train.Checkpoint(**others), path).expect_partial()
-        self.data_restarted = True
-
-    def replace_data(self, iterator):
-        """Checkpoints `iterator` (a fresh one, after `data_restarted`) from now on; returns it."""
-        self._objects["data"] = iterator
-        self._manager = self._make_manager()
-        return iterator
-
-    def save(self, step):
-        """Writes checkpoint `ckpt-STEP` and returns `step`.
-
-        Raises:
-            Seq2SeqError: if the disk is full or not writable; the latest
-                checkpoint stays the previous one.
-        """
-        try:
-            path = self._manager.save(checkpoint_number=step)
-        except tf.errors.FailedPreconditionError as e:
-            if "data" not in self._objects:
-                raise
-            self._drop_data(e.message.splitlines()[0])
-            self._manager = self._make_manager()
-            path = self._manager.save(checkpoint_number=step)
-        except (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError) as e:
-            self._unwritable(step, e)
-        logging.info("Saved %s", path)
-        return step
-
-    def _unwritable(self, step, error):
-        """Removes what a failed save left and raises the error that stops the run."""
-        prefix = os.path.join(self._write_dir, f"{CHECKPOINT_NAME}-{step}")
-        shutil.rmtree(prefix + "_temp", ignore_errors=True)
-        reason = error.message.rsplit(";", 1)[-1].split(" [Op:")[0].strip()
-        raise Seq2SeqError(
-            f"could not write checkpoint {prefix} ({reason}): the latest checkpoint is still "
-            f"{self.latest}; make room and re-run to resume from it"
-        ) from None
 
 
 class _Progress:
@@ -365,8 +264,8 @@ def _train(config, model_dir, strategy, chief, write_dir):
     iterator = iter(batches)
     # The model checkpoints hold the chief's input position (shard 0). Another
     # worker's shard position is its own: saved beside them, in data-shard-INDEX.
-    shard_checkpoints = _shard_checkpoints(model_dir, shard, config, iterator) if shard[0] else None
-    checkpoints = _Checkpoints(
+    shard_checkpoints = checkpoints_lib.shard_checkpoints(model_dir, shard, config, iterator) if shard[0] else None
+    checkpoints = checkpoints_lib.Checkpoints(
         write_dir, model_dir, config.keep_checkpoints,
         model=seq2seq.training_model, optimizer=optimizer, step=step, epochs=epochs,
         **({} if shard_checkpoints else {"data": iterator}),
@@ -377,7 +276,7 @@ def _train(config, model_dir, strategy, chief, write_dir):
     if restored:
         logging.info("Resumed from %s at step %d", restored, int(step))
         if shard_checkpoints:
-            _restore_shard_position(shard_checkpoints, int(step))
+            checkpoints_lib.restore_shard_position(shard_checkpoints, int(step))
         rate = optimization.learning_rate(config, epoch_steps)
         if not callable(rate):  # The checkpoint holds the old rate: use this run's.
             optimizer.learning_rate = rate
@@ -455,22 +354,6 @@ def _train(config, model_dir, strategy, chief, write_dir):
         "best_bleu": validation.best_bleu if validation else None,
         "throughput": progress.steady_throughput(),
     }
-
-
-def _shard_checkpoints(model_dir, shard, config, iterator):
-    """Checkpoints of one worker's input shard position, in `MODEL_DIR/data-shard-INDEX`."""
-    directory = os.path.join(model_dir, f"data-shard-{shard[0]}")
-    return _Checkpoints(directory, directory, config.keep_checkpoints, data=iterator)
-
-
-def _restore_shard_position(shard_checkpoints, step):
-    """Restores the input shard position saved at `step`, or warns that the shard restarts."""
-    path = os.path.join(shard_checkpoints.directory, f"{CHECKPOINT_NAME}-{step}")
-    if tf.io.gfile.exists(path + ".index"):
-        shard_checkpoints.restore(path)
-    else:
-        logging.warning("No input position of this shard at step %d (%s): its data restarts "
-                        "from the beginning", step, path)
 
 
 def _save_finite(checkpoints, training_model, step):

@@ -20,9 +20,9 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from tf_seq2seq import checkpoints
 from tf_seq2seq import dashboards
 from tf_seq2seq import evaluation
-from tf_seq2seq import model as model_lib
 from tf_seq2seq import serving
 
 SAMPLES = 3
@@ -57,10 +57,9 @@ class Validation:
             seq2seq, source_tokenizer, target_tokenizer, config.replace(beam_size=config.eval_beam_size)
         )
         self._writer = tf.summary.create_file_writer(os.path.join(model_dir, dashboards.EVAL))
-        self._best_dir = os.path.join(model_dir, model_lib.BEST_DIR)
-        self._best = tf.train.CheckpointManager(
-            tf.train.Checkpoint(model=seq2seq.training_model), self._best_dir, max_to_keep=1,
-            checkpoint_name="ckpt",
+        self._best_dir = os.path.join(model_dir, checkpoints.BEST_DIR)
+        self._best = checkpoints.manager(
+            tf.train.Checkpoint(model=seq2seq.training_model), self._best_dir, keep=1
         )
         self.best_bleu = self._read_best_bleu()
         self._evaluations_since_best = 0
