@@ -17,7 +17,6 @@ def test_resume_with_different_model_settings_is_refused(tiny_corpus, tmp_path):
         training.train(tiny_config(tiny_corpus, train_steps=4, units=64, num_layers=1), model_dir)
 
 
-
 def test_a_directory_without_checkpoint_accepts_other_model_settings(tiny_corpus, tmp_path):
     from tf_seq2seq import vocab
 
@@ -31,7 +30,6 @@ def test_a_directory_without_checkpoint_accepts_other_model_settings(tiny_corpus
     assert len(vocab.read(vocab.paths(model_dir)[1])) > 6  # Rebuilt for the new settings.
 
 
-
 def test_vocab_sample_size_reads_only_the_first_pairs(tiny_corpus, tmp_path):
     from tf_seq2seq import vocab
 
@@ -40,7 +38,6 @@ def test_vocab_sample_size_reads_only_the_first_pairs(tiny_corpus, tmp_path):
     source_path, target_path = vocab.paths(model_dir)
     assert vocab.read(source_path)[len(vocab.SPECIALS):] == [".", "▁Go", "▁Hi"]
     assert set(vocab.read(target_path)[len(vocab.SPECIALS):]) == {"▁Va", "▁!", "▁Salut", "."}
-
 
 
 def test_pairs_dropped_by_the_length_limits_are_counted_and_logged(tmp_path, caplog):

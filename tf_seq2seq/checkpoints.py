@@ -174,12 +174,10 @@ class Checkpoints:
         ) from None
 
 
-
 def shard_checkpoints(model_dir, shard, config, iterator):
     """Checkpoints of one worker's input shard position, in `MODEL_DIR/data-shard-INDEX`."""
     directory = os.path.join(model_dir, f"data-shard-{shard[0]}")
     return Checkpoints(directory, directory, config.keep_checkpoints, data=iterator)
-
 
 
 def restore_shard_position(shard_checkpoints, step):

@@ -30,6 +30,7 @@ from tf_seq2seq import cpu_lstm
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
 
+
 class Seq2Seq:
     """The encoder-decoder and its training, encoding and decoding views."""
 

@@ -91,7 +91,6 @@ def prepare_model_dir(config, model_dir, chief=True):
     )
 
 
-
 def _forget_untrained_model(model_dir, differences):
     """Lets a retry with other model settings reuse a directory that holds no checkpoint.
 
@@ -104,7 +103,6 @@ def _forget_untrained_model(model_dir, differences):
     shutil.rmtree(os.path.dirname(vocab.paths(model_dir)[0]), ignore_errors=True)
 
 
-
 def _wait_for_files(paths, seconds):
     """Waits until every path exists; raises `Seq2SeqError` after `seconds`."""
     deadline = time.monotonic() + seconds
@@ -115,7 +113,6 @@ def _wait_for_files(paths, seconds):
                 "chief writes them, and --model_dir must be on storage every worker sees"
             )
         time.sleep(0.5)
-
 
 
 def worker_dir(model_dir, task_name):

@@ -39,7 +39,6 @@ class PaperSchedule(keras.optimizers.schedules.LearningRateSchedule):
                     every_steps=self.every_steps, factor=self.factor)
 
 
-
 def steps_per_epoch(pairs, config):
     """Training steps in one pass over `pairs`, or None if unknown.
 
@@ -51,7 +50,6 @@ def steps_per_epoch(pairs, config):
     if size < 0 or config.batch_tokens > 0:
         return None
     return math.ceil(size / config.batch_size)
-
 
 
 def learning_rate(config, epoch_steps):
@@ -79,7 +77,6 @@ def learning_rate(config, epoch_steps):
     )
 
 
-
 class _AppliesReducedGradients:
     """Keras optimizer mixin: `apply` takes gradients already summed over replicas.
 
@@ -94,15 +91,12 @@ class _AppliesReducedGradients:
         return list(grads_and_vars)
 
 
-
 class ReducedSGD(_AppliesReducedGradients, keras.optimizers.SGD):
     """`keras.optimizers.SGD` applying gradients already summed over replicas."""
 
 
-
 class ReducedAdam(_AppliesReducedGradients, keras.optimizers.Adam):
     """`keras.optimizers.Adam` applying gradients already summed over replicas."""
-
 
 
 def make_optimizer(config, epoch_steps=None):
@@ -123,7 +117,6 @@ def make_optimizer(config, epoch_steps=None):
     return optimizer
 
 
-
 def set_precision(config):
     """Sets Keras' global dtype policy from `config.mixed_precision` ('' = float32).
 
@@ -135,7 +128,6 @@ def set_precision(config):
             f"unknown --mixed_precision {config.mixed_precision!r}: expected one of {policies}"
         )
     keras.mixed_precision.set_global_policy(config.mixed_precision or "float32")
-
 
 
 def sum_over_replicas(context, grads):
@@ -159,7 +151,6 @@ def sum_over_replicas(context, grads):
     if context.num_replicas_in_sync == 1:
         return grads
     return [_unique_rows(g) for g in context.all_reduce(tf.distribute.ReduceOp.SUM, grads)]
-
 
 
 def _unique_rows(gradient):

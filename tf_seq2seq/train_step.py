@@ -77,7 +77,6 @@ def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec, shard
     return train_step
 
 
-
 def replica_slice(batch, replica, num_replicas):
     """Replica `replica`'s contiguous share of the rows of a global batch.
 
@@ -98,7 +97,6 @@ def replica_slice(batch, replica, num_replicas):
     return tf.nest.map_structure(lambda tensor: tensor[start:end], batch)
 
 
-
 def _batch_share(strategy, sharded_input):
     """`(replica, replicas)`: this replica's index among those sharing its input batch.
 
@@ -112,13 +110,11 @@ def _batch_share(strategy, sharded_input):
     return context.replica_id_in_sync_group % local, local
 
 
-
 def _loss_scale(optimizer):
     """The current loss scale of a `keras.optimizers.LossScaleOptimizer`, else 1."""
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         return tf.cast(optimizer.dynamic_scale, tf.float32)
     return tf.constant(1.0)
-
 
 
 def without_positions(features):

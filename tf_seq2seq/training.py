@@ -41,7 +41,6 @@ from tf_seq2seq import validation as validation_lib
 from tf_seq2seq.errors import Seq2SeqError
 
 
-
 class _Progress:
     """Accumulates step metrics between log lines and writes them out.
 
