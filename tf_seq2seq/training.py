@@ -11,20 +11,16 @@ a cluster, `data-shard-I/` (worker I's input position).
 Re-running `train` on the same directory resumes from the latest checkpoint.
 """
 
-import collections
 import contextlib
-import datetime
 import math
 import os
 import shutil
 import signal
-import sys
 import threading
 import time
 
 import keras
 import tensorflow as tf
-import tqdm
 from absl import logging
 
 from tf_seq2seq import checkpoints as checkpoints_lib
@@ -35,120 +31,11 @@ from tf_seq2seq import model as model_lib
 from tf_seq2seq import model_dir as model_dir_lib
 from tf_seq2seq import optimization
 from tf_seq2seq import pipeline
+from tf_seq2seq import progress as progress_lib
 from tf_seq2seq import train_step as train_step_lib
 from tf_seq2seq import tokenizer as tokenizer_lib
 from tf_seq2seq import validation as validation_lib
 from tf_seq2seq.errors import Seq2SeqError
-
-
-class _Progress:
-    """Accumulates step metrics between log lines and writes them out.
-
-    Log lines say the step (of the expected total), epoch, elapsed time and
-    ETA; on a terminal a tqdm bar on stderr shows the same as it goes.
-    """
-
-    def __init__(self, writer, total_steps, clip_norm, first_step):
-        """`first_step` is the global step this run starts at; `total_steps` the expected last (or None)."""
-        self._writer = writer
-        self._total_steps = total_steps
-        self._clip_norm = clip_norm
-        self._run_start = time.perf_counter()
-        self.totals = collections.Counter()  # Over the whole run.
-        self._bar = tqdm.tqdm(total=total_steps, initial=first_step, unit="step", disable=None,
-                              file=sys.stderr, dynamic_ncols=True)
-        self._reset()
-
-    def close(self):
-        """Removes the terminal progress bar, if any."""
-        self._bar.close()
-
-    def _reset(self):
-        self._window = collections.Counter()
-        self._start = time.perf_counter()
-
-    @property
-    def pending(self):
-        """Whether steps were added since the last report."""
-        return self._window["steps"] > 0
-
-    def add(self, metrics):
-        """Adds one step's metrics (dict of scalars from the train step)."""
-        values = {name: float(value) for name, value in metrics.items()}
-        values["steps"] = 1
-        values["clipped"] = float(0 < self._clip_norm < values["grad_norm"])
-        self._window.update(values)
-        self.totals.update(values)
-        if self.totals["steps"] == 1:
-            self._after_first_step = (time.perf_counter(), collections.Counter(self.totals))
-        return values
-
-    def show(self, step, epochs):
-        """Advances the terminal bar to `step`, showing the epoch and loss so far."""
-        loss = self._window["loss_sum"] / max(self._window["target_tokens"], 1.0)
-        self._bar.set_postfix_str(f"epoch {epochs:.2f} loss {loss:.3f}", refresh=False)
-        self._bar.update(step - self._bar.n)
-
-    def where(self, step, epochs):
-        """`step S/TOTAL  epoch E  elapsed T  ETA T` for log lines."""
-        elapsed = time.perf_counter() - self._run_start
-        text = f"step {step}" + (f"/{self._total_steps}" if self._total_steps else "")
-        text += f"  epoch {epochs:.2f}  elapsed {_duration(elapsed)}"
-        rate = self.steady_throughput()
-        if self._total_steps and rate:
-            text += f"  ETA {_duration(max(self._total_steps - step, 0) / rate['steps_per_sec'])}"
-        return text
-
-    def log_first_step(self, step, epochs):
-        """Logs that the first step of this run ran (it also traced the graph)."""
-        seconds = time.perf_counter() - self._run_start
-        loss = self._window["loss_sum"] / max(self._window["target_tokens"], 1.0)
-        logging.info("%s  loss %.4f  (first step: %.1fs, includes tracing the graph)",
-                     self.where(step, epochs), loss, seconds)
-
-    def steady_throughput(self):
-        """Rates since the end of the first step (which traces the graph).
-
-        Returns:
-            A dict of `steps_per_sec`, `target_tokens_per_sec`,
-            `source_target_tokens_per_sec`, or None before the second step.
-        """
-        if self.totals["steps"] < 2:
-            return None
-        start, first = self._after_first_step
-        seconds = max(time.perf_counter() - start, 1e-9)
-        done = {name: self.totals[name] - first[name] for name in ("steps", "target_tokens", "source_tokens")}
-        return {
-            "steps_per_sec": done["steps"] / seconds,
-            "target_tokens_per_sec": done["target_tokens"] / seconds,
-            "source_target_tokens_per_sec": (done["target_tokens"] + done["source_tokens"]) / seconds,
-        }
-
-    def report(self, step, learning_rate, epochs):
-        """Logs and summarises the window since the last report; returns its loss."""
-        window, seconds = self._window, max(time.perf_counter() - self._start, 1e-9)
-        loss = window["loss_sum"] / max(window["target_tokens"], 1.0)
-        scalars = {
-            "loss": loss,
-            "perplexity": math.exp(min(loss, 50.0)),
-            "learning_rate": learning_rate,
-            "grad_norm": window["grad_norm"] / window["steps"],
-            "clipped_fraction": window["clipped"] / window["steps"],
-            "target_tokens_per_sec": window["target_tokens"] / seconds,
-            "source_target_tokens_per_sec": (window["target_tokens"] + window["source_tokens"]) / seconds,
-            "sentences_per_sec": window["sentences"] / seconds,
-            "step_time": seconds / window["steps"],
-        }
-        logging.info(
-            "%s  loss %.4f  perplexity %.2f  lr %.3g  grad norm %.2f  %.0f target tokens/s",
-            self.where(step, epochs), loss, scalars["perplexity"], learning_rate,
-            scalars["grad_norm"], scalars["target_tokens_per_sec"],
-        )
-        with self._writer.as_default(step=step):
-            for name, value in scalars.items():
-                tf.summary.scalar(name, value)
-        self._reset()
-        return loss
 
 
 @contextlib.contextmanager
@@ -205,7 +92,7 @@ def train(config, model_dir, strategy=None):
         trained on), `loss` (last logged mean token loss, or None
         if no step ran), `seconds` (float, this run's training time),
         `target_tokens` and `source_tokens` (this run's totals), `best_bleu`
-        (None without evaluation) and `throughput` (`_Progress.steady_throughput`).
+        (None without evaluation) and `throughput` (`progress.Progress.steady_throughput`).
 
     Raises:
         Seq2SeqError: bad input, a model directory of another model, or a
@@ -279,7 +166,7 @@ def _train(config, model_dir, strategy, chief, write_dir):
         rate = optimization.learning_rate(config, epoch_steps)
         if not callable(rate):  # The checkpoint holds the old rate: use this run's.
             optimizer.learning_rate = rate
-    _log_parameters(seq2seq)
+    progress_lib.log_parameters(seq2seq)
 
     features_spec, labels_spec = batches.element_spec
     train_step = train_step_lib.make_train_step(
@@ -302,7 +189,7 @@ def _train(config, model_dir, strategy, chief, write_dir):
             shard_checkpoints.save(current)
         return _save_finite(checkpoints, seq2seq.training_model, current)
 
-    progress = _Progress(writer, limits.total_steps, config.clip_norm, int(step))
+    progress = progress_lib.Progress(writer, limits.total_steps, config.clip_norm, int(step))
     start, saved_step, loss = time.perf_counter(), int(step), None
     if chief:
         dashboards.write_run_start(config, model_dir, int(step))
@@ -325,7 +212,7 @@ def _train(config, model_dir, strategy, chief, write_dir):
             if not math.isfinite(metrics["loss_sum"]):
                 _stop_non_finite("loss", current, checkpoints)
             if current % config.log_every_steps == 0:
-                loss = progress.report(current, _current_learning_rate(optimizer), float(epochs))
+                loss = progress.report(current, progress_lib.current_learning_rate(optimizer), float(epochs))
             ends_epoch = math.floor(float(epochs)) > math.floor(epochs_before)
             if current % config.checkpoint_every_steps == 0 or ends_epoch:
                 saved_step = save(current)
@@ -339,7 +226,7 @@ def _train(config, model_dir, strategy, chief, write_dir):
                 break
         progress.close()
         if progress.pending:
-            loss = progress.report(int(step), _current_learning_rate(optimizer), float(epochs))
+            loss = progress.report(int(step), progress_lib.current_learning_rate(optimizer), float(epochs))
         if int(step) != saved_step or checkpoints.latest is None:
             save(int(step))
     writer.flush()
@@ -445,20 +332,3 @@ class _Limits:
         return float(positions.max()) / self._corpus_size
 
 
-def _duration(seconds):
-    """`H:MM:SS` of a number of seconds."""
-    return str(datetime.timedelta(seconds=round(seconds)))
-
-
-def _current_learning_rate(optimizer):
-    # `.numpy()` also reads a variable mirrored over replicas.
-    return float(tf.convert_to_tensor(optimizer.learning_rate).numpy())
-
-
-def _log_parameters(seq2seq):
-    counts = seq2seq.parameter_counts()
-    logging.info(
-        "Model: %d parameters (%s)",
-        sum(counts.values()),
-        ", ".join(f"{name} {count}" for name, count in counts.items()),
-    )
