@@ -11,12 +11,9 @@ a cluster, `data-shard-I/` (worker I's input position).
 Re-running `train` on the same directory resumes from the latest checkpoint.
 """
 
-import contextlib
 import math
 import os
 import shutil
-import signal
-import threading
 import time
 
 import keras
@@ -33,35 +30,11 @@ from tf_seq2seq import model_dir as model_dir_lib
 from tf_seq2seq import optimization
 from tf_seq2seq import pipeline
 from tf_seq2seq import progress as progress_lib
+from tf_seq2seq import stop_signals
 from tf_seq2seq import train_step as train_step_lib
 from tf_seq2seq import tokenizer as tokenizer_lib
 from tf_seq2seq import validation as validation_lib
 from tf_seq2seq.errors import Seq2SeqError
-
-
-@contextlib.contextmanager
-def _stop_requests():
-    """Turns SIGINT and SIGTERM into a request to checkpoint and stop.
-
-    Yields:
-        A `threading.Event` set when a signal arrived. Outside the main thread
-        (where Python cannot handle signals) it is never set.
-    """
-    stop = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-
-    def request_stop(signum, frame):
-        logging.warning("Received %s: saving a checkpoint, then stopping", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def train(config, model_dir, strategy=None):
@@ -194,7 +167,7 @@ def _train(config, model_dir, strategy, chief, write_dir):
     start, saved_step, loss = time.perf_counter(), int(step), None
     if chief:
         dashboards.write_run_start(config, model_dir, int(step))
-    with _stop_requests() as stop:
+    with stop_signals.stop_requests() as stop:
         while not limits.reached(int(step), float(epochs)):
             features, labels = next(iterator)
             trace_graph = not progress.totals["steps"]
