@@ -11,6 +11,7 @@ a cluster, `data-shard-I/` (worker I's input position).
 Re-running `train` on the same directory resumes from the latest checkpoint.
 """
 
+import dataclasses
 import math
 import os
 import shutil
@@ -97,6 +98,39 @@ def train(config, model_dir, strategy=None):
 
 def _train(config, model_dir, strategy, chief, write_dir):
     """`train` in this process's role: `write_dir` is `model_dir` for the chief."""
+    run = _setup(config, model_dir, strategy, chief, write_dir)
+    return _loop(config, model_dir, chief, run)
+
+
+@dataclasses.dataclass
+class _Run:
+    """What `_setup` prepares and `_loop` steps: a run's model, state, data and writers."""
+
+    seq2seq: model_lib.Seq2Seq
+    optimizer: keras.optimizers.Optimizer
+    train_step: object  # `train_step.make_train_step`'s `tf.function`.
+    step: tf.Variable  # The global step, int64.
+    epochs: tf.Variable  # Passes over the data trained on so far (`limits.Limits.epochs_trained`).
+    iterator: object  # Over `pipeline.training_batches`.
+    checkpoints: checkpoints_lib.Checkpoints
+    shard_checkpoints: object  # `checkpoints.Checkpoints` of this worker's input shard, or None.
+    limits: limits_lib.Limits
+    writer: object  # The `tf.summary` writer of `MODEL_DIR/train/` (a no-op one off the chief).
+    validation: object  # `validation.Validation`, or None.
+
+    def save(self, step):
+        """Saves checkpoint `ckpt-STEP` (and this worker's shard position); returns `step`."""
+        if self.shard_checkpoints:
+            self.shard_checkpoints.save(step)
+        return _save_finite(self.checkpoints, self.seq2seq.training_model, step)
+
+
+def _setup(config, model_dir, strategy, chief, write_dir):
+    """Prepares the model directory, data, model and optimizer, and restores the latest checkpoint.
+
+    Returns:
+        The `_Run`.
+    """
     keras.utils.set_random_seed(config.seed)
     optimization.set_precision(config)
     model_dir_lib.prepare_model_dir(config, model_dir, chief)
@@ -117,7 +151,6 @@ def _train(config, model_dir, strategy, chief, write_dir):
         optimizer.build(seq2seq.training_model.trainable_variables)
     # Outside the scope: the host-side loop counter, not a mirrored variable.
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-    # Passes over the data trained on so far (`limits.Limits.epochs_trained`).
     epochs = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="epochs")
     # Every process iterates over its batches itself (each replica takes its
     # slice inside the step), so the iterator is checkpointable under any strategy.
@@ -157,24 +190,31 @@ def _train(config, model_dir, strategy, chief, write_dir):
     )
     limits = limits_lib.Limits(config, int(pairs.cardinality()), epoch_steps, by_step=sharded)
     logging.info("%s; now at step %d, epoch %.2f", limits.describe(), int(step), float(epochs))
+    return _Run(seq2seq, optimizer, train_step, step, epochs, iterator, checkpoints,
+                shard_checkpoints, limits, writer, validation)
 
-    def save(current):
-        if shard_checkpoints:
-            shard_checkpoints.save(current)
-        return _save_finite(checkpoints, seq2seq.training_model, current)
 
+def _loop(config, model_dir, chief, run):
+    """Trains until a limit, early stopping or a stop request; checkpoints on the way and at the end.
+
+    The chief notes the run's start in `model_dir` (`dashboards.write_run_start`).
+
+    Returns:
+        `train`'s result dict.
+    """
+    step, epochs, limits, writer, validation = run.step, run.epochs, run.limits, run.writer, run.validation
     progress = progress_lib.Progress(writer, limits.total_steps, config.clip_norm, int(step))
     start, saved_step, loss = time.perf_counter(), int(step), None
     if chief:
         dashboards.write_run_start(config, model_dir, int(step))
     with stop_signals.stop_requests() as stop:
         while not limits.reached(int(step), float(epochs)):
-            features, labels = next(iterator)
+            features, labels = next(run.iterator)
             trace_graph = not progress.totals["steps"]
             if trace_graph:
                 logging.info("Tracing the training step and filling the input pipeline (first step)")
                 tf.summary.trace_on(graph=True)
-            metrics = progress.add(train_step((train_step_lib.without_positions(features), labels)))
+            metrics = progress.add(run.train_step((train_step_lib.without_positions(features), labels)))
             step.assign_add(1)
             current, epochs_before = int(step), float(epochs)
             epochs.assign(limits.epochs_trained(features, current))
@@ -184,12 +224,12 @@ def _train(config, model_dir, strategy, chief, write_dir):
                     tf.summary.trace_export("train_step")
                 progress.log_first_step(current, float(epochs))
             if not math.isfinite(metrics["loss_sum"]):
-                _stop_non_finite("loss", current, checkpoints)
+                _stop_non_finite("loss", current, run.checkpoints)
             if current % config.log_every_steps == 0:
-                loss = progress.report(current, progress_lib.current_learning_rate(optimizer), float(epochs))
+                loss = progress.report(current, progress_lib.current_learning_rate(run.optimizer), float(epochs))
             ends_epoch = math.floor(float(epochs)) > math.floor(epochs_before)
             if current % config.checkpoint_every_steps == 0 or ends_epoch:
-                saved_step = save(current)
+                saved_step = run.save(current)
             if validation and current % config.eval_every_steps == 0:
                 validation.run(current)
                 if validation.should_stop(config.early_stopping_patience):
@@ -200,9 +240,9 @@ def _train(config, model_dir, strategy, chief, write_dir):
                 break
         progress.close()
         if progress.pending:
-            loss = progress.report(int(step), progress_lib.current_learning_rate(optimizer), float(epochs))
-        if int(step) != saved_step or checkpoints.latest is None:
-            save(int(step))
+            loss = progress.report(int(step), progress_lib.current_learning_rate(run.optimizer), float(epochs))
+        if int(step) != saved_step or run.checkpoints.latest is None:
+            run.save(int(step))
     writer.flush()
     return {
         "step": int(step),
