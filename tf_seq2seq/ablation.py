@@ -18,8 +18,8 @@ from tf_seq2seq import corpus
 from tf_seq2seq import distribution
 from tf_seq2seq import evaluation
 from tf_seq2seq import flags
-from tf_seq2seq import serving
 from tf_seq2seq import training
+from tf_seq2seq import translator as translator_lib
 
 FLAGS = flags.FLAGS
 # The paper's Section 3.3 numbers (WMT'14 En->Fr).
@@ -34,7 +34,7 @@ def train_and_evaluate(config, model_dir, strategy):
         and the training `step`.
     """
     trained = training.train(config, model_dir, strategy)
-    translator, _ = serving.translator_from_model_dir(config, model_dir)
+    translator, _ = translator_lib.from_model_dir(config, model_dir)
     split = config.test_split
     pairs = corpus.load(config.dataset, split, config.source_lang, config.target_lang, config.data_dir)
     perplexity = evaluation.Perplexity(

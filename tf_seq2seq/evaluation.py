@@ -18,7 +18,7 @@ from absl import logging
 from tf_seq2seq import corpus
 from tf_seq2seq import model as model_lib
 from tf_seq2seq import pipeline
-from tf_seq2seq import serving
+from tf_seq2seq import inference
 from tf_seq2seq.errors import Seq2SeqError
 
 
@@ -142,10 +142,10 @@ def evaluate(beam_search, sources, references, beam_size, output_prefix, batch_s
     """Translates `sources`, scores them, and writes `PREFIX.json` and `PREFIX.hyp`.
 
     BLEU and chrF score the best translation; with `num_hypotheses` > 1 the
-    n-best lists also go to `PREFIX.nbest` (`serving.nbest_lines`).
+    n-best lists also go to `PREFIX.nbest` (`inference.nbest_lines`).
 
     Args:
-        beam_search: `serving.Translator.beam_search` or a loaded SavedModel's
+        beam_search: `translator.Translator.beam_search` or a loaded SavedModel's
             `signatures["beam_search"]`.
         sources: list of distinct source sentences (str).
         references: aligned list of lists of references (str).
@@ -161,7 +161,7 @@ def evaluate(beam_search, sources, references, beam_size, output_prefix, batch_s
         and `details`.
     """
     logging.info("Translating %d sentences with beam %d", len(sources), beam_size)
-    nbest = serving.translate_texts(beam_search, sources, beam_size, num_hypotheses, batch_size)
+    nbest = inference.translate_texts(beam_search, sources, beam_size, num_hypotheses, batch_size)
     hypotheses = [hypotheses[0][0] for hypotheses in nbest]
     results = {
         **score(hypotheses, references),
@@ -178,5 +178,5 @@ def evaluate(beam_search, sources, references, beam_size, output_prefix, batch_s
         f.writelines(h + "\n" for h in hypotheses)
     if num_hypotheses > 1:
         with open(output_prefix + ".nbest", "w", encoding="utf-8") as f:
-            f.writelines(line + "\n" for line in serving.nbest_lines(nbest))
+            f.writelines(line + "\n" for line in inference.nbest_lines(nbest))
     return results

@@ -23,7 +23,8 @@ from absl import logging
 from tf_seq2seq import checkpoints
 from tf_seq2seq import dashboards
 from tf_seq2seq import evaluation
-from tf_seq2seq import serving
+from tf_seq2seq import inference
+from tf_seq2seq import translator as translator_lib
 
 SAMPLES = 3
 # Seeds the choice of evaluation sentences; not `--seed`, so runs with different
@@ -41,8 +42,8 @@ class Validation:
             config: the run's `config.Config`.
             model_dir: the model directory.
             seq2seq: the `model.Seq2Seq` being trained (its weights are evaluated).
-            source_tokenizer: source `tokenizer.WordTokenizer`.
-            target_tokenizer: target `tokenizer.WordTokenizer`.
+            source_tokenizer: the source tokenizer (`tokenizer.from_model_dir`).
+            target_tokenizer: the target tokenizer.
         """
         self._config = config
         sources, references = evaluation.read_references(config, config.eval_split)
@@ -53,7 +54,7 @@ class Validation:
             seq2seq.training_model, source_tokenizer, target_tokenizer, config,
             _pairs(self._sources, self._references),
         )
-        self._translator = serving.Translator(
+        self._translator = translator_lib.Translator(
             seq2seq, source_tokenizer, target_tokenizer, config.replace(beam_size=config.eval_beam_size)
         )
         self._writer = tf.summary.create_file_writer(os.path.join(model_dir, dashboards.EVAL))
@@ -73,7 +74,7 @@ class Validation:
 
     def run(self, step):
         """Evaluates, writes summaries, keeps the best checkpoint; returns the scores dict."""
-        nbest = serving.translate_texts(
+        nbest = inference.translate_texts(
             self._translator.beam_search, self._sources, self._config.eval_beam_size, 1, 64
         )
         hypotheses = [hypotheses[0][0] for hypotheses in nbest]
