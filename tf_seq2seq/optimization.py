@@ -11,6 +11,7 @@ import math
 import keras
 import tensorflow as tf
 
+from tf_seq2seq import config as config_lib
 from tf_seq2seq.errors import Seq2SeqError
 
 
@@ -106,7 +107,7 @@ def make_optimizer(config, epoch_steps=None):
     `_AppliesReducedGradients`). Under `mixed_float16` it is wrapped in a `keras.optimizers.LossScaleOptimizer`
     (dynamic loss scaling, non-finite steps skipped).
     """
-    optimizers = {"sgd": ReducedSGD, "adam": ReducedAdam}
+    optimizers = dict(zip(config_lib.OPTIMIZERS, (ReducedSGD, ReducedAdam)))
     if config.optimizer not in optimizers:
         raise Seq2SeqError(
             f"unknown --optimizer {config.optimizer!r}: expected one of {sorted(optimizers)}"
@@ -122,7 +123,7 @@ def set_precision(config):
 
     Variables stay float32; the softmax and loss are computed in float32.
     """
-    policies = ("", "mixed_float16", "mixed_bfloat16")
+    policies = config_lib.PRECISION_POLICIES
     if config.mixed_precision not in policies:
         raise Seq2SeqError(
             f"unknown --mixed_precision {config.mixed_precision!r}: expected one of {policies}"

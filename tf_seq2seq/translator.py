@@ -233,7 +233,7 @@ def from_model_dirs(config, model_dirs, checkpoint="latest"):
 
 def _check_same_vocabularies(first_dir, first_config, model_dir, config):
     """Raises `Seq2SeqError` unless `model_dir` can join `first_dir`'s ensemble."""
-    for field in ("tokenizer", "reverse_source", "source_lang", "target_lang"):
+    for field in config_lib.ENSEMBLE_FIELDS:
         if getattr(config, field) != getattr(first_config, field):
             raise Seq2SeqError(
                 f"cannot ensemble {first_dir} and {model_dir}: {field} differs "
