@@ -54,9 +54,7 @@ def prepare_model_dir(config, model_dir, chief=True):
         return
     logging.info("Building vocabularies from %s split %r and counting the pairs outside the "
                  "length limits (one pass over the split)", config.dataset, config.train_split)
-    pairs = corpus.load(
-        config.dataset, config.train_split, config.source_lang, config.target_lang, config.data_dir
-    )
+    pairs = corpus.load_split(config, config.train_split)
     if config.vocab_sample_size > 0:
         pairs = pairs.take(config.vocab_sample_size)
     counts = vocab.count(

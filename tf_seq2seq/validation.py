@@ -48,11 +48,10 @@ class Validation:
         self._config = config
         sources, references = evaluation.read_references(config, config.eval_split)
         chosen = sample_evenly(len(sources), config.eval_sentences)
-        self._sources = [sources[i] for i in chosen]
-        self._references = [references[i] for i in chosen]
+        self._eval_set = evaluation.eval_set([sources[i] for i in chosen], [references[i] for i in chosen])
+        self._sources, self._references = self._eval_set.sources, self._eval_set.references
         self.perplexity = evaluation.Perplexity(
-            seq2seq.training_model, source_tokenizer, target_tokenizer, config,
-            _pairs(self._sources, self._references),
+            seq2seq.training_model, source_tokenizer, target_tokenizer, config, self._eval_set.pairs
         )
         self._translator = translator_lib.Translator(
             seq2seq, source_tokenizer, target_tokenizer, config.replace(beam_size=config.eval_beam_size)
@@ -75,7 +74,8 @@ class Validation:
     def run(self, step):
         """Evaluates, writes summaries, keeps the best checkpoint; returns the scores dict."""
         nbest = inference.translate_texts(
-            self._translator.beam_search, self._sources, self._config.eval_beam_size, 1, 64
+            self._translator.beam_search, self._sources, self._config.eval_beam_size, 1,
+            evaluation.BATCH_SIZE,
         )
         hypotheses = [hypotheses[0][0] for hypotheses in nbest]
         results = {
@@ -135,15 +135,6 @@ def sample_evenly(total, count, seed=SAMPLE_SEED):
     edges = np.arange(count + 1) * total // count
     offsets = np.random.default_rng(seed).integers(0, edges[1:] - edges[:-1])
     return (edges[:-1] + offsets).tolist()
-
-
-def _pairs(sources, references):
-    """Every `(source, reference)` pair as a dataset of `{"source", "target"}` strings."""
-    pairs = [(source, reference) for source, refs in zip(sources, references) for reference in refs]
-    return tf.data.Dataset.from_tensor_slices({
-        "source": tf.constant([source for source, _ in pairs], dtype=tf.string),
-        "target": tf.constant([target for _, target in pairs], dtype=tf.string),
-    })
 
 
 def _samples_markdown(sources, references, hypotheses):
