@@ -93,6 +93,24 @@ def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0
 
     Returns:
         `Hypotheses` with `beam_size` hypotheses per sentence, sorted by score.
+
+    Examples:
+
+    A step function that always prefers token 5, then `<eos>`:
+
+    ```python
+    def step_fn(ids, states):
+        best = tf.where(ids == vocab.BOS_ID, 5, vocab.EOS_ID)
+        log_probs = tf.math.log(tf.one_hot(best, 8, on_value=0.9, off_value=0.1 / 7))
+        return log_probs, states
+
+    found = beam_search(step_fn, [tf.zeros([1, 4])], beam_size=2, max_length=5)
+    found.ids[0, 0]  # [5, EOS_ID, PAD_ID, PAD_ID, PAD_ID]
+    found.log_probs[0, 0]  # 2 * log(0.9)
+    ```
+
+    A trained model's `model.Seq2Seq.decode_step_fn()` and encoder states
+    (`translator.Translator.encode`) decode the same way.
     """
     width = max_length if padded_length is None else padded_length
     batch = tf.shape(initial_states[0])[0]

@@ -88,6 +88,17 @@ class Seq2Seq:
         return tf.device(self._devices[index]) if self._devices else contextlib.nullcontext()
 
     def _encode(self, source, training=None):
+        """Runs the encoder: embeddings, then the LSTM layers, each passing on its sequence.
+
+        Args:
+            source: int32 [B, S] source ids, right-padded with `vocab.PAD_ID`
+                (the embedding masks the padding).
+            training: whether dropout is on; None leaves Keras' default.
+
+        Returns:
+            The flat list of final states `[h_1, c_1, ..., h_L, c_L]`, each
+            float [B, units] (the policy's compute dtype).
+        """
         # `training` is passed on only when given: the functional model is
         # built without it, which fixes its graph (and checkpoint) layout.
         mode = {} if training is None else {"training": training}
@@ -101,6 +112,18 @@ class Seq2Seq:
         return states
 
     def _decode(self, target_in, states, training=None):
+        """Runs the teacher-forced decoder from the encoder's final states.
+
+        Args:
+            target_in: int32 [B, T] decoder inputs (`<bos>` then the target),
+                right-padded with `vocab.PAD_ID`.
+            states: `_encode`'s list of 2 x num_layers float [B, units]; layer
+                i starts from `states[2i]` (h) and `states[2i + 1]` (c).
+            training: whether dropout is on; None leaves Keras' default.
+
+        Returns:
+            float32 logits [B, T, target vocabulary size].
+        """
         mode = {} if training is None else {"training": training}
         with self._on(0):
             y = self.target_embedding(target_in)
@@ -223,14 +246,10 @@ class Seq2Seq:
 
         Args:
             model_dir: the model directory.
-            checkpoint: `latest`, `best` (the best by validation BLEU, kept in
-                `MODEL_DIR/best/`) or a checkpoint path such as `MODEL_DIR/ckpt-400`.
+            checkpoint: `latest`, `best` or a checkpoint path (`checkpoints.resolve`).
 
         Returns:
             The checkpoint path.
-
-        Raises:
-            Seq2SeqError: if there is no such checkpoint.
         """
         path = checkpoints.resolve(model_dir, checkpoint)
         checkpoints.restore_checkpoint(tf.train.Checkpoint(model=self.training_model), path).expect_partial()

@@ -72,6 +72,17 @@ def train(config, model_dir, strategy=None):
     Raises:
         Seq2SeqError: bad input, a model directory of another model, or a
             non-finite loss.
+
+    Examples:
+
+    ```python
+    from tf_seq2seq import config, training
+
+    result = training.train(config.Config(dataset="sample", train_steps=200), "runs/tiny")
+    result["step"], result["loss"]  # 200, the last logged mean token loss.
+    # Raising the limit and re-running resumes from runs/tiny/ckpt-200.
+    training.train(config.Config(dataset="sample", train_steps=400), "runs/tiny")
+    ```
     """
     strategy = strategy or tf.distribute.get_strategy()
     chief = distribution.is_chief(strategy)

@@ -30,6 +30,18 @@ class Translator(tf.Module):
 
     Several models sharing vocabularies translate as an ensemble: each encodes
     the source, and beam search averages their per-step log-probs.
+
+    Examples:
+
+    ```python
+    from tf_seq2seq import config, translator
+
+    model_config = config.load("runs/demo")
+    demo, checkpoint = translator.from_model_dir(model_config, "runs/demo")
+    outputs = demo.beam_search(tf.constant(["How are you?"]), tf.constant(4), tf.constant(2))
+    outputs["translations"]  # string [1, 2], the two best translations.
+    demo.serve(tf.constant(["How are you?"]))["translations"]  # string [1], the best one.
+    ```
     """
 
     def __init__(self, models, source_tokenizer, target_tokenizer, config):
