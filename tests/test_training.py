@@ -5,7 +5,7 @@ import os
 import keras
 import tensorflow as tf
 
-from tf_seq2seq import corpus, pipeline, tokenizer, training
+from tf_seq2seq import corpus, pipeline, tokenizer, training, vocab
 
 from conftest import tiny_config
 
@@ -32,7 +32,10 @@ def test_training_writes_checkpoints_vocab_config_and_events(trained_model_dir):
     assert {f for f in files if f.startswith("ckpt-")} == {
         os.path.basename(path) + suffix for path in kept for suffix in (".index", ".data-00000-of-00001")
     }
-    assert sorted(os.listdir(os.path.join(trained_model_dir, "vocab"))) == ["source.vocab", "target.vocab"]
+    source_vocab, target_vocab = vocab.paths(trained_model_dir)
+    assert sorted(os.listdir(os.path.dirname(source_vocab))) == sorted(
+        os.path.basename(path) for path in (source_vocab, target_vocab)
+    )
     (events,) = os.listdir(os.path.join(trained_model_dir, "train"))
     assert events.startswith("events.out.tfevents.")
 
