@@ -28,6 +28,7 @@ import tensorflow as tf  # noqa: E402
 from absl import logging  # noqa: E402
 
 from tf_seq2seq import corpus, flags, pipeline, tokenizer, training  # noqa: E402
+from tf_seq2seq import model_dir as model_dir_lib  # noqa: E402
 
 RECIPE = os.path.join(os.path.dirname(__file__), "..", "pipelines", "multi30k_en_fr.flags")
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "multi30k_en_fr")
@@ -54,8 +55,7 @@ def pipeline_rates(config, model_dir, batches):
         the share of the batches' source+target positions that are padding.
     """
     source, target = tokenizer.from_model_dir(model_dir, config.tokenizer)
-    pairs = corpus.load(config.dataset, config.train_split, config.source_lang, config.target_lang,
-                        config.data_dir)
+    pairs = corpus.load_split(config, config.train_split)
     dataset = pipeline.training_batches(pairs, source, target, config.replace(epochs=100))
     iterator = iter(dataset)
     next(iterator)  # Warm-up: traces the tokenizer and fills the shuffle buffer.
@@ -82,7 +82,7 @@ def main():
     config = flags.config_from_flags()
     bench = absl_flags.FLAGS
     with tempfile.TemporaryDirectory() as model_dir:
-        training.prepare_model_dir(config, model_dir)
+        model_dir_lib.prepare_model_dir(config, model_dir)
         rates = pipeline_rates(config, model_dir, bench.bench_batches)
         if bench.compare_training:
             result = training.train(

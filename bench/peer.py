@@ -28,7 +28,8 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from tf_seq2seq import config as config_lib  # noqa: E402
-from tf_seq2seq import corpus, evaluation, serving, training  # noqa: E402
+from tf_seq2seq import corpus, evaluation, inference, serving  # noqa: E402
+from tf_seq2seq import model_dir as model_dir_lib  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "..", "shared", "data", "multi30k_en_fr")
@@ -54,7 +55,7 @@ def timed_run(command):
 
 def train_and_export(config, model_dir):
     """Trains with the `train` CLI and exports; returns (CPU-seconds, peak RSS, version path)."""
-    training.prepare_model_dir(config, model_dir)  # Vocabularies, outside the timed run.
+    model_dir_lib.prepare_model_dir(config, model_dir)  # Vocabularies, outside the timed run.
     flags = [f"--{name}={value}" for name, value in dataclasses.asdict(config).items()]
     cpu_seconds, rss = timed_run(
         [sys.executable, "-m", "tf_seq2seq.train", f"--model_dir={model_dir}", *flags]
@@ -68,9 +69,9 @@ def train_and_export(config, model_dir):
 def decode(saved_model, sentences, beam_size, batch_size):
     """Translates `sentences`; returns (translations, sentences per CPU-second of this process)."""
     signature = serving.load(saved_model).signatures["beam_search"]
-    serving.translate_texts(signature, sentences[:batch_size], beam_size, 1, batch_size)  # Warm-up.
+    inference.translate_texts(signature, sentences[:batch_size], beam_size, 1, batch_size)  # Warm-up.
     start = time.process_time()
-    nbest = serving.translate_texts(signature, sentences, beam_size, 1, batch_size)
+    nbest = inference.translate_texts(signature, sentences, beam_size, 1, batch_size)
     rate = len(sentences) / (time.process_time() - start)
     return [hypotheses[0][0] for hypotheses in nbest], rate
 

@@ -6,7 +6,7 @@ Trains the same model on the same global batch for each setup (each in fresh
 processes), and prints steady-state steps/s, target tokens/s, the extra time
 per step against one replica (what splitting the batch and all-reducing the
 gradients costs), and the all-reduce share of the step: the time of the
-step's one gradient all-reduce (`training.sum_over_replicas` on tensors shaped
+step's one gradient all-reduce (`optimization.sum_over_replicas` on tensors shaped
 like the model's gradients, the embeddings' as rows of one replica's tokens)
 over the step time. On a machine with 2 CPU cores the replicas share those
 cores, so no speed-up is possible: the numbers measure the overhead only.
@@ -28,7 +28,7 @@ MULTI30K = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data",
 CHILD = """
 import json, statistics, sys, time
 import tensorflow as tf
-from tf_seq2seq import config as config_lib, distribution, model as model_lib, training
+from tf_seq2seq import config as config_lib, distribution, model as model_lib, optimization, training
 config = config_lib.Config(**json.loads(sys.argv[1]))
 model_dir = sys.argv[2]
 strategy = distribution.make_strategy(config)
@@ -40,7 +40,7 @@ rows = max(1, round(result["target_tokens"] / result["step"] / strategy.num_repl
 def gradients():
     grads = [tf.IndexedSlices(tf.ones([rows, v.shape[1]]), tf.range(rows), tf.constant(list(v.shape)))
              if "embedding" in v.path else tf.zeros(list(v.shape)) for v in variables]
-    return training.sum_over_replicas(tf.distribute.get_replica_context(), grads)
+    return optimization.sum_over_replicas(tf.distribute.get_replica_context(), grads)
 
 reduce = tf.function(lambda: strategy.run(gradients))
 reduce()

@@ -5,7 +5,7 @@
 Generates synthetic corpora in the `files:` layout (Multi30k En-Fr sentences, about
 one word in eight replaced by a word drawn from a Zipf law over an unbounded
 vocabulary, so the number of distinct words grows with the corpus like in real
-text), then times `training.prepare_model_dir` with the paper's recipe
+text), then times `model_dir.prepare_model_dir` with the paper's recipe
 (160k/80k words, lengths 80) on each in a fresh process: vocabularies plus the
 count of pairs the length filter drops. Prints CPU-seconds, wall seconds and peak
 RSS per size, and extrapolates the CPU-seconds linearly to 40.8M pairs (TFDS
@@ -36,7 +36,7 @@ REPLACE_PROBABILITY = 0.12
 CHILD = """
 import json, resource, sys, tempfile, time
 import tensorflow as tf
-from tf_seq2seq import corpus, flags, tokenizer, training, vocab
+from tf_seq2seq import corpus, flags, model_dir as model_dir_lib, tokenizer, vocab
 flags.FLAGS([sys.argv[0], "--flagfile=" + sys.argv[1], "--dataset=files:" + sys.argv[2],
              "--tokenizer=" + sys.argv[3]])
 config = flags.config_from_flags()
@@ -46,7 +46,7 @@ def cpu():
     return usage.ru_utime + usage.ru_stime
 with tempfile.TemporaryDirectory() as model_dir:
     start, wall = cpu(), time.perf_counter()
-    training.prepare_model_dir(config, model_dir)
+    model_dir_lib.prepare_model_dir(config, model_dir)
     total, wall = cpu() - start, time.perf_counter() - wall
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 pairs = corpus.load(config.dataset, "train", "en", "fr").take(serial_pairs)

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import analysis, decoding, model, serving, vocab
+from tf_seq2seq import translator as translator_lib
 from tf_seq2seq.errors import Seq2SeqError
 
 import test_serving
@@ -141,7 +142,7 @@ def attention_export(attention_model_dir, tmp_path_factory):
     """`(version_path, translator)`: the attention model exported with `beam_search_xla` too."""
     config = config_lib.load(attention_model_dir).replace(jit_compile=True)
     path = serving.export_model_dir(config, attention_model_dir, str(tmp_path_factory.mktemp("att") / "tiny"))
-    translator, _ = serving.translator_from_model_dir(config, attention_model_dir)
+    translator, _ = translator_lib.from_model_dir(config, attention_model_dir)
     return path, translator
 
 
@@ -182,7 +183,7 @@ def test_analyze_attention_draws_a_heat_map_per_sentence(attention_model_dir, tm
     assert result.returncode == 0, result.stderr
     assert open(output, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     rows = json.load(open(output + ".json", encoding="utf-8"))
-    translator, _ = serving.translator_from_model_dir(config_lib.load(attention_model_dir), attention_model_dir)
+    translator, _ = translator_lib.from_model_dir(config_lib.load(attention_model_dir), attention_model_dir)
     for row, sentence in zip(rows, ["We love cats.", "Go."]):
         ids = translator.source_tokenizer.tokenize(tf.constant([sentence]))[0].numpy()
         words = vocab.read(translator.source_tokenizer.vocab_path)
@@ -197,6 +198,6 @@ def test_attention_heat_maps_refuse_a_model_without_attention(attention_model_di
     model_dir = str(tmp_path / "paper")
     shutil.copytree(attention_model_dir, model_dir)
     config = config_lib.load(model_dir).replace(attention="none")
-    translator, _ = serving.translator_from_model_dir(config, model_dir)
+    translator, _ = translator_lib.from_model_dir(config, model_dir)
     with pytest.raises(Seq2SeqError, match="need one model trained with --attention"):
         analysis.attention_alignments(translator, ["Go."], config)

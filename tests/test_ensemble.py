@@ -4,7 +4,8 @@ import pytest
 import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import evaluation, serving, training
+from tf_seq2seq import evaluation, training
+from tf_seq2seq import translator as translator_lib
 from tf_seq2seq.errors import Seq2SeqError
 
 from conftest import PAIRS, run_python, tiny_config, write_corpus
@@ -23,7 +24,7 @@ def second_model_dir(tiny_corpus, tmp_path_factory):
 
 def nbest(model_dirs, beam_size=3):
     config = config_lib.load(model_dirs[0])
-    translator, _ = serving.translator_from_model_dirs(config, model_dirs)
+    translator, _ = translator_lib.from_model_dirs(config, model_dirs)
     outputs = translator.beam_search(tf.constant(SOURCES), tf.constant(beam_size), tf.constant(beam_size))
     return [[t.decode() for t in row] for row in outputs["translations"].numpy()], outputs["scores"].numpy()
 
@@ -55,7 +56,7 @@ def test_models_with_different_vocabularies_are_refused(trained_model_dir, tmp_p
     other_dir = str(tmp_path / "other")
     training.train(tiny_config(other_corpus, train_steps=1), other_dir)
     with pytest.raises(Seq2SeqError, match="must share vocabularies"):
-        serving.translator_from_model_dirs(config_lib.load(trained_model_dir), [trained_model_dir, other_dir])
+        translator_lib.from_model_dirs(config_lib.load(trained_model_dir), [trained_model_dir, other_dir])
 
 
 # Slow: the in-process ensemble tests above cover the model; test_cli covers export and translate.

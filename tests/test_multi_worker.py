@@ -162,16 +162,16 @@ def one_replica_losses(config, model_dir, shards, steps):
     import tensorflow as tf
 
     from tf_seq2seq import model as model_lib
-    from tf_seq2seq import training
+    from tf_seq2seq import optimization, train_step
 
     keras.utils.set_random_seed(config.seed)
     batches = union_of_shard_batches(config, model_dir, shards)
     seq2seq = model_lib.for_model_dir(config, model_dir)
-    optimizer = training.make_optimizer(config)
+    optimizer = optimization.make_optimizer(config)
     optimizer.build(seq2seq.training_model.trainable_variables)
     spec = tf.nest.map_structure(lambda s: tf.TensorSpec([None, None], s.dtype), batches.element_spec)
-    step = training.make_train_step(tf.distribute.get_strategy(), seq2seq, optimizer,
-                                    config.clip_norm, spec)
+    step = train_step.make_train_step(tf.distribute.get_strategy(), seq2seq, optimizer,
+                                      config.clip_norm, spec)
     return [float(m["loss_sum"] / m["target_tokens"])
             for m in map(step, batches.take(steps))]
 

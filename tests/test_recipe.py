@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 from tf_seq2seq import model as model_lib
-from tf_seq2seq import pipeline, serving, tokenizer, training, vocab
+from tf_seq2seq import optimization, pipeline, tokenizer, train_step, training, vocab
+from tf_seq2seq import translator as translator_lib
 from tf_seq2seq.errors import Seq2SeqError
 
 from conftest import tiny_config
@@ -17,22 +18,22 @@ from conftest import tiny_config
 )
 def test_paper_schedule_halves_every_half_epoch_after_five_epochs(step, expected):
     config = tiny_config("x", learning_rate=0.7, decay_start_epoch=5.0, decay_every_epochs=0.5)
-    schedule = training.learning_rate(config, epoch_steps=100)
+    schedule = optimization.learning_rate(config, epoch_steps=100)
     assert float(schedule(step)) == pytest.approx(expected)
 
 
 def test_constant_learning_rate_without_decay_and_error_when_epoch_unknown():
-    assert training.learning_rate(tiny_config("x", learning_rate=0.1), None) == 0.1
+    assert optimization.learning_rate(tiny_config("x", learning_rate=0.1), None) == 0.1
     with pytest.raises(Seq2SeqError, match="decay_start_epoch"):
-        training.learning_rate(tiny_config("x", decay_start_epoch=1.0), None)
+        optimization.learning_rate(tiny_config("x", decay_start_epoch=1.0), None)
 
 
 def test_steps_per_epoch_counts_files_corpus(tiny_corpus):
     from tf_seq2seq import corpus
 
     pairs = corpus.load(f"files:{tiny_corpus}", "train", "en", "fr")
-    assert training.steps_per_epoch(pairs, tiny_config("x", batch_size=3)) == 3  # 8 pairs.
-    assert training.steps_per_epoch(pairs, tiny_config("x", batch_tokens=100)) is None
+    assert optimization.steps_per_epoch(pairs, tiny_config("x", batch_size=3)) == 3  # 8 pairs.
+    assert optimization.steps_per_epoch(pairs, tiny_config("x", batch_tokens=100)) is None
 
 
 def test_every_parameter_starts_uniform_in_init_scale():
@@ -72,10 +73,10 @@ def one_batch(model_dir, config):
 def test_gradient_clipping_bounds_the_sgd_update(trained_model_dir, clip_norm):
     config = tiny_config("x", optimizer="sgd", learning_rate=1.0, clip_norm=clip_norm)
     seq2seq = model_lib.for_model_dir(config, trained_model_dir)
-    optimizer = training.make_optimizer(config)
+    optimizer = optimization.make_optimizer(config)
     optimizer.build(seq2seq.training_model.trainable_variables)
     batch = one_batch(trained_model_dir, config)
-    step = training.make_train_step(
+    step = train_step.make_train_step(
         tf.distribute.get_strategy(), seq2seq, optimizer, clip_norm,
         tf.data.Dataset.from_tensors(batch).element_spec,
     )
@@ -104,7 +105,7 @@ def test_mixed_precision_trains_with_float32_logits(tiny_corpus, tmp_path, polic
         assert seq2seq.projection.compute_dtype == policy.split("_")[1]
         features = {"source": tf.constant([[5, 6, 0]]), "target_in": tf.constant([[2, 7]])}
         assert seq2seq.logits(features).dtype == seq2seq.training_model(features).dtype == tf.float32
-        assert isinstance(training.make_optimizer(config), keras.optimizers.LossScaleOptimizer) == (
+        assert isinstance(optimization.make_optimizer(config), keras.optimizers.LossScaleOptimizer) == (
             policy == "mixed_float16"
         )
     finally:
@@ -114,7 +115,7 @@ def test_mixed_precision_trains_with_float32_logits(tiny_corpus, tmp_path, polic
     assert np.isfinite(result["loss"]) and result["loss"] < 0.85 * np.log(target_words)  # Learnt.
     # A bfloat16-trained model also serves in bfloat16, any other in float32;
     # log-probs and scores stay float32 and the global policy is left as it was.
-    translator, _ = serving.translator_from_model_dir(config, str(tmp_path / "model"))
+    translator, _ = translator_lib.from_model_dir(config, str(tmp_path / "model"))
     serving_dtype = "bfloat16" if policy == "mixed_bfloat16" else "float32"
     assert translator.members[0].projection.compute_dtype == serving_dtype
     assert keras.mixed_precision.global_policy().name == "float32"

@@ -157,23 +157,25 @@ import json, sys
 sys.path.insert(0, sys.argv[2])
 import tensorflow as tf
 from conftest import tiny_config
-from tf_seq2seq import corpus, distribution, model as model_lib, pipeline, tokenizer, training
+from tf_seq2seq import corpus, distribution, model as model_lib, pipeline, tokenizer
+from tf_seq2seq import model_dir as model_dir_lib
+from tf_seq2seq import optimization, train_step
 distribution.split_cpu(2)
 # The public constructor takes its cluster from TF_CONFIG; TensorFlow's own
 # tests build a one-process, two-device collective strategy this way.
 strategy = tf.distribute.MultiWorkerMirroredStrategy._from_local_devices(["/cpu:0", "/cpu:1"])
 config = tiny_config(sys.argv[1], batch_size=8, optimizer="adam")
 model_dir = sys.argv[3]
-training.prepare_model_dir(config, model_dir)
+model_dir_lib.prepare_model_dir(config, model_dir)
 source, target = tokenizer.from_model_dir(model_dir, config.tokenizer)
 pairs = corpus.load(config.dataset, config.train_split, config.source_lang, config.target_lang,
                     config.data_dir)
 batches = pipeline.training_batches(pairs, source, target, config)
 with strategy.scope():
     seq2seq = model_lib.for_model_dir(config, model_dir)
-    optimizer = training.make_optimizer(config)
+    optimizer = optimization.make_optimizer(config)
     optimizer.build(seq2seq.training_model.trainable_variables)
-step = training.make_train_step(strategy, seq2seq, optimizer, config.clip_norm, batches.element_spec)
+step = train_step.make_train_step(strategy, seq2seq, optimizer, config.clip_norm, batches.element_spec)
 graph = step.get_concrete_function().graph
 dense = [op for op in graph.get_operations()
          if op.type == "CollectiveReduceV2" and op.inputs[0].shape.num_elements() != 1]

@@ -7,7 +7,8 @@ import pytest
 import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import decoding, serving, vocab
+from tf_seq2seq import serving
+from tf_seq2seq import translator as translator_lib
 
 from conftest import PAIRS, run_python
 
@@ -58,7 +59,7 @@ def exported(trained_model_dir, tmp_path_factory):
     config = config_lib.load(trained_model_dir)
     export_dir = str(tmp_path_factory.mktemp("saved_models") / "tiny")
     path = serving.export_model_dir(config, trained_model_dir, export_dir)
-    translator, _ = serving.translator_from_model_dir(config, trained_model_dir)
+    translator, _ = translator_lib.from_model_dir(config, trained_model_dir)
     return path, translator
 
 
@@ -73,7 +74,7 @@ def exported_wordpiece(tiny_corpus, tmp_path_factory):
     config = tiny_config(tiny_corpus, tokenizer="wordpiece", train_steps=30)
     training.train(config, model_dir)
     path = serving.export_model_dir(config, model_dir, str(tmp_path_factory.mktemp("wp") / "tiny"))
-    translator, _ = serving.translator_from_model_dir(config, model_dir)
+    translator, _ = translator_lib.from_model_dir(config, model_dir)
     return path, translator
 
 
@@ -152,35 +153,6 @@ def test_graphs_use_only_core_ops_and_tf_text_2_12_ops(export, request):
     assert b"XlaLaunch" not in open(os.path.join(path, "saved_model.pb"), "rb").read()
 
 
-def test_beam_search_rejects_more_hypotheses_than_beams(exported):
-    _, translator = exported
-    with pytest.raises(tf.errors.InvalidArgumentError, match="num_hypotheses must be <= beam_size"):
-        translator.beam_search(tf.constant(["Hi."]), tf.constant(2), tf.constant(3))
-
-
-def test_empty_batch_and_empty_sentences_give_well_formed_outputs(exported):
-    _, translator = exported
-    empty = translator.serve(tf.constant([], tf.string))
-    assert empty["translations"].shape == (0,) and empty["scores"].shape == (0,)
-    blank = translator.serve(tf.constant(["", "  \t "]))
-    assert blank["translations"].numpy().tolist() == [b"", b""]
-    assert blank["scores"].numpy().tolist() == [0.0, 0.0]
-
-
-def test_long_inputs_are_truncated_and_said_so(exported):
-    _, translator = exported
-    long_input = " ".join(["Go."] * 40)  # 80 tokens > max_source_length (50).
-    outputs = translator.serve(tf.constant([long_input, "Go."]))
-    assert outputs["truncated"].numpy().tolist() == [True, False]
-    assert outputs["translations"].numpy()[1] == b"Va !"
-
-
-def test_batches_over_the_limit_are_rejected(exported):
-    _, translator = exported
-    with pytest.raises(tf.errors.InvalidArgumentError, match="max_batch_size=256"):
-        translator.serve(tf.constant(["Go."] * 257))
-
-
 # Fires many hostile inputs at the loaded SavedModel, in batches, timing each call.
 HOSTILE_CLIENT = r"""
 import json, random, sys, time
@@ -217,39 +189,6 @@ def test_hostile_inputs_never_crash_the_loaded_model(exported):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["count"] >= 1000
     assert report["slowest"] < 30.0  # A generous bound: no input makes a call run away.
-
-
-def teacher_forced_log_prob(seq2seq, source_ids, target_ids):
-    """The summed log-prob the model gives `target_ids` (ending in <eos>) for `source_ids`.
-
-    Args:
-        seq2seq: a `model.Seq2Seq`.
-        source_ids: int32 [1, S], the encoder input.
-        target_ids: list of int, the output tokens up to and including <eos>.
-    """
-    target_in = tf.constant([[vocab.BOS_ID] + target_ids[:-1]])
-    logits = seq2seq.training_model({"source": source_ids, "target_in": target_in})
-    log_probs = tf.nn.log_softmax(logits)[0]
-    return float(tf.reduce_sum(tf.gather(log_probs, target_ids, batch_dims=1)))
-
-
-def test_nbest_is_sorted_by_normalized_score_and_scores_are_teacher_forced_log_probs(
-    trained_model_dir,
-):
-    config = config_lib.load(trained_model_dir).replace(length_penalty=0.6)
-    translator, _ = serving.translator_from_model_dir(config, trained_model_dir)
-    source_ids, states, _ = translator.encode(tf.constant([en for en, _ in PAIRS]))
-    found = decoding.beam_search(translator.step_fn, states, 4, 20, 0.6)
-    assert (found.scores[:, :-1] >= found.scores[:, 1:]).numpy().all()
-    for sentence, (rows, log_probs, scores) in enumerate(zip(*(t.numpy() for t in found))):
-        for ids, log_prob, score in zip(rows, log_probs, scores):
-            ids = list(ids[: list(ids).index(vocab.EOS_ID) + 1])
-            expected = teacher_forced_log_prob(translator.members[0], source_ids[sentence : sentence + 1], ids)
-            assert log_prob == pytest.approx(expected, abs=1e-3)
-            assert score == pytest.approx(log_prob / ((5 + len(ids)) / 6) ** 0.6, abs=1e-3)
-    outputs = translator.beam_search(tf.constant([en for en, _ in PAIRS]), tf.constant(4), tf.constant(4))
-    assert outputs["scores"].numpy() == pytest.approx(found.log_probs.numpy(), abs=1e-4)
-    assert outputs["normalized_scores"].numpy() == pytest.approx(found.scores.numpy(), abs=1e-4)
 
 
 # Replays the warm-up file's requests against the loaded SavedModel; with argv[2] == "xla_off"
@@ -349,14 +288,3 @@ def test_warmup_xla_writes_requests_that_only_an_xla_enabled_server_replays(
     ]
     assert "XLA compilation disabled" in replayed[-1][2]
 
-
-def test_translate_batches_groups_similar_lengths_and_keeps_the_input_order():
-    sentences = ["a b c d e", "a", "a b c", "a b", "a b c d", "b", "c d e f g h"]
-    batches = []
-
-    def translate_fn(batch):
-        batches.append([len(s.split()) for s in batch])
-        return [s.upper() for s in batch]
-
-    assert serving.translate_batches(translate_fn, sentences, 3) == [s.upper() for s in sentences]
-    assert batches == [[1, 1, 2], [3, 4, 5], [6]]

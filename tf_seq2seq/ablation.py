@@ -14,12 +14,11 @@ import json
 import os
 
 from tf_seq2seq import cli
-from tf_seq2seq import corpus
 from tf_seq2seq import distribution
 from tf_seq2seq import evaluation
 from tf_seq2seq import flags
-from tf_seq2seq import serving
 from tf_seq2seq import training
+from tf_seq2seq import translator as translator_lib
 
 FLAGS = flags.FLAGS
 # The paper's Section 3.3 numbers (WMT'14 En->Fr).
@@ -34,15 +33,15 @@ def train_and_evaluate(config, model_dir, strategy):
         and the training `step`.
     """
     trained = training.train(config, model_dir, strategy)
-    translator, _ = serving.translator_from_model_dir(config, model_dir)
+    translator, _ = translator_lib.from_model_dir(config, model_dir)
     split = config.test_split
-    pairs = corpus.load(config.dataset, split, config.source_lang, config.target_lang, config.data_dir)
+    eval_set = evaluation.read_eval_set(config, split)
     perplexity = evaluation.Perplexity(
-        translator.keras_models[0], translator.source_tokenizer, translator.target_tokenizer, config, pairs
+        translator.keras_models[0], translator.source_tokenizer, translator.target_tokenizer, config,
+        eval_set.pairs,
     )()
-    sources, references = evaluation.read_references(config, split)
     return evaluation.evaluate(
-        translator.beam_search, sources, references, config.beam_size,
+        translator.beam_search, eval_set.sources, eval_set.references, config.beam_size,
         os.path.join(model_dir, f"eval_{split}"), split=split, perplexity=perplexity,
         step=trained["step"],
     )

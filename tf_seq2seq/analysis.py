@@ -232,7 +232,7 @@ def attention_alignments(translator, sentences, config):
     forcing), so output word j's row is the attention used to predict it.
 
     Args:
-        translator: a `serving.Translator` of one model trained with `--attention`.
+        translator: a `translator.Translator` of one model trained with `--attention`.
         sentences: list of str.
         config: the model's `config.Config`.
 

@@ -30,8 +30,8 @@ import keras
 import tensorflow as tf
 
 from tf_seq2seq import vocab
+from tf_seq2seq.config import ATTENTIONS
 
-KINDS = ("none", "luong", "bahdanau")
 # Score of a masked source position: its softmax weight underflows to exactly 0.
 _MASKED = -1e9
 
@@ -51,7 +51,7 @@ class Attention(keras.layers.Layer):
             initializer: initializer of every weight.
         """
         super().__init__(name="attention", **kwargs)
-        if kind not in KINDS[1:]:
+        if kind not in ATTENTIONS[1:]:
             raise ValueError(f"unknown attention {kind!r}")
         self.kind = kind
 

@@ -138,11 +138,12 @@ def load_model():
     Returns:
         `(model, beam_search, config)`: the loaded model (keep it referenced:
         its `beam_search` function refers to it weakly), the function to call
-        (a SavedModel signature or `serving.Translator.beam_search`), and the
+        (a SavedModel signature or `translator.Translator.beam_search`), and the
         model's config with decoding flags given on the command line applied.
     """
     from tf_seq2seq import flags as flags_lib  # Defines the flags on import.
     from tf_seq2seq import serving
+    from tf_seq2seq import translator as translator_lib
 
     given = flags_lib.FLAGS
     if (given.saved_model is None) == (given.model_dir is None):
@@ -153,7 +154,7 @@ def load_model():
         return model, model.signatures["beam_search"], config
     model_dirs = flags_lib.model_dirs()
     config = flags_lib.config_for_model_dir(model_dirs[0])
-    translator, _ = serving.translator_from_model_dirs(config, model_dirs, given.checkpoint)
+    translator, _ = translator_lib.from_model_dirs(config, model_dirs, given.checkpoint)
     return translator, translator.beam_search, config
 
 

@@ -14,73 +14,264 @@ from tf_seq2seq.errors import Seq2SeqError
 CONFIG_FILE = "config.json"
 
 
+# The choices of the fields that take one of a few values (flags and library share them).
+TOKENIZERS = ("word", "wordpiece")
+OPTIMIZERS = ("sgd", "adam")
+PRECISION_POLICIES = ("", "mixed_float16", "mixed_bfloat16")
+DISTRIBUTIONS = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
+COLLECTIVES = ("auto", "ring", "nccl")
+ATTENTIONS = ("none", "luong", "bahdanau")
+
+
+def _field(default, group, help_text, choices=(), model=False, ensemble=False):
+    """A `Config` field with the metadata its flag is defined from (`flags.py`).
+
+    Args:
+        default: the default value (also the flag's).
+        group: the flag group of `--help` (`data`, `model`, `training`,
+            `distribution` or `decoding`).
+        help_text: the flag's help.
+        choices: the allowed values, if only a few are (an enum flag).
+        model: whether the field defines the trained weights and vocabularies
+            (a model directory refuses to resume when it differs).
+        ensemble: whether every member of an ensemble must share it.
+    """
+    metadata = {"group": group, "help": help_text, "choices": choices, "model": model,
+                "ensemble": ensemble}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
     """Hyperparameters of one model and its training run.
 
-    Fields marked `model=True` in their metadata define the trained weights and
-    vocabularies; a model directory refuses to resume when any of them differ.
+    Each field's metadata (`_field`) holds its flag's group, help and choices,
+    and marks the fields that define the model (`model_differences`) and that
+    ensemble members share (`ENSEMBLE_FIELDS`).
     """
 
     # Data.
-    dataset: str = "sample"
-    data_dir: str = ""
-    train_split: str = "train"
-    eval_split: str = "val"
-    test_split: str = "test"
-    source_lang: str = dataclasses.field(default="en", metadata={"model": True})
-    target_lang: str = dataclasses.field(default="fr", metadata={"model": True})
-    reverse_source: bool = dataclasses.field(default=True, metadata={"model": True})
-    max_source_length: int = 50
-    max_target_length: int = 50
-    tokenizer: str = dataclasses.field(default="word", metadata={"model": True})
-    source_vocab_size: int = dataclasses.field(default=8000, metadata={"model": True})
-    target_vocab_size: int = dataclasses.field(default=8000, metadata={"model": True})
-    shuffle_buffer: int = 10000
+    dataset: str = _field(
+        "sample", "data",
+        "Corpus: 'sample' (bundled Tatoeba En-Fr sample), 'files:DIR' (DIR/SPLIT.LANG[.gz], "
+        "aligned lines), 'tsv:DIR' (DIR/SPLIT.tsv[.gz], one source<TAB>target pair per line) "
+        "or 'tfds:NAME' (e.g. tfds:wmt14_translate/fr-en).",
+    )
+    data_dir: str = _field(
+        "", "data",
+        "TensorFlow Datasets data directory for tfds: corpora ('' = TFDS default).",
+    )
+    train_split: str = _field("train", "data", "Split to train on.")
+    eval_split: str = _field("val", "data", "Validation split.")
+    test_split: str = _field("test", "data", "Test split.")
+    source_lang: str = _field(
+        "en", "data",
+        "Source language code (file suffix / TFDS feature).",
+        model=True, ensemble=True,
+    )
+    target_lang: str = _field(
+        "fr", "data",
+        "Target language code (file suffix / TFDS feature).",
+        model=True, ensemble=True,
+    )
+    reverse_source: bool = _field(
+        True, "data",
+        "Reverse the source sentence in the graph (the paper's trick).",
+        model=True, ensemble=True,
+    )
+    max_source_length: int = _field(
+        50, "data",
+        "Drop training pairs whose source has more tokens; truncate longer inputs at "
+        "translation time.",
+    )
+    max_target_length: int = _field(50, "data", "Drop training pairs whose target has more tokens.")
+    tokenizer: str = _field(
+        "word", "data",
+        "word: the paper's most frequent words, the rest <unk>; wordpiece: subword pieces "
+        "learnt from the training split (tensorflow-text's WordPiece).",
+        choices=TOKENIZERS, model=True, ensemble=True,
+    )
+    source_vocab_size: int = _field(
+        8000, "data",
+        "Source vocabulary size incl. 4 special tokens (paper: 160000).",
+        model=True,
+    )
+    target_vocab_size: int = _field(
+        8000, "data",
+        "Target vocabulary size incl. 4 special tokens (paper: 80000).",
+        model=True,
+    )
+    shuffle_buffer: int = _field(
+        10000, "data",
+        "Sentence pairs in the (bounded, seeded) shuffle buffer.",
+    )
     # Model.
-    num_layers: int = dataclasses.field(default=2, metadata={"model": True})
-    units: int = dataclasses.field(default=256, metadata={"model": True})
-    embedding_dim: int = dataclasses.field(default=256, metadata={"model": True})
-    init_scale: float = 0.08
-    dropout: float = 0.0
-    attention: str = dataclasses.field(default="none", metadata={"model": True})
+    num_layers: int = _field(
+        2, "model",
+        "LSTM layers in the encoder and in the decoder (paper: 4).",
+        model=True,
+    )
+    units: int = _field(256, "model", "LSTM cells per layer (paper: 1000).", model=True)
+    embedding_dim: int = _field(256, "model", "Word embedding size (paper: 1000).", model=True)
+    init_scale: float = _field(
+        0.08, "model",
+        "Every parameter starts uniform in [-init_scale, init_scale] (paper: 0.08).",
+    )
+    dropout: float = _field(
+        0.0, "model",
+        "Dropout rate between layers (not recurrent, so cuDNN stays usable; paper: 0).",
+    )
+    attention: str = _field(
+        "none", "model",
+        "Beyond the paper: the top decoder layer attends over the encoder outputs. none: the "
+        "paper's model; luong (recommended): Luong's 'general' score; bahdanau: the additive "
+        "score. Neither feeds the context back into the LSTMs, so they stay cuDNN-eligible.",
+        choices=ATTENTIONS, model=True,
+    )
     # Training.
-    optimizer: str = "adam"
-    learning_rate: float = 0.001
-    decay_start_epoch: float = 0.0
-    decay_every_epochs: float = 0.5
-    decay_factor: float = 0.5
-    clip_norm: float = 5.0
-    mixed_precision: str = ""
-    batch_size: int = 64
-    batch_tokens: int = 0
-    vocab_sample_size: int = 0
-    epochs: float = 0.0
-    train_steps: int = 0
-    checkpoint_every_steps: int = 500
-    keep_checkpoints: int = 3
-    log_every_steps: int = 50
-    seed: int = 1234
-    eval_every_steps: int = 0
-    eval_sentences: int = 200
-    eval_beam_size: int = 1
-    early_stopping_patience: int = 0
+    optimizer: str = _field(
+        "adam", "training",
+        "Optimizer (paper: sgd with --learning_rate=0.7).",
+        choices=OPTIMIZERS,
+    )
+    learning_rate: float = _field(0.001, "training", "Initial learning rate (paper: 0.7 with sgd).")
+    decay_start_epoch: float = _field(
+        0.0, "training",
+        "Start decaying the learning rate after this many epochs; 0 = constant learning rate "
+        "(paper: 5).",
+    )
+    decay_every_epochs: float = _field(
+        0.5, "training",
+        "Multiply the learning rate by --decay_factor every this many epochs once decay has "
+        "started (paper: 0.5).",
+    )
+    decay_factor: float = _field(
+        0.5, "training",
+        "Learning-rate decay factor (paper: 0.5, halving).",
+    )
+    clip_norm: float = _field(
+        5.0, "training",
+        "Clip the global gradient norm to this value; 0 disables (paper: 5).",
+    )
+    mixed_precision: str = _field(
+        "", "training",
+        "Mixed precision policy: '' (float32), mixed_float16 (GPU, with loss scaling) or "
+        "mixed_bfloat16 (TPU, recent CPUs/GPUs). Softmax and loss stay float32.",
+        choices=PRECISION_POLICIES,
+    )
+    batch_size: int = _field(
+        64, "training",
+        "Sentence pairs per training step, over all replicas (paper: 128).",
+    )
+    batch_tokens: int = _field(
+        0, "training",
+        "If > 0, batch by tokens instead of sentences: each step holds as many length-bucketed "
+        "pairs as fit in this many padded tokens per side (over all replicas).",
+    )
+    vocab_sample_size: int = _field(
+        0, "training",
+        "Build the vocabularies from the first this many training pairs only; 0 = all "
+        "(streamed, memory grows with distinct words only).",
+    )
+    epochs: float = _field(
+        0.0, "training",
+        "Stop after this many passes over the training split (a fraction stops part-way "
+        "through the last one; paper: 7.5); 0 = no epoch limit. Neither this nor --train_steps "
+        "given: 1 epoch. Re-running with a larger value continues.",
+    )
+    train_steps: int = _field(
+        0, "training",
+        "Stop when the global step reaches this; 0 = no step limit. With --epochs too, the "
+        "first limit reached ends the run. Re-running with a larger value continues.",
+    )
+    checkpoint_every_steps: int = _field(
+        500, "training",
+        "Write a checkpoint every this many steps.",
+    )
+    keep_checkpoints: int = _field(3, "training", "Checkpoints kept in the model directory.")
+    log_every_steps: int = _field(
+        50, "training",
+        "Log progress and write TensorBoard scalars every this many steps.",
+    )
+    seed: int = _field(1234, "training", "Random seed (initialisation, shuffling).")
+    eval_every_steps: int = _field(
+        0, "training",
+        "Evaluate on --eval_split every this many steps (perplexity and BLEU; keeps the best "
+        "checkpoint by BLEU in MODEL_DIR/best/); 0 = never.",
+    )
+    eval_sentences: int = _field(
+        200, "training",
+        "Distinct source sentences of --eval_split scored by evaluation during training, "
+        "sampled evenly over the split with a fixed seed (the same in every run).",
+    )
+    eval_beam_size: int = _field(
+        1, "training",
+        "Beam size of evaluation during training (1 = greedy, fastest).",
+    )
+    early_stopping_patience: int = _field(
+        0, "training",
+        "Stop after this many evaluations without a better BLEU; 0 = never.",
+    )
     # Distribution.
-    distribution: str = "auto"
-    device: str = ""
-    num_gpus: int = 0
-    cpu_replicas: int = 0
-    collective: str = "auto"
-    peer_timeout: float = 600.0
-    tpu: str = ""
-    layer_devices: str = ""
+    distribution: str = _field(
+        "auto", "distribution",
+        "tf.distribute strategy: auto (all local GPUs if several, else one device), one_device "
+        "(--device), mirrored (--num_gpus, or --cpu_replicas on CPU), multi_worker (the "
+        "cluster in TF_CONFIG; see BUILD.md) or tpu (--tpu).",
+        choices=DISTRIBUTIONS,
+    )
+    device: str = _field(
+        "", "distribution",
+        "Device for --distribution=one_device, e.g. /gpu:1 (default: first GPU, else CPU).",
+    )
+    num_gpus: int = _field(0, "distribution", "GPUs used by --distribution=mirrored; 0 = all.")
+    cpu_replicas: int = _field(
+        0, "distribution",
+        "Split the CPU into this many logical devices (replicas of --distribution=mirrored "
+        "without GPUs, or --layer_devices targets; for testing).",
+    )
+    collective: str = _field(
+        "auto", "distribution",
+        "multi_worker all-reduce implementation (nccl: GPUs only).",
+        choices=COLLECTIVES,
+    )
+    peer_timeout: float = _field(
+        600.0, "distribution",
+        "Seconds to wait for cluster peers (joining, each all-reduce) or a TPU before failing; "
+        "also bounds how long the chief may pause (validation) while others wait.",
+    )
+    tpu: str = _field(
+        "", "distribution",
+        "--distribution=tpu: the TPU name or grpc://HOST:PORT address.",
+    )
+    layer_devices: str = _field(
+        "", "distribution",
+        "Model parallelism, the paper's one layer per GPU: comma-separated devices for the "
+        "embeddings, each LSTM layer (encoder and decoder layer i together) and the softmax, "
+        "num_layers + 2 entries, e.g. /gpu:0,/gpu:0,/gpu:1,/gpu:2,/gpu:3,/gpu:3. One replica; "
+        "not with --distribution=mirrored.",
+    )
     # Decoding.
-    beam_size: int = 4
-    length_penalty: float = 0.0
-    max_decode_ratio: float = 2.0
-    max_decode_length: int = 100
-    max_batch_size: int = 256
-    jit_compile: bool = False
+    beam_size: int = _field(4, "decoding", "Beam size (1 = greedy; paper: 12).")
+    length_penalty: float = _field(
+        0.0, "decoding",
+        "GNMT length normalisation alpha: hypotheses are ranked by log-prob / ((5 + length) / "
+        "6) ** alpha; 0 = plain summed log-prob (the paper).",
+    )
+    max_decode_ratio: float = _field(
+        2.0, "decoding",
+        "Generate at most ratio x source length (+10) tokens.",
+    )
+    max_decode_length: int = _field(100, "decoding", "Generate at most this many tokens.")
+    max_batch_size: int = _field(
+        256, "decoding",
+        "Exported model: requests with more sentences are rejected (InvalidArgument).",
+    )
+    jit_compile: bool = _field(
+        False, "decoding",
+        "Export: also write a `beam_search_xla` signature whose integer decoding loop is "
+        "compiled with XLA at fixed padded shapes (the default signatures never need XLA).",
+    )
 
     def replace(self, **changes):
         """Returns a copy with `changes` applied."""
@@ -96,7 +287,7 @@ class Config:
         return [
             f"{f.name}: {getattr(self, f.name)!r} != {getattr(other, f.name)!r}"
             for f in dataclasses.fields(self)
-            if f.metadata.get("model") and getattr(self, f.name) != getattr(other, f.name)
+            if f.metadata["model"] and getattr(self, f.name) != getattr(other, f.name)
         ]
 
     def save(self, model_dir):
@@ -128,3 +319,18 @@ def load(model_dir):
 def exists(model_dir):
     """Whether `model_dir` holds a saved config."""
     return os.path.exists(os.path.join(model_dir, CONFIG_FILE))
+
+
+def field_names(**metadata):
+    """Names of the `Config` fields whose metadata has all the given values, in field order.
+
+    For example `field_names(group="decoding")` or `field_names(ensemble=True)`.
+    """
+    return tuple(
+        f.name for f in dataclasses.fields(Config)
+        if all(f.metadata[key] == value for key, value in metadata.items())
+    )
+
+
+# The fields every member of an ensemble shares (besides the vocabularies).
+ENSEMBLE_FIELDS = field_names(ensemble=True)

@@ -60,6 +60,16 @@ def load(spec, split, source_lang, target_lang, data_dir=None):
     )
 
 
+def load_split(config, split):
+    """Opens split `split` of `config`'s corpus: `load` with its dataset, languages and data directory.
+
+    Args:
+        config: a `config.Config` (`dataset`, `source_lang`, `target_lang`, `data_dir`).
+        split: split name, e.g. `config.train_split`.
+    """
+    return load(config.dataset, split, config.source_lang, config.target_lang, config.data_dir)
+
+
 def read_lines(path, repair=False):
     """Reads a local text file (optionally `.gz`) as a list of stripped lines.
 

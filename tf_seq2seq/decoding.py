@@ -21,6 +21,7 @@ whatever the length); the finished sequences are read back once at the end.
 """
 
 import collections
+import math
 
 import numpy as np
 import tensorflow as tf
@@ -94,6 +95,24 @@ def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0
 
     Returns:
         `Hypotheses` with `beam_size` hypotheses per sentence, sorted by score.
+
+    Examples:
+
+    A step function that always prefers token 5, then `<eos>`:
+
+    ```python
+    def step_fn(ids, states):
+        best = tf.where(ids == vocab.BOS_ID, 5, vocab.EOS_ID)
+        log_probs = tf.math.log(tf.one_hot(best, 8, on_value=0.9, off_value=0.1 / 7))
+        return log_probs, states
+
+    found = beam_search(step_fn, [tf.zeros([1, 4])], beam_size=2, max_length=5)
+    found.ids[0, 0]  # [5, EOS_ID, PAD_ID, PAD_ID, PAD_ID]
+    found.log_probs[0, 0]  # 2 * log(0.9)
+    ```
+
+    A trained model's `model.Seq2Seq.decode_step_fn()` and encoder states
+    (`translator.Translator.encode`) decode the same way.
     """
     width = max_length if padded_length is None else padded_length
     batch = tf.shape(initial_states[0])[0]
@@ -294,3 +313,43 @@ def _top_tokens(log_probs, k):
 def _is_forbidden(ids):
     """bool, whether each id is `<pad>` or `<bos>`."""
     return (ids == _FORBIDDEN[0]) | (ids == _FORBIDDEN[1])
+
+
+# Decoding may emit this many tokens beyond `max_decode_ratio` x source length.
+DECODE_LENGTH_SLACK = 10
+
+
+def decode_length(source_length, max_decode_ratio, max_decode_length):
+    """The most target tokens to generate for sources of `source_length` tokens.
+
+    Args:
+        source_length: int32 scalar tensor or Python int.
+        max_decode_ratio: generate at most this many tokens per source token,
+            plus `DECODE_LENGTH_SLACK`.
+        max_decode_length: and never more than this many.
+
+    Returns:
+        int32 scalar (a Python int for a Python int).
+    """
+    if isinstance(source_length, int):
+        length = math.ceil(max_decode_ratio * source_length)
+        return min(length + DECODE_LENGTH_SLACK, max_decode_length)
+    length = tf.math.ceil(max_decode_ratio * tf.cast(source_length, tf.float32))
+    return tf.minimum(tf.cast(length, tf.int32) + DECODE_LENGTH_SLACK, max_decode_length)
+
+
+def padded_batch_size(batch, max_batch_size):
+    """The batch size an XLA-compiled search pads `batch` sentences to: a power of two.
+
+    XLA compiles once per padded batch size and beam size, so a server
+    compiles at most log2(max_batch_size) + 1 programs per beam size.
+
+    Args:
+        batch: int32 scalar tensor, at most `max_batch_size`.
+        max_batch_size: Python int, the most sentences of a request.
+
+    Returns:
+        int32 scalar, the least power of two >= `batch`.
+    """
+    sizes = tf.constant([2**i for i in range(max(max_batch_size - 1, 1).bit_length() + 1)])
+    return tf.gather(sizes, tf.searchsorted(sizes, [batch])[0])

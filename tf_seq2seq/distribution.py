@@ -32,15 +32,16 @@ import sys
 import tensorflow as tf
 from absl import logging
 
+from tf_seq2seq import config as config_lib
 from tf_seq2seq import model as model_lib
 from tf_seq2seq.errors import Seq2SeqError
 
-STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
-COLLECTIVES = {
-    "auto": tf.distribute.experimental.CommunicationImplementation.AUTO,
-    "ring": tf.distribute.experimental.CommunicationImplementation.RING,
-    "nccl": tf.distribute.experimental.CommunicationImplementation.NCCL,
-}
+STRATEGIES = config_lib.DISTRIBUTIONS
+COLLECTIVES = dict(zip(config_lib.COLLECTIVES, (
+    tf.distribute.experimental.CommunicationImplementation.AUTO,
+    tf.distribute.experimental.CommunicationImplementation.RING,
+    tf.distribute.experimental.CommunicationImplementation.NCCL,
+)))
 
 
 @dataclasses.dataclass(frozen=True)

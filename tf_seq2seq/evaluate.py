@@ -16,33 +16,22 @@ import os
 
 from tf_seq2seq import cli  # isort: skip  (first: it quietens TensorFlow's import)
 
-import tensorflow as tf  # noqa: E402
-
-from tf_seq2seq import corpus
 from tf_seq2seq import evaluation
 from tf_seq2seq import flags
 
 FLAGS = flags.FLAGS
 
 
-def _references(config):
-    """`(name, sources, references, pairs, details)` of the data to evaluate on.
-
-    `pairs` is a `tf.data.Dataset` of every `{"source", "target"}` pair, for perplexity.
-    """
+def _eval_set(config):
+    """`(name, eval_set, details)`: the `evaluation.EvalSet` to evaluate on, named."""
     if (FLAGS.source_file is None) != (FLAGS.reference_file is None):
         cli.fail("--source_file and --reference_file go together")
     if FLAGS.source_file is not None:
         name = os.path.basename(FLAGS.source_file)
-        sources, references = evaluation.read_file_references(FLAGS.source_file, FLAGS.reference_file)
-        pairs = tf.data.Dataset.from_tensor_slices({
-            "source": [s for s, refs in zip(sources, references) for _ in refs],
-            "target": [r for refs in references for r in refs],
-        })
-        return name, sources, references, pairs, {"source_file": FLAGS.source_file}
-    sources, references = evaluation.read_references(config, FLAGS.split)
-    pairs = corpus.load(config.dataset, FLAGS.split, config.source_lang, config.target_lang, config.data_dir)
-    return FLAGS.split, sources, references, pairs, {"split": FLAGS.split, "dataset": config.dataset}
+        references = evaluation.read_file_references(FLAGS.source_file, FLAGS.reference_file)
+        return name, evaluation.eval_set(*references), {"source_file": FLAGS.source_file}
+    eval_set = evaluation.read_eval_set(config, FLAGS.split)
+    return FLAGS.split, eval_set, {"split": FLAGS.split, "dataset": config.dataset}
 
 
 def main():
@@ -52,16 +41,16 @@ def main():
         cli.fail("--output_dir is needed with --saved_model or an ensemble --model_dir")
     cli.check_writable(output_dir, "--output_dir" if FLAGS.output_dir else "--model_dir")
     model, beam_search, config = cli.load_model()  # `model` stays referenced until the end.
-    name, sources, references, pairs, details = _references(config)
+    name, eval_set, details = _eval_set(config)
     # A SavedModel has no teacher-forcing signature; an ensemble no single softmax.
     if single_model_dir:
         details["perplexity"] = evaluation.Perplexity(
-            model.keras_models[0], model.source_tokenizer, model.target_tokenizer, config, pairs
+            model.keras_models[0], model.source_tokenizer, model.target_tokenizer, config, eval_set.pairs
         )()
     prefix = os.path.join(output_dir, f"eval_{name}")
     model_path = FLAGS.saved_model or FLAGS.model_dir
     results = evaluation.evaluate(
-        beam_search, sources, references, flags.nbest_beam_size(config), prefix,
+        beam_search, eval_set.sources, eval_set.references, flags.nbest_beam_size(config), prefix,
         FLAGS.translate_batch_size, FLAGS.num_hypotheses, model=model_path, **details,
     )
     print(

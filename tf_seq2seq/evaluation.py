@@ -7,6 +7,7 @@ directory's latest checkpoint or an exported SavedModel) and writes
 `split`) and the hypotheses, one per distinct source, as `PREFIX.hyp`.
 """
 
+import collections
 import json
 import math
 import os
@@ -18,8 +19,11 @@ from absl import logging
 from tf_seq2seq import corpus
 from tf_seq2seq import model as model_lib
 from tf_seq2seq import pipeline
-from tf_seq2seq import serving
+from tf_seq2seq import inference
 from tf_seq2seq.errors import Seq2SeqError
+
+# Sentences per batch when evaluation translates or measures perplexity.
+BATCH_SIZE = 64
 
 
 def reference_streams(references):
@@ -77,7 +81,7 @@ class Perplexity:
         self._batches = (
             pairs.apply(pipeline.tokenize(source_tokenizer, target_tokenizer, config.reverse_source))
             .apply(pipeline.filter_by_length(config.max_source_length, config.max_target_length))
-            .apply(pipeline.bucket_by_length(64, max_length))
+            .apply(pipeline.bucket_by_length(BATCH_SIZE, max_length))
         )
         self._loss = tf.function(
             lambda features, labels: model_lib.masked_loss_sum(
@@ -114,10 +118,41 @@ def group_references(pairs):
 
 def read_references(config, split):
     """The distinct sources of a corpus split with all their references (`group_references`)."""
-    pairs = corpus.load(config.dataset, split, config.source_lang, config.target_lang, config.data_dir)
+    pairs = corpus.load_split(config, split)
     return group_references(
         (p["source"].decode("utf-8"), p["target"].decode("utf-8")) for p in pairs.as_numpy_iterator()
     )
+
+
+EvalSet = collections.namedtuple("EvalSet", ["sources", "references", "pairs"])
+EvalSet.__doc__ = """Sentences to evaluate on, from one read of their corpus.
+
+Attributes:
+    sources: list of distinct source sentences (str), translated for BLEU.
+    references: aligned list of lists of their references (str).
+    pairs: `tf.data.Dataset` of every `{"source", "target"}` string pair of
+        `sources` and `references` (`reference_pairs`), for perplexity: the
+        same pairs BLEU is scored on.
+"""
+
+
+def read_eval_set(config, split):
+    """The `EvalSet` of a corpus split (`read_references`)."""
+    return eval_set(*read_references(config, split))
+
+
+def eval_set(sources, references):
+    """The `EvalSet` of distinct sources and their grouped references."""
+    return EvalSet(sources, references, reference_pairs(sources, references))
+
+
+def reference_pairs(sources, references):
+    """Every `(source, reference)` pair as a dataset of `{"source", "target"}` strings."""
+    pairs = [(source, reference) for source, refs in zip(sources, references) for reference in refs]
+    return tf.data.Dataset.from_tensor_slices({
+        "source": tf.constant([source for source, _ in pairs], dtype=tf.string),
+        "target": tf.constant([target for _, target in pairs], dtype=tf.string),
+    })
 
 
 def read_file_references(source_file, reference_file):
@@ -137,15 +172,15 @@ def read_file_references(source_file, reference_file):
     return group_references(zip(sources, references))
 
 
-def evaluate(beam_search, sources, references, beam_size, output_prefix, batch_size=64,
+def evaluate(beam_search, sources, references, beam_size, output_prefix, batch_size=BATCH_SIZE,
              num_hypotheses=1, **details):
     """Translates `sources`, scores them, and writes `PREFIX.json` and `PREFIX.hyp`.
 
     BLEU and chrF score the best translation; with `num_hypotheses` > 1 the
-    n-best lists also go to `PREFIX.nbest` (`serving.nbest_lines`).
+    n-best lists also go to `PREFIX.nbest` (`inference.nbest_lines`).
 
     Args:
-        beam_search: `serving.Translator.beam_search` or a loaded SavedModel's
+        beam_search: `translator.Translator.beam_search` or a loaded SavedModel's
             `signatures["beam_search"]`.
         sources: list of distinct source sentences (str).
         references: aligned list of lists of references (str).
@@ -161,7 +196,7 @@ def evaluate(beam_search, sources, references, beam_size, output_prefix, batch_s
         and `details`.
     """
     logging.info("Translating %d sentences with beam %d", len(sources), beam_size)
-    nbest = serving.translate_texts(beam_search, sources, beam_size, num_hypotheses, batch_size)
+    nbest = inference.translate_texts(beam_search, sources, beam_size, num_hypotheses, batch_size)
     hypotheses = [hypotheses[0][0] for hypotheses in nbest]
     results = {
         **score(hypotheses, references),
@@ -178,5 +213,5 @@ def evaluate(beam_search, sources, references, beam_size, output_prefix, batch_s
         f.writelines(h + "\n" for h in hypotheses)
     if num_hypotheses > 1:
         with open(output_prefix + ".nbest", "w", encoding="utf-8") as f:
-            f.writelines(line + "\n" for line in serving.nbest_lines(nbest))
+            f.writelines(line + "\n" for line in inference.nbest_lines(nbest))
     return results

@@ -26,18 +26,15 @@ those devices too; the exported graphs carry no device placement.
 """
 
 import contextlib
-import os
 
 import keras
 import tensorflow as tf
 
 from tf_seq2seq import attention as attention_lib
+from tf_seq2seq import checkpoints
 from tf_seq2seq import cpu_lstm
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
-
-# Where validation keeps the checkpoint with the best BLEU, inside the model directory.
-BEST_DIR = "best"
 
 
 class Seq2Seq:
@@ -127,7 +124,18 @@ class Seq2Seq:
         return tf.device(self._devices[index]) if self._devices else contextlib.nullcontext()
 
     def _encode(self, source, training=None):
-        """The final states and the top layer's outputs (all positions with attention)."""
+        """Runs the encoder: embeddings, then the LSTM layers, each passing on its sequence.
+
+        Args:
+            source: int32 [B, S] source ids, right-padded with `vocab.PAD_ID`
+                (the embedding masks the padding).
+            training: whether dropout is on; None leaves Keras' default.
+
+        Returns:
+            `(states, outputs)`: the flat list of final states `[h_1, c_1, ...,
+            h_L, c_L]`, each float [B, units], and the top layer's outputs
+            float [B, S, units] (the attention memory); the policy's compute dtype.
+        """
         # `training` is passed on only when given: the functional model is
         # built without it, which fixes its graph (and checkpoint) layout.
         mode = {} if training is None else {"training": training}
@@ -141,7 +149,23 @@ class Seq2Seq:
         return states, x
 
     def _decode(self, target_in, states, memory, source, training=None):
-        """The logits, and the attention weights float32 [B, T, S] (None without attention)."""
+        """Runs the teacher-forced decoder from the encoder's final states.
+
+        Args:
+            target_in: int32 [B, T] decoder inputs (`<bos>` then the target),
+                right-padded with `vocab.PAD_ID`.
+            states: `_encode`'s list of 2 x num_layers float [B, units]; layer
+                i starts from `states[2i]` (h) and `states[2i + 1]` (c).
+            memory: `_encode`'s top-layer outputs float [B, S, units], attended
+                to with `--attention` (unused without).
+            source: int32 [B, S] source ids (their padding is masked).
+            training: whether dropout is on; None leaves Keras' default.
+
+        Returns:
+            `(logits, alignments)`: float32 logits [B, T, target vocabulary
+            size], and the attention weights float32 [B, T, S] (None without
+            attention).
+        """
         mode = {} if training is None else {"training": training}
         with self._on(0):
             y = self.target_embedding(target_in)
@@ -280,49 +304,14 @@ class Seq2Seq:
 
         Args:
             model_dir: the model directory.
-            checkpoint: `latest`, `best` (the best by validation BLEU, kept in
-                `MODEL_DIR/best/`) or a checkpoint path such as `MODEL_DIR/ckpt-400`.
+            checkpoint: `latest`, `best` or a checkpoint path (`checkpoints.resolve`).
 
         Returns:
             The checkpoint path.
-
-        Raises:
-            Seq2SeqError: if there is no such checkpoint.
         """
-        if checkpoint == "latest":
-            path = tf.train.latest_checkpoint(model_dir)
-            missing = f"no checkpoint in {model_dir}: train a model there first"
-        elif checkpoint == "best":
-            path = tf.train.latest_checkpoint(os.path.join(model_dir, BEST_DIR))
-            missing = (f"no best checkpoint in {model_dir}/{BEST_DIR}: train with "
-                       "--eval_every_steps to keep one")
-        else:
-            path = checkpoint if tf.io.gfile.exists(checkpoint + ".index") else None
-            missing = f"checkpoint {checkpoint} not found (expected {checkpoint}.index)"
-        if path is None:
-            raise Seq2SeqError(missing)
-        restore_checkpoint(tf.train.Checkpoint(model=self.training_model), path).expect_partial()
+        path = checkpoints.resolve(model_dir, checkpoint)
+        checkpoints.restore_checkpoint(tf.train.Checkpoint(model=self.training_model), path).expect_partial()
         return path
-
-
-def restore_checkpoint(checkpoint, path):
-    """`checkpoint.restore(path)`, a truncated or corrupt checkpoint being a `Seq2SeqError`.
-
-    Returns:
-        The restore status.
-
-    Raises:
-        Seq2SeqError: naming the checkpoint, when its files cannot be read.
-    """
-    try:
-        return checkpoint.restore(path)
-    except (IndexError, tf.errors.DataLossError, tf.errors.OutOfRangeError) as e:
-        reason = e.message if isinstance(e, tf.errors.OpError) else str(e)
-        raise Seq2SeqError(
-            f"checkpoint {path} cannot be read ({reason.splitlines()[0]}): its files are truncated "
-            f"or corrupt; name an intact one with --checkpoint, or make an earlier ckpt-N the "
-            f"latest in {os.path.join(os.path.dirname(path), 'checkpoint')}"
-        ) from None
 
 
 def layer_devices(config):

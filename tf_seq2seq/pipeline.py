@@ -21,7 +21,7 @@ def encode_source(tokenizer, sentences, reverse, max_length=None):
     """Source sentences to encoder ids (`tokenize`, then `prepare_source`).
 
     Args:
-        tokenizer: a `tokenizer.WordTokenizer` for the source language.
+        tokenizer: the source language's tokenizer (`tokenizer.from_model_dir`).
         sentences: string [batch].
         reverse: whether to reverse each sentence's ids (the paper's trick).
         max_length: keep at most this many leading tokens (before reversal),
@@ -53,7 +53,7 @@ def encode_target(tokenizer, sentences):
     """Target sentences to decoder inputs and labels (teacher forcing).
 
     Args:
-        tokenizer: a `tokenizer.WordTokenizer` for the target language.
+        tokenizer: the target language's tokenizer (`tokenizer.from_model_dir`).
         sentences: string [batch].
 
     Returns:
@@ -203,8 +203,8 @@ def training_batches(pairs, source_tokenizer, target_tokenizer, config, shard=(0
 
     Args:
         pairs: `tf.data.Dataset` of `{"source": string [], "target": string []}`.
-        source_tokenizer: `tokenizer.WordTokenizer` for the source language.
-        target_tokenizer: `tokenizer.WordTokenizer` for the target language.
+        source_tokenizer: the source language's tokenizer (`tokenizer.from_model_dir`).
+        target_tokenizer: the target language's tokenizer.
         config: a `config.Config`.
         shard: `(index, count)`: every worker of a cluster shuffles the same
             seeded stream of sentence pairs, keeps every `count`-th pair from
@@ -218,6 +218,18 @@ def training_batches(pairs, source_tokenizer, target_tokenizer, config, shard=(0
         int32 [B, T], "pass": int32 [B], "index": int32 [B]}, target_out int32
         [B, T])`, B this shard's share of the global batch (`shuffle_passes`
         numbers the pairs); each local replica trains on its slice of every batch.
+
+    Examples:
+
+    ```python
+    from tf_seq2seq import config, corpus, pipeline, tokenizer
+
+    settings = config.Config(batch_size=32)
+    source, target = tokenizer.from_model_dir("runs/demo", settings.tokenizer)
+    pairs = corpus.load_split(settings, settings.train_split)
+    features, target_out = next(iter(pipeline.training_batches(pairs, source, target, settings)))
+    features["source"]  # int32 [32, S], reversed and right-padded.
+    ```
     """
     stream = pairs.apply(shuffle_passes(config.shuffle_buffer, config.seed))
     if shard[1] > 1:

@@ -13,6 +13,7 @@ tf-text 2.12 (the version TF Serving links).
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from tf_seq2seq import config as config_lib
 from tf_seq2seq import vocab
 
 SPACE = "▁"
@@ -193,7 +194,7 @@ class WordpieceTokenizer(_VocabularyTokenizer):
         return tf.strings.regex_replace(tokens, "^" + SUFFIX, "")
 
 
-TOKENIZERS = {"word": WordTokenizer, "wordpiece": WordpieceTokenizer}
+TOKENIZERS = dict(zip(config_lib.TOKENIZERS, (WordTokenizer, WordpieceTokenizer)))
 
 
 def from_model_dir(model_dir, kind):

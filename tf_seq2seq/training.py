@@ -11,620 +11,31 @@ a cluster, `data-shard-I/` (worker I's input position).
 Re-running `train` on the same directory resumes from the latest checkpoint.
 """
 
-import collections
-import contextlib
-import datetime
-import hashlib
+import dataclasses
 import math
 import os
 import shutil
-import signal
-import sys
-import tempfile
-import threading
 import time
 
 import keras
 import tensorflow as tf
-import tqdm
 from absl import logging
 
-from tf_seq2seq import config as config_lib
+from tf_seq2seq import checkpoints as checkpoints_lib
 from tf_seq2seq import corpus
 from tf_seq2seq import dashboards
 from tf_seq2seq import distribution
+from tf_seq2seq import limits as limits_lib
 from tf_seq2seq import model as model_lib
+from tf_seq2seq import model_dir as model_dir_lib
+from tf_seq2seq import optimization
 from tf_seq2seq import pipeline
+from tf_seq2seq import progress as progress_lib
+from tf_seq2seq import stop_signals
+from tf_seq2seq import train_step as train_step_lib
 from tf_seq2seq import tokenizer as tokenizer_lib
 from tf_seq2seq import validation as validation_lib
-from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
-
-CHECKPOINT_NAME = "ckpt"
-
-
-def prepare_model_dir(config, model_dir, chief=True):
-    """Saves the config and vocabularies on a first run; checks them on a resume.
-
-    Args:
-        config: the `config.Config` of this run.
-        model_dir: the model directory (created if missing).
-        chief: whether this process writes; other workers of a cluster wait
-            (up to `config.peer_timeout`) for the chief's vocabularies.
-
-    Raises:
-        Seq2SeqError: if the directory holds a model with different model
-            fields, or the chief's vocabularies do not appear in time.
-    """
-    if not chief:
-        _wait_for_files(vocab.paths(model_dir), config.peer_timeout)
-    if config_lib.exists(model_dir):
-        differences = config_lib.load(model_dir).model_differences(config)
-        if differences and chief and tf.train.latest_checkpoint(model_dir) is None:
-            _forget_untrained_model(model_dir, differences)
-        elif differences:
-            raise Seq2SeqError(
-                f"{model_dir} holds a model trained with other settings "
-                f"(saved != requested): {'; '.join(differences)}"
-            )
-    if not chief:
-        return
-    config.save(model_dir)
-    source_path, target_path = vocab.paths(model_dir)
-    if os.path.exists(source_path) and os.path.exists(target_path):
-        return
-    logging.info("Building vocabularies from %s split %r and counting the pairs outside the "
-                 "length limits (one pass over the split)", config.dataset, config.train_split)
-    pairs = corpus.load(
-        config.dataset, config.train_split, config.source_lang, config.target_lang, config.data_dir
-    )
-    if config.vocab_sample_size > 0:
-        pairs = pairs.take(config.vocab_sample_size)
-    counts = vocab.count(
-        pairs, tokenizer_lib.count_words, config.max_source_length, config.max_target_length
-    )
-    if counts.max_undercount:
-        logging.warning(
-            "More distinct words than the counting tables hold: the rarest were pruned, so "
-            "word counts may be short by up to %d", counts.max_undercount,
-        )
-    source_tokens, target_tokens = vocab.build(
-        counts, config.source_vocab_size, config.target_vocab_size, config.tokenizer
-    )
-    vocab.write(source_path, source_tokens)
-    vocab.write(target_path, target_tokens)
-    logging.info(
-        "Vocabularies: %d source, %d target tokens (of %d and %d distinct words)",
-        len(source_tokens), len(target_tokens), len(counts.source), len(counts.target),
-    )
-    if config.tokenizer == "wordpiece":
-        logging.info(
-            "WordPiece learnt from the %d most frequent words of each side: %.2f%% of source "
-            "and %.2f%% of target words in the corpus", vocab.WORDPIECE_WORDS,
-            100 * counts.source.coverage(vocab.WORDPIECE_WORDS),
-            100 * counts.target.coverage(vocab.WORDPIECE_WORDS),
-        )
-    logging.info(
-        "%d of %d training pairs (%.2f%%) are empty or longer than --max_source_length=%d / "
-        "--max_target_length=%d words and are skipped in training",
-        counts.dropped, counts.pairs, 100.0 * counts.dropped / max(counts.pairs, 1),
-        config.max_source_length, config.max_target_length,
-    )
-
-
-def _forget_untrained_model(model_dir, differences):
-    """Lets a retry with other model settings reuse a directory that holds no checkpoint.
-
-    A run that failed before its first checkpoint left only `config.json` (and
-    perhaps vocabularies built for the old settings): nothing was trained, so
-    the new settings replace them.
-    """
-    logging.warning("%s has no checkpoint: replacing its untrained settings (%s)",
-                    model_dir, "; ".join(differences))
-    shutil.rmtree(os.path.dirname(vocab.paths(model_dir)[0]), ignore_errors=True)
-
-
-def _wait_for_files(paths, seconds):
-    """Waits until every path exists; raises `Seq2SeqError` after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while not all(os.path.exists(p) for p in paths):
-        if time.monotonic() > deadline:
-            raise Seq2SeqError(
-                f"{' and '.join(paths)} did not appear within --peer_timeout={seconds:g}s: the "
-                "chief writes them, and --model_dir must be on storage every worker sees"
-            )
-        time.sleep(0.5)
-
-
-class PaperSchedule(keras.optimizers.schedules.LearningRateSchedule):
-    """Constant learning rate, then multiplied by `factor` every `every_steps` steps.
-
-    The paper: lr 0.7, "after 5 epochs we began halving the learning rate
-    every half epoch": the first halving happens at `start_step`.
-    """
-
-    def __init__(self, initial, start_step, every_steps, factor):
-        self.initial = initial
-        self.start_step = start_step
-        self.every_steps = every_steps
-        self.factor = factor
-
-    def __call__(self, step):
-        step = tf.cast(step, tf.float32)
-        decays = tf.where(
-            step >= self.start_step, tf.floor((step - self.start_step) / self.every_steps) + 1.0, 0.0
-        )
-        return self.initial * tf.pow(self.factor, decays)
-
-    def get_config(self):
-        return dict(initial=self.initial, start_step=self.start_step,
-                    every_steps=self.every_steps, factor=self.factor)
-
-
-def steps_per_epoch(pairs, config):
-    """Training steps in one pass over `pairs`, or None if unknown.
-
-    Counts corpus pairs / batch size; pairs dropped by the length filter and
-    partly filled bucket batches make the real number differ slightly. Unknown
-    when the corpus does not report its size or with token-based batches.
-    """
-    size = int(pairs.cardinality())
-    if size < 0 or config.batch_tokens > 0:
-        return None
-    return math.ceil(size / config.batch_size)
-
-
-def learning_rate(config, epoch_steps):
-    """The learning rate or schedule of `config` (see `PaperSchedule`).
-
-    Args:
-        config: a `config.Config`.
-        epoch_steps: steps per epoch (`steps_per_epoch`), or None if unknown.
-
-    Raises:
-        Seq2SeqError: if a decay is asked for but the epoch length is unknown.
-    """
-    if config.decay_start_epoch <= 0:
-        return config.learning_rate
-    if not epoch_steps:
-        raise Seq2SeqError(
-            "--decay_start_epoch needs the number of steps per epoch, unknown for this corpus "
-            "or with --batch_tokens"
-        )
-    return PaperSchedule(
-        config.learning_rate,
-        config.decay_start_epoch * epoch_steps,
-        max(1.0, config.decay_every_epochs * epoch_steps),
-        config.decay_factor,
-    )
-
-
-class _AppliesReducedGradients:
-    """Keras optimizer mixin: `apply` takes gradients already summed over replicas.
-
-    Keras' TensorFlow optimizers all-reduce the gradients inside `apply`. The
-    training step all-reduces them itself (clipping needs the global norm of
-    the summed gradient first), so that second reduction would send every
-    gradient over the network twice per step. The variables and slots stay
-    those of the Keras optimizer (same checkpoint layout).
-    """
-
-    def _all_reduce_sum_gradients(self, grads_and_vars):
-        return list(grads_and_vars)
-
-
-class ReducedSGD(_AppliesReducedGradients, keras.optimizers.SGD):
-    """`keras.optimizers.SGD` applying gradients already summed over replicas."""
-
-
-class ReducedAdam(_AppliesReducedGradients, keras.optimizers.Adam):
-    """`keras.optimizers.Adam` applying gradients already summed over replicas."""
-
-
-def make_optimizer(config, epoch_steps=None):
-    """The optimizer named by `config.optimizer` with `learning_rate(config, epoch_steps)`.
-
-    Its `apply` takes gradients already summed over replicas (see
-    `_AppliesReducedGradients`). Under `mixed_float16` it is wrapped in a `keras.optimizers.LossScaleOptimizer`
-    (dynamic loss scaling, non-finite steps skipped).
-    """
-    optimizers = {"sgd": ReducedSGD, "adam": ReducedAdam}
-    if config.optimizer not in optimizers:
-        raise Seq2SeqError(
-            f"unknown --optimizer {config.optimizer!r}: expected one of {sorted(optimizers)}"
-        )
-    optimizer = optimizers[config.optimizer](learning_rate=learning_rate(config, epoch_steps))
-    if config.mixed_precision == "mixed_float16":
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    return optimizer
-
-
-def set_precision(config):
-    """Sets Keras' global dtype policy from `config.mixed_precision` ('' = float32).
-
-    Variables stay float32; the softmax and loss are computed in float32.
-    """
-    policies = ("", "mixed_float16", "mixed_bfloat16")
-    if config.mixed_precision not in policies:
-        raise Seq2SeqError(
-            f"unknown --mixed_precision {config.mixed_precision!r}: expected one of {policies}"
-        )
-    keras.mixed_precision.set_global_policy(config.mixed_precision or "float32")
-
-
-def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec, sharded_input=False):
-    """Builds the distributed training step.
-
-    Args:
-        strategy: the `tf.distribute.Strategy` the model was built under.
-        seq2seq: the `model.Seq2Seq` (its `logits`, the training model's weights).
-        optimizer: a Keras optimizer built for the model's variables.
-        clip_norm: clip the global gradient norm to this value (0 disables).
-        element_spec: the dataset's element spec; fixing it stops a retrace
-            for every new bucket shape.
-        sharded_input: whether each worker feeds its own batch (its input
-            shard) rather than every worker the same global batch.
-
-    Returns:
-        A `tf.function` from a batch (every replica sharing it trains on its
-        `replica_slice`) to a dict of float32 scalars
-        summed over replicas: `loss_sum`, `target_tokens`, `source_tokens`,
-        `sentences`, and `grad_norm`, the global gradient norm before clipping.
-    """
-    variables = seq2seq.training_model.trainable_variables
-
-    def replica_step(features, labels):
-        context = tf.distribute.get_replica_context()
-        features, labels = replica_slice((features, labels), *_batch_share(strategy, sharded_input))
-        with tf.GradientTape() as tape:
-            logits = seq2seq.logits(features, training=True)
-            loss_sum, num_tokens = model_lib.masked_loss_sum(labels, logits)
-            global_tokens = context.all_reduce(tf.distribute.ReduceOp.SUM, num_tokens)
-            loss = loss_sum / tf.maximum(global_tokens, 1.0)
-            # float16 training scales the loss up (and the optimizer scales the
-            # gradients back down); otherwise the scale is 1.
-            scaled_loss = optimizer.scale_loss(loss)
-        grads = sum_over_replicas(context, tape.gradient(scaled_loss, variables))
-        loss_scale = _loss_scale(optimizer)
-        if clip_norm > 0:
-            grads, norm = tf.clip_by_global_norm(grads, clip_norm * loss_scale)
-        else:
-            norm = tf.linalg.global_norm(grads)
-        norm = norm / loss_scale
-        optimizer.apply(grads, variables)  # No second reduction: see make_optimizer.
-        return {
-            "loss_sum": loss_sum,
-            "target_tokens": num_tokens,
-            "source_tokens": tf.reduce_sum(tf.cast(features["source"] != vocab.PAD_ID, tf.float32)),
-            "sentences": tf.cast(tf.shape(labels)[0], tf.float32),
-            # Every replica holds the same global norm: sum / replicas below.
-            "grad_norm": norm / strategy.num_replicas_in_sync,
-        }
-
-    @tf.function(input_signature=[element_spec])
-    def train_step(batch):
-        metrics = strategy.run(replica_step, args=batch)
-        return {
-            name: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
-            for name, value in metrics.items()
-        }
-
-    return train_step
-
-
-def replica_slice(batch, replica, num_replicas):
-    """Replica `replica`'s contiguous share of the rows of a global batch.
-
-    Args:
-        batch: nested structure of tensors [B, ...].
-        replica: int32 scalar in [0, num_replicas).
-        num_replicas: int.
-
-    Returns:
-        The same structure, rows `B * replica // num_replicas` up to
-        `B * (replica + 1) // num_replicas` of each tensor (all rows for one replica).
-    """
-    if num_replicas == 1:
-        return batch
-    rows = tf.shape(tf.nest.flatten(batch)[0])[0]
-    start = rows * replica // num_replicas
-    end = rows * (replica + 1) // num_replicas
-    return tf.nest.map_structure(lambda tensor: tensor[start:end], batch)
-
-
-def _batch_share(strategy, sharded_input):
-    """`(replica, replicas)`: this replica's index among those sharing its input batch.
-
-    All replicas share the global batch; with sharded input, only the replicas
-    of one worker share that worker's batch.
-    """
-    context = tf.distribute.get_replica_context()
-    if not sharded_input:
-        return context.replica_id_in_sync_group, context.num_replicas_in_sync
-    local = len(strategy.extended.worker_devices)
-    return context.replica_id_in_sync_group % local, local
-
-
-def _loss_scale(optimizer):
-    """The current loss scale of a `keras.optimizers.LossScaleOptimizer`, else 1."""
-    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-        return tf.cast(optimizer.dynamic_scale, tf.float32)
-    return tf.constant(1.0)
-
-
-def sum_over_replicas(context, grads):
-    """The gradients summed over replicas, in one all-reduce, sparse rows unique.
-
-    An embedding's gradient is a `tf.IndexedSlices` with one row per token
-    occurrence, and all-reducing one concatenates the replicas' rows. Rows of
-    the same index are summed before (less traffic) and after the all-reduce,
-    so the result is the gradient one replica would get for the whole batch:
-    its global norm and Adam's squared gradient are those of the summed rows,
-    not of the occurrences.
-
-    Args:
-        context: the `tf.distribute.ReplicaContext` of the step.
-        grads: list of dense `tf.Tensor` or `tf.IndexedSlices`, this replica's gradients.
-
-    Returns:
-        The list of summed gradients, the same on every replica.
-    """
-    grads = [_unique_rows(g) for g in grads]
-    if context.num_replicas_in_sync == 1:
-        return grads
-    return [_unique_rows(g) for g in context.all_reduce(tf.distribute.ReduceOp.SUM, grads)]
-
-
-def _unique_rows(gradient):
-    """A `tf.IndexedSlices` with each row index once (values summed); a dense tensor as is.
-
-    Args:
-        gradient: a `tf.Tensor`, or `tf.IndexedSlices` with values [N, ...] and indices [N].
-
-    Returns:
-        The tensor, or `tf.IndexedSlices` with values [U, ...] and U unique indices.
-    """
-    if not isinstance(gradient, tf.IndexedSlices):
-        return gradient
-    rows, positions = tf.unique(gradient.indices)
-    values = tf.math.unsorted_segment_sum(gradient.values, positions, tf.shape(rows)[0])
-    return tf.IndexedSlices(values, rows, gradient.dense_shape)
-
-
-class _Checkpoints:
-    """A `tf.train.CheckpointManager` over the model, optimizer, step and data iterator.
-
-    Input pipelines with Python code in them (`tf.py_function`,
-    `from_generator`) cannot be saved; then checkpoints keep everything but
-    the data position, and a warning says that a resumed run restarts the data.
-
-    In a cluster every worker saves (saving may need collectives) but only the
-    chief into the model directory; every worker restores from there.
-    """
-
-    def __init__(self, write_dir, model_dir, keep, **objects):
-        self._write_dir, self._restore_dir = write_dir, model_dir
-        self._keep, self._objects = keep, objects
-        self._manager = self._make_manager()
-        self.data_restarted = False  # The restored checkpoint's data position did not fit.
-
-    def _drop_data(self, reason):
-        self._objects.pop("data", None)
-        logging.warning(
-            "The input pipeline position cannot be checkpointed (%s): a resumed run "
-            "restarts the data from the beginning.", reason,
-        )
-
-    def _make_manager(self):
-        return tf.train.CheckpointManager(
-            tf.train.Checkpoint(**self._objects), self._write_dir, max_to_keep=self._keep,
-            checkpoint_name=CHECKPOINT_NAME,
-        )
-
-    @property
-    def latest(self):
-        """Path of the model directory's latest checkpoint, or None."""
-        return tf.train.latest_checkpoint(self._restore_dir)
-
-    @property
-    def directory(self):
-        """The directory checkpoints are restored from."""
-        return self._restore_dir
-
-    def restore(self, path=None):
-        """Restores checkpoint `path` (default: the latest, if any); returns its path or None."""
-        path = path or self.latest
-        if path is None:
-            return None
-        try:
-            model_lib.restore_checkpoint(self._manager.checkpoint, path)
-        except tf.errors.NotFoundError as e:
-            if "data" not in self._objects or "iterator" not in e.message:
-                raise
-            self._restore_without_data(path, e.message)
-        return path
-
-    def _restore_without_data(self, path, reason):
-        """Restores all but the data position, saved by another version of the input pipeline."""
-        logging.warning(
-            "%s holds the input position of another version of the input pipeline (%s): "
-            "resuming with the data (and its epoch count) from the beginning.",
-            path, reason.splitlines()[0][:300],
-        )
-        others = {name: value for name, value in self._objects.items() if name != "data"}
-        model_lib.restore_checkpoint(tf.train.Checkpoint(**others), path).expect_partial()
-        self.data_restarted = True
-
-    def replace_data(self, iterator):
-        """Checkpoints `iterator` (a fresh one, after `data_restarted`) from now on; returns it."""
-        self._objects["data"] = iterator
-        self._manager = self._make_manager()
-        return iterator
-
-    def save(self, step):
-        """Writes checkpoint `ckpt-STEP` and returns `step`.
-
-        Raises:
-            Seq2SeqError: if the disk is full or not writable; the latest
-                checkpoint stays the previous one.
-        """
-        try:
-            path = self._manager.save(checkpoint_number=step)
-        except tf.errors.FailedPreconditionError as e:
-            if "data" not in self._objects:
-                raise
-            self._drop_data(e.message.splitlines()[0])
-            self._manager = self._make_manager()
-            path = self._manager.save(checkpoint_number=step)
-        except (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError) as e:
-            self._unwritable(step, e)
-        logging.info("Saved %s", path)
-        return step
-
-    def _unwritable(self, step, error):
-        """Removes what a failed save left and raises the error that stops the run."""
-        prefix = os.path.join(self._write_dir, f"{CHECKPOINT_NAME}-{step}")
-        shutil.rmtree(prefix + "_temp", ignore_errors=True)
-        reason = error.message.rsplit(";", 1)[-1].split(" [Op:")[0].strip()
-        raise Seq2SeqError(
-            f"could not write checkpoint {prefix} ({reason}): the latest checkpoint is still "
-            f"{self.latest}; make room and re-run to resume from it"
-        ) from None
-
-
-class _Progress:
-    """Accumulates step metrics between log lines and writes them out.
-
-    Log lines say the step (of the expected total), epoch, elapsed time and
-    ETA; on a terminal a tqdm bar on stderr shows the same as it goes.
-    """
-
-    def __init__(self, writer, total_steps, clip_norm, first_step):
-        """`first_step` is the global step this run starts at; `total_steps` the expected last (or None)."""
-        self._writer = writer
-        self._total_steps = total_steps
-        self._clip_norm = clip_norm
-        self._run_start = time.perf_counter()
-        self.totals = collections.Counter()  # Over the whole run.
-        self._bar = tqdm.tqdm(total=total_steps, initial=first_step, unit="step", disable=None,
-                              file=sys.stderr, dynamic_ncols=True)
-        self._reset()
-
-    def close(self):
-        """Removes the terminal progress bar, if any."""
-        self._bar.close()
-
-    def _reset(self):
-        self._window = collections.Counter()
-        self._start = time.perf_counter()
-
-    @property
-    def pending(self):
-        """Whether steps were added since the last report."""
-        return self._window["steps"] > 0
-
-    def add(self, metrics):
-        """Adds one step's metrics (dict of scalars from the train step)."""
-        values = {name: float(value) for name, value in metrics.items()}
-        values["steps"] = 1
-        values["clipped"] = float(0 < self._clip_norm < values["grad_norm"])
-        self._window.update(values)
-        self.totals.update(values)
-        if self.totals["steps"] == 1:
-            self._after_first_step = (time.perf_counter(), collections.Counter(self.totals))
-        return values
-
-    def show(self, step, epochs):
-        """Advances the terminal bar to `step`, showing the epoch and loss so far."""
-        loss = self._window["loss_sum"] / max(self._window["target_tokens"], 1.0)
-        self._bar.set_postfix_str(f"epoch {epochs:.2f} loss {loss:.3f}", refresh=False)
-        self._bar.update(step - self._bar.n)
-
-    def where(self, step, epochs):
-        """`step S/TOTAL  epoch E  elapsed T  ETA T` for log lines."""
-        elapsed = time.perf_counter() - self._run_start
-        text = f"step {step}" + (f"/{self._total_steps}" if self._total_steps else "")
-        text += f"  epoch {epochs:.2f}  elapsed {_duration(elapsed)}"
-        rate = self.steady_throughput()
-        if self._total_steps and rate:
-            text += f"  ETA {_duration(max(self._total_steps - step, 0) / rate['steps_per_sec'])}"
-        return text
-
-    def log_first_step(self, step, epochs):
-        """Logs that the first step of this run ran (it also traced the graph)."""
-        seconds = time.perf_counter() - self._run_start
-        loss = self._window["loss_sum"] / max(self._window["target_tokens"], 1.0)
-        logging.info("%s  loss %.4f  (first step: %.1fs, includes tracing the graph)",
-                     self.where(step, epochs), loss, seconds)
-
-    def steady_throughput(self):
-        """Rates since the end of the first step (which traces the graph).
-
-        Returns:
-            A dict of `steps_per_sec`, `target_tokens_per_sec`,
-            `source_target_tokens_per_sec`, or None before the second step.
-        """
-        if self.totals["steps"] < 2:
-            return None
-        start, first = self._after_first_step
-        seconds = max(time.perf_counter() - start, 1e-9)
-        done = {name: self.totals[name] - first[name] for name in ("steps", "target_tokens", "source_tokens")}
-        return {
-            "steps_per_sec": done["steps"] / seconds,
-            "target_tokens_per_sec": done["target_tokens"] / seconds,
-            "source_target_tokens_per_sec": (done["target_tokens"] + done["source_tokens"]) / seconds,
-        }
-
-    def report(self, step, learning_rate, epochs):
-        """Logs and summarises the window since the last report; returns its loss."""
-        window, seconds = self._window, max(time.perf_counter() - self._start, 1e-9)
-        loss = window["loss_sum"] / max(window["target_tokens"], 1.0)
-        scalars = {
-            "loss": loss,
-            "perplexity": math.exp(min(loss, 50.0)),
-            "learning_rate": learning_rate,
-            "grad_norm": window["grad_norm"] / window["steps"],
-            "clipped_fraction": window["clipped"] / window["steps"],
-            "target_tokens_per_sec": window["target_tokens"] / seconds,
-            "source_target_tokens_per_sec": (window["target_tokens"] + window["source_tokens"]) / seconds,
-            "sentences_per_sec": window["sentences"] / seconds,
-            "step_time": seconds / window["steps"],
-        }
-        logging.info(
-            "%s  loss %.4f  perplexity %.2f  lr %.3g  grad norm %.2f  %.0f target tokens/s",
-            self.where(step, epochs), loss, scalars["perplexity"], learning_rate,
-            scalars["grad_norm"], scalars["target_tokens_per_sec"],
-        )
-        with self._writer.as_default(step=step):
-            for name, value in scalars.items():
-                tf.summary.scalar(name, value)
-        self._reset()
-        return loss
-
-
-@contextlib.contextmanager
-def _stop_requests():
-    """Turns SIGINT and SIGTERM into a request to checkpoint and stop.
-
-    Yields:
-        A `threading.Event` set when a signal arrived. Outside the main thread
-        (where Python cannot handle signals) it is never set.
-    """
-    stop = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-
-    def request_stop(signum, frame):
-        logging.warning("Received %s: saving a checkpoint, then stopping", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def train(config, model_dir, strategy=None):
@@ -635,7 +46,7 @@ def train(config, model_dir, strategy=None):
 
     Stops when the global step reaches `config.train_steps` (if > 0), after
     `config.epochs` passes over the training split (if > 0; one pass when
-    neither is set; see `_Limits`), on early stopping, or on SIGINT/SIGTERM,
+    neither is set; see `limits.Limits`), on early stopping, or on SIGINT/SIGTERM,
     always after writing a checkpoint. Raising either limit and re-running
     continues from where the data stopped. A non-finite loss stops
     at once without saving, so the last good checkpoint stays the latest.
@@ -656,11 +67,22 @@ def train(config, model_dir, strategy=None):
         trained on), `loss` (last logged mean token loss, or None
         if no step ran), `seconds` (float, this run's training time),
         `target_tokens` and `source_tokens` (this run's totals), `best_bleu`
-        (None without evaluation) and `throughput` (`_Progress.steady_throughput`).
+        (None without evaluation) and `throughput` (`progress.Progress.steady_throughput`).
 
     Raises:
         Seq2SeqError: bad input, a model directory of another model, or a
             non-finite loss.
+
+    Examples:
+
+    ```python
+    from tf_seq2seq import config, training
+
+    result = training.train(config.Config(dataset="sample", train_steps=200), "runs/tiny")
+    result["step"], result["loss"]  # 200, the last logged mean token loss.
+    # Raising the limit and re-running resumes from runs/tiny/ckpt-200.
+    training.train(config.Config(dataset="sample", train_steps=400), "runs/tiny")
+    ```
     """
     strategy = strategy or tf.distribute.get_strategy()
     chief = distribution.is_chief(strategy)
@@ -669,7 +91,7 @@ def train(config, model_dir, strategy=None):
     if in_cluster and config.early_stopping_patience:
         raise Seq2SeqError("--early_stopping_patience is not supported with multi_worker: "
                            "workers would disagree on when to stop")
-    write_dir = model_dir if chief else _worker_dir(model_dir, task)
+    write_dir = model_dir if chief else model_dir_lib.worker_dir(model_dir, task)
     try:
         return _train(config, model_dir, strategy, chief, write_dir)
     except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
@@ -685,28 +107,46 @@ def train(config, model_dir, strategy=None):
             shutil.rmtree(write_dir, ignore_errors=True)
 
 
-def _worker_dir(model_dir, task_name):
-    """A fresh temporary directory for a non-chief worker's writes.
-
-    Named after the task and model directory, so a worker restarted after a
-    crash clears what its previous run left.
-    """
-    digest = hashlib.sha256(os.path.abspath(model_dir).encode()).hexdigest()[:12]
-    path = os.path.join(tempfile.gettempdir(), f"tf-seq2seq-{task_name}-{digest}")
-    shutil.rmtree(path, ignore_errors=True)
-    os.makedirs(path)
-    return path
-
-
 def _train(config, model_dir, strategy, chief, write_dir):
     """`train` in this process's role: `write_dir` is `model_dir` for the chief."""
+    run = _setup(config, model_dir, strategy, chief, write_dir)
+    return _loop(config, model_dir, chief, run)
+
+
+@dataclasses.dataclass
+class _Run:
+    """What `_setup` prepares and `_loop` steps: a run's model, state, data and writers."""
+
+    seq2seq: model_lib.Seq2Seq
+    optimizer: keras.optimizers.Optimizer
+    train_step: object  # `train_step.make_train_step`'s `tf.function`.
+    step: tf.Variable  # The global step, int64.
+    epochs: tf.Variable  # Passes over the data trained on so far (`limits.Limits.epochs_trained`).
+    iterator: object  # Over `pipeline.training_batches`.
+    checkpoints: checkpoints_lib.Checkpoints
+    shard_checkpoints: object  # `checkpoints.Checkpoints` of this worker's input shard, or None.
+    limits: limits_lib.Limits
+    writer: object  # The `tf.summary` writer of `MODEL_DIR/train/` (a no-op one off the chief).
+    validation: object  # `validation.Validation`, or None.
+
+    def save(self, step):
+        """Saves checkpoint `ckpt-STEP` (and this worker's shard position); returns `step`."""
+        if self.shard_checkpoints:
+            self.shard_checkpoints.save(step)
+        return _save_finite(self.checkpoints, self.seq2seq.training_model, step)
+
+
+def _setup(config, model_dir, strategy, chief, write_dir):
+    """Prepares the model directory, data, model and optimizer, and restores the latest checkpoint.
+
+    Returns:
+        The `_Run`.
+    """
     keras.utils.set_random_seed(config.seed)
-    set_precision(config)
-    prepare_model_dir(config, model_dir, chief)
+    optimization.set_precision(config)
+    model_dir_lib.prepare_model_dir(config, model_dir, chief)
     source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dir, config.tokenizer)
-    pairs = corpus.load(
-        config.dataset, config.train_split, config.source_lang, config.target_lang, config.data_dir
-    )
+    pairs = corpus.load_split(config, config.train_split)
     shard = distribution.input_shard(strategy)
     batches = pipeline.training_batches(pairs, source_tokenizer, target_tokenizer, config, shard)
     sharded = shard[1] > 1
@@ -715,20 +155,19 @@ def _train(config, model_dir, strategy, chief, write_dir):
 
     with strategy.scope():
         seq2seq = model_lib.for_model_dir(config, model_dir)
-        epoch_steps = steps_per_epoch(pairs, config)
-        optimizer = make_optimizer(config, epoch_steps)
+        epoch_steps = optimization.steps_per_epoch(pairs, config)
+        optimizer = optimization.make_optimizer(config, epoch_steps)
         optimizer.build(seq2seq.training_model.trainable_variables)
     # Outside the scope: the host-side loop counter, not a mirrored variable.
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-    # Passes over the data trained on so far (`_Limits.epochs_trained`).
     epochs = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="epochs")
     # Every process iterates over its batches itself (each replica takes its
     # slice inside the step), so the iterator is checkpointable under any strategy.
     iterator = iter(batches)
     # The model checkpoints hold the chief's input position (shard 0). Another
     # worker's shard position is its own: saved beside them, in data-shard-INDEX.
-    shard_checkpoints = _shard_checkpoints(model_dir, shard, config, iterator) if shard[0] else None
-    checkpoints = _Checkpoints(
+    shard_checkpoints = checkpoints_lib.shard_checkpoints(model_dir, shard, config, iterator) if shard[0] else None
+    checkpoints = checkpoints_lib.Checkpoints(
         write_dir, model_dir, config.keep_checkpoints,
         model=seq2seq.training_model, optimizer=optimizer, step=step, epochs=epochs,
         **({} if shard_checkpoints else {"data": iterator}),
@@ -739,16 +178,16 @@ def _train(config, model_dir, strategy, chief, write_dir):
     if restored:
         logging.info("Resumed from %s at step %d", restored, int(step))
         if shard_checkpoints:
-            _restore_shard_position(shard_checkpoints, int(step))
-        rate = learning_rate(config, epoch_steps)
+            checkpoints_lib.restore_shard_position(shard_checkpoints, int(step))
+        rate = optimization.learning_rate(config, epoch_steps)
         if not callable(rate):  # The checkpoint holds the old rate: use this run's.
             optimizer.learning_rate = rate
-    _log_parameters(seq2seq)
+    progress_lib.log_parameters(seq2seq)
 
     features_spec, labels_spec = batches.element_spec
-    train_step = make_train_step(
+    train_step = train_step_lib.make_train_step(
         strategy, seq2seq, optimizer, config.clip_norm,
-        (_without_positions(features_spec), labels_spec), sharded,
+        (train_step_lib.without_positions(features_spec), labels_spec), sharded,
     )
     writer = (
         tf.summary.create_file_writer(os.path.join(model_dir, dashboards.TRAIN)) if chief
@@ -758,26 +197,33 @@ def _train(config, model_dir, strategy, chief, write_dir):
         validation_lib.Validation(config, model_dir, seq2seq, source_tokenizer, target_tokenizer)
         if config.eval_every_steps > 0 and chief else None
     )
-    limits = _Limits(config, int(pairs.cardinality()), epoch_steps, by_step=sharded)
+    limits = limits_lib.Limits(config, int(pairs.cardinality()), epoch_steps, by_step=sharded)
     logging.info("%s; now at step %d, epoch %.2f", limits.describe(), int(step), float(epochs))
+    return _Run(seq2seq, optimizer, train_step, step, epochs, iterator, checkpoints,
+                shard_checkpoints, limits, writer, validation)
 
-    def save(current):
-        if shard_checkpoints:
-            shard_checkpoints.save(current)
-        return _save_finite(checkpoints, seq2seq.training_model, current)
 
-    progress = _Progress(writer, limits.total_steps, config.clip_norm, int(step))
+def _loop(config, model_dir, chief, run):
+    """Trains until a limit, early stopping or a stop request; checkpoints on the way and at the end.
+
+    The chief notes the run's start in `model_dir` (`dashboards.write_run_start`).
+
+    Returns:
+        `train`'s result dict.
+    """
+    step, epochs, limits, writer, validation = run.step, run.epochs, run.limits, run.writer, run.validation
+    progress = progress_lib.Progress(writer, limits.total_steps, config.clip_norm, int(step))
     start, saved_step, loss = time.perf_counter(), int(step), None
     if chief:
         dashboards.write_run_start(config, model_dir, int(step))
-    with _stop_requests() as stop:
+    with stop_signals.stop_requests() as stop:
         while not limits.reached(int(step), float(epochs)):
-            features, labels = next(iterator)
+            features, labels = next(run.iterator)
             trace_graph = not progress.totals["steps"]
             if trace_graph:
                 logging.info("Tracing the training step and filling the input pipeline (first step)")
                 tf.summary.trace_on(graph=True)
-            metrics = progress.add(train_step((_without_positions(features), labels)))
+            metrics = progress.add(run.train_step((train_step_lib.without_positions(features), labels)))
             step.assign_add(1)
             current, epochs_before = int(step), float(epochs)
             epochs.assign(limits.epochs_trained(features, current))
@@ -787,12 +233,12 @@ def _train(config, model_dir, strategy, chief, write_dir):
                     tf.summary.trace_export("train_step")
                 progress.log_first_step(current, float(epochs))
             if not math.isfinite(metrics["loss_sum"]):
-                _stop_non_finite("loss", current, checkpoints)
+                _stop_non_finite("loss", current, run.checkpoints)
             if current % config.log_every_steps == 0:
-                loss = progress.report(current, _current_learning_rate(optimizer), float(epochs))
+                loss = progress.report(current, progress_lib.current_learning_rate(run.optimizer), float(epochs))
             ends_epoch = math.floor(float(epochs)) > math.floor(epochs_before)
             if current % config.checkpoint_every_steps == 0 or ends_epoch:
-                saved_step = save(current)
+                saved_step = run.save(current)
             if validation and current % config.eval_every_steps == 0:
                 validation.run(current)
                 if validation.should_stop(config.early_stopping_patience):
@@ -803,9 +249,9 @@ def _train(config, model_dir, strategy, chief, write_dir):
                 break
         progress.close()
         if progress.pending:
-            loss = progress.report(int(step), _current_learning_rate(optimizer), float(epochs))
-        if int(step) != saved_step or checkpoints.latest is None:
-            save(int(step))
+            loss = progress.report(int(step), progress_lib.current_learning_rate(run.optimizer), float(epochs))
+        if int(step) != saved_step or run.checkpoints.latest is None:
+            run.save(int(step))
     writer.flush()
     return {
         "step": int(step),
@@ -817,27 +263,6 @@ def _train(config, model_dir, strategy, chief, write_dir):
         "best_bleu": validation.best_bleu if validation else None,
         "throughput": progress.steady_throughput(),
     }
-
-
-def _without_positions(features):
-    """Training features (or their specs) without `pipeline.POSITION_KEYS`: what the model reads."""
-    return {name: value for name, value in features.items() if name not in pipeline.POSITION_KEYS}
-
-
-def _shard_checkpoints(model_dir, shard, config, iterator):
-    """Checkpoints of one worker's input shard position, in `MODEL_DIR/data-shard-INDEX`."""
-    directory = os.path.join(model_dir, f"data-shard-{shard[0]}")
-    return _Checkpoints(directory, directory, config.keep_checkpoints, data=iterator)
-
-
-def _restore_shard_position(shard_checkpoints, step):
-    """Restores the input shard position saved at `step`, or warns that the shard restarts."""
-    path = os.path.join(shard_checkpoints.directory, f"{CHECKPOINT_NAME}-{step}")
-    if tf.io.gfile.exists(path + ".index"):
-        shard_checkpoints.restore(path)
-    else:
-        logging.warning("No input position of this shard at step %d (%s): its data restarts "
-                        "from the beginning", step, path)
 
 
 def _save_finite(checkpoints, training_model, step):
@@ -857,93 +282,4 @@ def _stop_non_finite(what, step, checkpoints):
     raise Seq2SeqError(
         f"non-finite {what} at step {step}: stopped without saving; the last good "
         f"checkpoint is {checkpoints.latest}. Lower --learning_rate or set --clip_norm"
-    )
-
-
-class _Limits:
-    """When a run ends: `--train_steps` and/or `--epochs`, whichever comes first.
-
-    Only the limits given count: `--train_steps` alone runs that many steps,
-    `--epochs` alone that many passes over the data; neither means one epoch.
-    Epochs are counted from the pairs trained on (`pipeline.shuffle_passes`
-    numbers them), so they are exact whatever the batching, and a finished
-    run goes on when either limit is raised. With sharded input (`by_step`)
-    every worker sees only its pairs, yet all must stop at the same step:
-    epochs are then counted as steps over `steps_per_epoch`.
-    """
-
-    def __init__(self, config, corpus_size, epoch_steps, by_step=False):
-        self.steps = config.train_steps
-        self.epochs = config.epochs or (0.0 if self.steps else 1.0)
-        self._corpus_size = corpus_size if corpus_size > 0 else None
-        self._epoch_steps = epoch_steps
-        self._by_step = by_step
-        if self.epochs and self._corpus_size is None:
-            raise Seq2SeqError(
-                "--epochs needs the number of training pairs, unknown for this corpus: "
-                "give --train_steps instead"
-            )
-        if self.epochs and by_step and not epoch_steps:
-            raise Seq2SeqError(
-                "--distribution=multi_worker with --epochs needs the steps per epoch, unknown "
-                "with --batch_tokens: each worker reads its own input shard, so the run ends at "
-                "a step count; give --train_steps instead"
-            )
-
-    def reached(self, step, epochs):
-        """Whether a run at global `step`, having trained on `epochs` passes, stops."""
-        return bool(self.steps and step >= self.steps) or bool(self.epochs and epochs >= self.epochs)
-
-    @property
-    def total_steps(self):
-        """The step the run should end at (estimated for an epoch limit), or None."""
-        estimates = [self.steps] if self.steps else []
-        if self.epochs and self._epoch_steps:
-            estimates.append(math.ceil(self.epochs * self._epoch_steps))
-        return min(estimates, default=None)
-
-    def describe(self):
-        """Says which limit ends the run, for the log at its start."""
-        parts = []
-        if self.steps:
-            parts.append(f"at step {self.steps} (--train_steps)")
-        if self.epochs:
-            about = f", about step {math.ceil(self.epochs * self._epoch_steps)}" if self._epoch_steps else ""
-            parts.append(f"after {self.epochs:g} epochs (--epochs{about})")
-        return "Training stops " + ", or ".join(parts) + (" if sooner" if len(parts) > 1 else "")
-
-    def epochs_trained(self, features, step):
-        """Passes over the data up to the furthest pair of a batch (`step / steps_per_epoch`
-        with sharded input).
-
-        Args:
-            features: a training batch's features with `pipeline.POSITION_KEYS`,
-                int32 [B] each.
-            step: the global step after this batch.
-        """
-        if self._by_step:
-            return step / self._epoch_steps if self._epoch_steps else 0.0
-        if self._corpus_size is None:
-            return 0.0
-        passes = features["pass"].numpy().astype("int64")
-        positions = passes * self._corpus_size + features["index"].numpy() + 1
-        return float(positions.max()) / self._corpus_size
-
-
-def _duration(seconds):
-    """`H:MM:SS` of a number of seconds."""
-    return str(datetime.timedelta(seconds=round(seconds)))
-
-
-def _current_learning_rate(optimizer):
-    # `.numpy()` also reads a variable mirrored over replicas.
-    return float(tf.convert_to_tensor(optimizer.learning_rate).numpy())
-
-
-def _log_parameters(seq2seq):
-    counts = seq2seq.parameter_counts()
-    logging.info(
-        "Model: %d parameters (%s)",
-        sum(counts.values()),
-        ", ".join(f"{name} {count}" for name, count in counts.items()),
     )

@@ -14,7 +14,7 @@ import sys
 from tf_seq2seq import cli
 from tf_seq2seq import corpus
 from tf_seq2seq import flags
-from tf_seq2seq import serving
+from tf_seq2seq import inference
 
 FLAGS = flags.FLAGS
 
@@ -30,14 +30,14 @@ def _read_sentences():
 
 def main():
     model, beam_search, config = cli.load_model()  # `model` stays referenced until the end.
-    results = serving.translate_texts(
+    results = inference.translate_texts(
         beam_search, _read_sentences(), flags.nbest_beam_size(config), FLAGS.num_hypotheses,
         FLAGS.translate_batch_size,
     )
     if FLAGS.num_hypotheses == 1:
         lines = [hypotheses[0][0] for hypotheses in results]
     else:
-        lines = serving.nbest_lines(results)
+        lines = inference.nbest_lines(results)
     for line in lines:
         print(line)
 

@@ -20,10 +20,11 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from tf_seq2seq import checkpoints
 from tf_seq2seq import dashboards
 from tf_seq2seq import evaluation
-from tf_seq2seq import model as model_lib
-from tf_seq2seq import serving
+from tf_seq2seq import inference
+from tf_seq2seq import translator as translator_lib
 
 SAMPLES = 3
 # Seeds the choice of evaluation sentences; not `--seed`, so runs with different
@@ -41,26 +42,24 @@ class Validation:
             config: the run's `config.Config`.
             model_dir: the model directory.
             seq2seq: the `model.Seq2Seq` being trained (its weights are evaluated).
-            source_tokenizer: source `tokenizer.WordTokenizer`.
-            target_tokenizer: target `tokenizer.WordTokenizer`.
+            source_tokenizer: the source tokenizer (`tokenizer.from_model_dir`).
+            target_tokenizer: the target tokenizer.
         """
         self._config = config
         sources, references = evaluation.read_references(config, config.eval_split)
         chosen = sample_evenly(len(sources), config.eval_sentences)
-        self._sources = [sources[i] for i in chosen]
-        self._references = [references[i] for i in chosen]
+        self._eval_set = evaluation.eval_set([sources[i] for i in chosen], [references[i] for i in chosen])
+        self._sources, self._references = self._eval_set.sources, self._eval_set.references
         self.perplexity = evaluation.Perplexity(
-            seq2seq.training_model, source_tokenizer, target_tokenizer, config,
-            _pairs(self._sources, self._references),
+            seq2seq.training_model, source_tokenizer, target_tokenizer, config, self._eval_set.pairs
         )
-        self._translator = serving.Translator(
+        self._translator = translator_lib.Translator(
             seq2seq, source_tokenizer, target_tokenizer, config.replace(beam_size=config.eval_beam_size)
         )
         self._writer = tf.summary.create_file_writer(os.path.join(model_dir, dashboards.EVAL))
-        self._best_dir = os.path.join(model_dir, model_lib.BEST_DIR)
-        self._best = tf.train.CheckpointManager(
-            tf.train.Checkpoint(model=seq2seq.training_model), self._best_dir, max_to_keep=1,
-            checkpoint_name="ckpt",
+        self._best_dir = os.path.join(model_dir, checkpoints.BEST_DIR)
+        self._best = checkpoints.manager(
+            tf.train.Checkpoint(model=seq2seq.training_model), self._best_dir, keep=1
         )
         self.best_bleu = self._read_best_bleu()
         self._evaluations_since_best = 0
@@ -74,8 +73,9 @@ class Validation:
 
     def run(self, step):
         """Evaluates, writes summaries, keeps the best checkpoint; returns the scores dict."""
-        nbest = serving.translate_texts(
-            self._translator.beam_search, self._sources, self._config.eval_beam_size, 1, 64
+        nbest = inference.translate_texts(
+            self._translator.beam_search, self._sources, self._config.eval_beam_size, 1,
+            evaluation.BATCH_SIZE,
         )
         hypotheses = [hypotheses[0][0] for hypotheses in nbest]
         results = {
@@ -135,15 +135,6 @@ def sample_evenly(total, count, seed=SAMPLE_SEED):
     edges = np.arange(count + 1) * total // count
     offsets = np.random.default_rng(seed).integers(0, edges[1:] - edges[:-1])
     return (edges[:-1] + offsets).tolist()
-
-
-def _pairs(sources, references):
-    """Every `(source, reference)` pair as a dataset of `{"source", "target"}` strings."""
-    pairs = [(source, reference) for source, refs in zip(sources, references) for reference in refs]
-    return tf.data.Dataset.from_tensor_slices({
-        "source": tf.constant([source for source, _ in pairs], dtype=tf.string),
-        "target": tf.constant([target for _, target in pairs], dtype=tf.string),
-    })
 
 
 def _samples_markdown(sources, references, hypotheses):

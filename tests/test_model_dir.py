@@ -1,0 +1,50 @@
+"""The model directory: config and vocabularies saved on a first run, checked on a resume."""
+
+import pytest
+
+from tf_seq2seq import config as config_lib
+from tf_seq2seq import model_dir as model_dir_lib
+from tf_seq2seq import training
+from tf_seq2seq.errors import Seq2SeqError
+
+from conftest import tiny_config
+
+
+def test_resume_with_different_model_settings_is_refused(tiny_corpus, tmp_path):
+    model_dir = str(tmp_path / "model")
+    training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)
+    with pytest.raises(Seq2SeqError, match=r"units: 48 != 64.*num_layers: 2 != 1|num_layers.*units"):
+        training.train(tiny_config(tiny_corpus, train_steps=4, units=64, num_layers=1), model_dir)
+
+
+def test_a_directory_without_checkpoint_accepts_other_model_settings(tiny_corpus, tmp_path):
+    from tf_seq2seq import vocab
+
+    model_dir = str(tmp_path / "model")
+    # A run that failed before its first checkpoint: config and vocabularies only.
+    model_dir_lib.prepare_model_dir(tiny_config(tiny_corpus, units=64, target_vocab_size=6), model_dir)
+    assert len(vocab.read(vocab.paths(model_dir)[1])) == 6
+    result = training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)
+    assert result["step"] == 2
+    assert config_lib.load(model_dir).units == 48
+    assert len(vocab.read(vocab.paths(model_dir)[1])) > 6  # Rebuilt for the new settings.
+
+
+def test_vocab_sample_size_reads_only_the_first_pairs(tiny_corpus, tmp_path):
+    from tf_seq2seq import vocab
+
+    model_dir = str(tmp_path / "model")
+    model_dir_lib.prepare_model_dir(tiny_config(tiny_corpus, vocab_sample_size=2), model_dir)
+    source_path, target_path = vocab.paths(model_dir)
+    assert vocab.read(source_path)[len(vocab.SPECIALS):] == [".", "▁Go", "▁Hi"]
+    assert set(vocab.read(target_path)[len(vocab.SPECIALS):]) == {"▁Va", "▁!", "▁Salut", "."}
+
+
+def test_pairs_dropped_by_the_length_limits_are_counted_and_logged(tmp_path, caplog):
+    from conftest import PAIRS, write_corpus
+
+    corpus_dir = write_corpus(tmp_path / "corpus", {"train": PAIRS + [("", "Vide."), ("a " * 30, "b")]})
+    config = tiny_config(corpus_dir, max_source_length=20)
+    with caplog.at_level("INFO", logger="absl"):
+        model_dir_lib.prepare_model_dir(config, str(tmp_path / "model"))
+    assert "2 of 10 training pairs (20.00%) are empty or longer" in caplog.text

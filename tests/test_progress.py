@@ -1,0 +1,58 @@
+"""Training progress: log lines in order, and a progress bar on a terminal."""
+
+import os
+import re
+import threading
+
+from tf_seq2seq import training
+
+from conftest import tiny_config
+
+
+def test_progress_says_what_ends_the_run_and_logs_the_first_step_at_once(tiny_corpus, tmp_path, caplog):
+    config = tiny_config(tiny_corpus, train_steps=3, epochs=0, batch_size=4, log_every_steps=1000)
+    with caplog.at_level("INFO", logger="absl"):
+        training.train(config, str(tmp_path / "model"))
+    text = caplog.text
+    assert "Training stops at step 3 (--train_steps); now at step 0, epoch 0.00" in text
+    first = re.search(r"step 1/3  epoch \d+\.\d\d  elapsed 0:00:\d\d  loss [\d.]+  \(first step: ", text)
+    last = re.search(r"step 3/3  epoch \d+\.\d\d  elapsed 0:00:\d\d  ETA 0:00:00  loss [\d.]+  perplexity", text)
+    assert first and last, text
+    # What it does before the first step, in order.
+    milestones = ["Building vocabularies", "Checking", "are skipped in training", "Model:",
+                  "Training stops", "Tracing the training step", "step 1/3"]
+    positions = [text.index(milestone) for milestone in milestones]
+    assert positions == sorted(positions)
+
+
+def test_training_shows_a_progress_bar_on_a_terminal(tiny_corpus, tmp_path, monkeypatch):
+    import fcntl
+    import pty
+    import struct
+    import sys
+    import termios
+
+    terminal, terminal_end = pty.openpty()
+    fcntl.ioctl(terminal_end, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    shown = []
+
+    def read_terminal():
+        while True:
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:  # Closed.
+                return
+            if not chunk:
+                return
+            shown.append(chunk)
+
+    reader = threading.Thread(target=read_terminal)
+    reader.start()
+    with os.fdopen(terminal_end, "w") as stderr:
+        monkeypatch.setattr(sys, "stderr", stderr)
+        training.train(tiny_config(tiny_corpus, train_steps=5, epochs=0, batch_size=4),
+                       str(tmp_path / "model"))
+    reader.join(timeout=10)
+    os.close(terminal)
+    bar = b"".join(shown).decode(errors="replace")
+    assert "5/5" in bar and "step" in bar and re.search(r"epoch \d+\.\d\d loss \d", bar), bar

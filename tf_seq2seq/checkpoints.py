@@ -1,0 +1,190 @@
+"""Checkpoints: where they are written, which one a command restores, and how.
+
+A model directory holds `ckpt-N` checkpoints (model, optimizer, step, epochs
+and the input pipeline's position), the best by validation BLEU in `best/`
+and, in a cluster, each other worker's input position in `data-shard-I/`.
+`resolve` names the checkpoint a command asked for (`latest`, `best` or a
+path); `Checkpoints` saves and restores a training run's state.
+"""
+
+import os
+import shutil
+
+import tensorflow as tf
+from absl import logging
+
+from tf_seq2seq.errors import Seq2SeqError
+
+# Checkpoint files are named `CHECKPOINT_NAME-STEP`.
+CHECKPOINT_NAME = "ckpt"
+# Where validation keeps the checkpoint with the best BLEU, inside the model directory.
+BEST_DIR = "best"
+
+
+def resolve(model_dir, checkpoint="latest"):
+    """The path of the checkpoint a command asked for.
+
+    Args:
+        model_dir: the model directory.
+        checkpoint: `latest`, `best` (the best by validation BLEU, kept in
+            `MODEL_DIR/best/`) or a checkpoint path such as `MODEL_DIR/ckpt-400`.
+
+    Returns:
+        The checkpoint path.
+
+    Raises:
+        Seq2SeqError: if there is no such checkpoint.
+    """
+    if checkpoint == "latest":
+        path = tf.train.latest_checkpoint(model_dir)
+        missing = f"no checkpoint in {model_dir}: train a model there first"
+    elif checkpoint == "best":
+        path = tf.train.latest_checkpoint(os.path.join(model_dir, BEST_DIR))
+        missing = (f"no best checkpoint in {model_dir}/{BEST_DIR}: train with "
+                   "--eval_every_steps to keep one")
+    else:
+        path = checkpoint if tf.io.gfile.exists(checkpoint + ".index") else None
+        missing = f"checkpoint {checkpoint} not found (expected {checkpoint}.index)"
+    if path is None:
+        raise Seq2SeqError(missing)
+    return path
+
+
+def manager(checkpoint, directory, keep):
+    """A `tf.train.CheckpointManager` writing `checkpoint` as `DIRECTORY/ckpt-STEP`, keeping `keep`."""
+    return tf.train.CheckpointManager(checkpoint, directory, max_to_keep=keep,
+                                      checkpoint_name=CHECKPOINT_NAME)
+
+
+def restore_checkpoint(checkpoint, path):
+    """`checkpoint.restore(path)`, a truncated or corrupt checkpoint being a `Seq2SeqError`.
+
+    Returns:
+        The restore status.
+
+    Raises:
+        Seq2SeqError: naming the checkpoint, when its files cannot be read.
+    """
+    try:
+        return checkpoint.restore(path)
+    except (IndexError, tf.errors.DataLossError, tf.errors.OutOfRangeError) as e:
+        reason = e.message if isinstance(e, tf.errors.OpError) else str(e)
+        raise Seq2SeqError(
+            f"checkpoint {path} cannot be read ({reason.splitlines()[0]}): its files are truncated "
+            f"or corrupt; name an intact one with --checkpoint, or make an earlier {CHECKPOINT_NAME}-N the "
+            f"latest in {os.path.join(os.path.dirname(path), 'checkpoint')}"
+        ) from None
+
+
+class Checkpoints:
+    """A `tf.train.CheckpointManager` over the model, optimizer, step and data iterator.
+
+    Input pipelines with Python code in them (`tf.py_function`,
+    `from_generator`) cannot be saved; then checkpoints keep everything but
+    the data position, and a warning says that a resumed run restarts the data.
+
+    In a cluster every worker saves (saving may need collectives) but only the
+    chief into the model directory; every worker restores from there.
+    """
+
+    def __init__(self, write_dir, model_dir, keep, **objects):
+        self._write_dir, self._restore_dir = write_dir, model_dir
+        self._keep, self._objects = keep, objects
+        self._manager = self._make_manager()
+        self.data_restarted = False  # The restored checkpoint's data position did not fit.
+
+    def _drop_data(self, reason):
+        self._objects.pop("data", None)
+        logging.warning(
+            "The input pipeline position cannot be checkpointed (%s): a resumed run "
+            "restarts the data from the beginning.", reason,
+        )
+
+    def _make_manager(self):
+        return manager(tf.train.Checkpoint(**self._objects), self._write_dir, self._keep)
+
+    @property
+    def latest(self):
+        """Path of the model directory's latest checkpoint, or None."""
+        return tf.train.latest_checkpoint(self._restore_dir)
+
+    @property
+    def directory(self):
+        """The directory checkpoints are restored from."""
+        return self._restore_dir
+
+    def restore(self, path=None):
+        """Restores checkpoint `path` (default: the latest, if any); returns its path or None."""
+        path = path or self.latest
+        if path is None:
+            return None
+        try:
+            restore_checkpoint(self._manager.checkpoint, path)
+        except tf.errors.NotFoundError as e:
+            if "data" not in self._objects or "iterator" not in e.message:
+                raise
+            self._restore_without_data(path, e.message)
+        return path
+
+    def _restore_without_data(self, path, reason):
+        """Restores all but the data position, saved by another version of the input pipeline."""
+        logging.warning(
+            "%s holds the input position of another version of the input pipeline (%s): "
+            "resuming with the data (and its epoch count) from the beginning.",
+            path, reason.splitlines()[0][:300],
+        )
+        others = {name: value for name, value in self._objects.items() if name != "data"}
+        restore_checkpoint(tf.train.Checkpoint(**others), path).expect_partial()
+        self.data_restarted = True
+
+    def replace_data(self, iterator):
+        """Checkpoints `iterator` (a fresh one, after `data_restarted`) from now on; returns it."""
+        self._objects["data"] = iterator
+        self._manager = self._make_manager()
+        return iterator
+
+    def save(self, step):
+        """Writes checkpoint `ckpt-STEP` and returns `step`.
+
+        Raises:
+            Seq2SeqError: if the disk is full or not writable; the latest
+                checkpoint stays the previous one.
+        """
+        try:
+            path = self._manager.save(checkpoint_number=step)
+        except tf.errors.FailedPreconditionError as e:
+            if "data" not in self._objects:
+                raise
+            self._drop_data(e.message.splitlines()[0])
+            self._manager = self._make_manager()
+            path = self._manager.save(checkpoint_number=step)
+        except (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError) as e:
+            self._unwritable(step, e)
+        logging.info("Saved %s", path)
+        return step
+
+    def _unwritable(self, step, error):
+        """Removes what a failed save left and raises the error that stops the run."""
+        prefix = os.path.join(self._write_dir, f"{CHECKPOINT_NAME}-{step}")
+        shutil.rmtree(prefix + "_temp", ignore_errors=True)
+        reason = error.message.rsplit(";", 1)[-1].split(" [Op:")[0].strip()
+        raise Seq2SeqError(
+            f"could not write checkpoint {prefix} ({reason}): the latest checkpoint is still "
+            f"{self.latest}; make room and re-run to resume from it"
+        ) from None
+
+
+def shard_checkpoints(model_dir, shard, config, iterator):
+    """Checkpoints of one worker's input shard position, in `MODEL_DIR/data-shard-INDEX`."""
+    directory = os.path.join(model_dir, f"data-shard-{shard[0]}")
+    return Checkpoints(directory, directory, config.keep_checkpoints, data=iterator)
+
+
+def restore_shard_position(shard_checkpoints, step):
+    """Restores the input shard position saved at `step`, or warns that the shard restarts."""
+    path = os.path.join(shard_checkpoints.directory, f"{CHECKPOINT_NAME}-{step}")
+    if tf.io.gfile.exists(path + ".index"):
+        shard_checkpoints.restore(path)
+    else:
+        logging.warning("No input position of this shard at step %d (%s): its data restarts "
+                        "from the beginning", step, path)

@@ -1,0 +1,126 @@
+"""The model directory: what a run saves before training, and where each worker writes.
+
+A model directory holds `config.json` and `vocab/` (written here, by the chief,
+on a first run and checked on a resume), then the checkpoints and events of
+training (`checkpoints`, `progress`). In a cluster only the chief writes there;
+every other worker writes to a temporary `worker_dir` it deletes at the end.
+"""
+
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+
+import tensorflow as tf
+from absl import logging
+
+from tf_seq2seq import config as config_lib
+from tf_seq2seq import corpus
+from tf_seq2seq import tokenizer as tokenizer_lib
+from tf_seq2seq import vocab
+from tf_seq2seq.errors import Seq2SeqError
+
+
+def prepare_model_dir(config, model_dir, chief=True):
+    """Saves the config and vocabularies on a first run; checks them on a resume.
+
+    Args:
+        config: the `config.Config` of this run.
+        model_dir: the model directory (created if missing).
+        chief: whether this process writes; other workers of a cluster wait
+            (up to `config.peer_timeout`) for the chief's vocabularies.
+
+    Raises:
+        Seq2SeqError: if the directory holds a model with different model
+            fields, or the chief's vocabularies do not appear in time.
+    """
+    if not chief:
+        _wait_for_files(vocab.paths(model_dir), config.peer_timeout)
+    if config_lib.exists(model_dir):
+        differences = config_lib.load(model_dir).model_differences(config)
+        if differences and chief and tf.train.latest_checkpoint(model_dir) is None:
+            _forget_untrained_model(model_dir, differences)
+        elif differences:
+            raise Seq2SeqError(
+                f"{model_dir} holds a model trained with other settings "
+                f"(saved != requested): {'; '.join(differences)}"
+            )
+    if not chief:
+        return
+    config.save(model_dir)
+    source_path, target_path = vocab.paths(model_dir)
+    if os.path.exists(source_path) and os.path.exists(target_path):
+        return
+    logging.info("Building vocabularies from %s split %r and counting the pairs outside the "
+                 "length limits (one pass over the split)", config.dataset, config.train_split)
+    pairs = corpus.load_split(config, config.train_split)
+    if config.vocab_sample_size > 0:
+        pairs = pairs.take(config.vocab_sample_size)
+    counts = vocab.count(
+        pairs, tokenizer_lib.count_words, config.max_source_length, config.max_target_length
+    )
+    if counts.max_undercount:
+        logging.warning(
+            "More distinct words than the counting tables hold: the rarest were pruned, so "
+            "word counts may be short by up to %d", counts.max_undercount,
+        )
+    source_tokens, target_tokens = vocab.build(
+        counts, config.source_vocab_size, config.target_vocab_size, config.tokenizer
+    )
+    vocab.write(source_path, source_tokens)
+    vocab.write(target_path, target_tokens)
+    logging.info(
+        "Vocabularies: %d source, %d target tokens (of %d and %d distinct words)",
+        len(source_tokens), len(target_tokens), len(counts.source), len(counts.target),
+    )
+    if config.tokenizer == "wordpiece":
+        logging.info(
+            "WordPiece learnt from the %d most frequent words of each side: %.2f%% of source "
+            "and %.2f%% of target words in the corpus", vocab.WORDPIECE_WORDS,
+            100 * counts.source.coverage(vocab.WORDPIECE_WORDS),
+            100 * counts.target.coverage(vocab.WORDPIECE_WORDS),
+        )
+    logging.info(
+        "%d of %d training pairs (%.2f%%) are empty or longer than --max_source_length=%d / "
+        "--max_target_length=%d words and are skipped in training",
+        counts.dropped, counts.pairs, 100.0 * counts.dropped / max(counts.pairs, 1),
+        config.max_source_length, config.max_target_length,
+    )
+
+
+def _forget_untrained_model(model_dir, differences):
+    """Lets a retry with other model settings reuse a directory that holds no checkpoint.
+
+    A run that failed before its first checkpoint left only `config.json` (and
+    perhaps vocabularies built for the old settings): nothing was trained, so
+    the new settings replace them.
+    """
+    logging.warning("%s has no checkpoint: replacing its untrained settings (%s)",
+                    model_dir, "; ".join(differences))
+    shutil.rmtree(os.path.dirname(vocab.paths(model_dir)[0]), ignore_errors=True)
+
+
+def _wait_for_files(paths, seconds):
+    """Waits until every path exists; raises `Seq2SeqError` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not all(os.path.exists(p) for p in paths):
+        if time.monotonic() > deadline:
+            raise Seq2SeqError(
+                f"{' and '.join(paths)} did not appear within --peer_timeout={seconds:g}s: the "
+                "chief writes them, and --model_dir must be on storage every worker sees"
+            )
+        time.sleep(0.5)
+
+
+def worker_dir(model_dir, task_name):
+    """A fresh temporary directory for a non-chief worker's writes.
+
+    Named after the task and model directory, so a worker restarted after a
+    crash clears what its previous run left.
+    """
+    digest = hashlib.sha256(os.path.abspath(model_dir).encode()).hexdigest()[:12]
+    path = os.path.join(tempfile.gettempdir(), f"tf-seq2seq-{task_name}-{digest}")
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    return path

@@ -1,0 +1,170 @@
+"""What a training step applies: learning-rate schedule, optimizer, precision, gradient sums.
+
+`make_optimizer` builds the optimizer of `--optimizer` with the learning rate
+of `learning_rate` (a constant, or the paper's `PaperSchedule`); its `apply`
+takes the gradients `sum_over_replicas` already summed, so they cross the
+network once. `set_precision` sets Keras' dtype policy of `--mixed_precision`.
+"""
+
+import math
+
+import keras
+import tensorflow as tf
+
+from tf_seq2seq import config as config_lib
+from tf_seq2seq.errors import Seq2SeqError
+
+
+class PaperSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """Constant learning rate, then multiplied by `factor` every `every_steps` steps.
+
+    The paper: lr 0.7, "after 5 epochs we began halving the learning rate
+    every half epoch": the first halving happens at `start_step`.
+    """
+
+    def __init__(self, initial, start_step, every_steps, factor):
+        self.initial = initial
+        self.start_step = start_step
+        self.every_steps = every_steps
+        self.factor = factor
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        decays = tf.where(
+            step >= self.start_step, tf.floor((step - self.start_step) / self.every_steps) + 1.0, 0.0
+        )
+        return self.initial * tf.pow(self.factor, decays)
+
+    def get_config(self):
+        return dict(initial=self.initial, start_step=self.start_step,
+                    every_steps=self.every_steps, factor=self.factor)
+
+
+def steps_per_epoch(pairs, config):
+    """Training steps in one pass over `pairs`, or None if unknown.
+
+    Counts corpus pairs / batch size; pairs dropped by the length filter and
+    partly filled bucket batches make the real number differ slightly. Unknown
+    when the corpus does not report its size or with token-based batches.
+    """
+    size = int(pairs.cardinality())
+    if size < 0 or config.batch_tokens > 0:
+        return None
+    return math.ceil(size / config.batch_size)
+
+
+def learning_rate(config, epoch_steps):
+    """The learning rate or schedule of `config` (see `PaperSchedule`).
+
+    Args:
+        config: a `config.Config`.
+        epoch_steps: steps per epoch (`steps_per_epoch`), or None if unknown.
+
+    Raises:
+        Seq2SeqError: if a decay is asked for but the epoch length is unknown.
+    """
+    if config.decay_start_epoch <= 0:
+        return config.learning_rate
+    if not epoch_steps:
+        raise Seq2SeqError(
+            "--decay_start_epoch needs the number of steps per epoch, unknown for this corpus "
+            "or with --batch_tokens"
+        )
+    return PaperSchedule(
+        config.learning_rate,
+        config.decay_start_epoch * epoch_steps,
+        max(1.0, config.decay_every_epochs * epoch_steps),
+        config.decay_factor,
+    )
+
+
+class _AppliesReducedGradients:
+    """Keras optimizer mixin: `apply` takes gradients already summed over replicas.
+
+    Keras' TensorFlow optimizers all-reduce the gradients inside `apply`. The
+    training step all-reduces them itself (clipping needs the global norm of
+    the summed gradient first), so that second reduction would send every
+    gradient over the network twice per step. The variables and slots stay
+    those of the Keras optimizer (same checkpoint layout).
+    """
+
+    def _all_reduce_sum_gradients(self, grads_and_vars):
+        return list(grads_and_vars)
+
+
+class ReducedSGD(_AppliesReducedGradients, keras.optimizers.SGD):
+    """`keras.optimizers.SGD` applying gradients already summed over replicas."""
+
+
+class ReducedAdam(_AppliesReducedGradients, keras.optimizers.Adam):
+    """`keras.optimizers.Adam` applying gradients already summed over replicas."""
+
+
+def make_optimizer(config, epoch_steps=None):
+    """The optimizer named by `config.optimizer` with `learning_rate(config, epoch_steps)`.
+
+    Its `apply` takes gradients already summed over replicas (see
+    `_AppliesReducedGradients`). Under `mixed_float16` it is wrapped in a `keras.optimizers.LossScaleOptimizer`
+    (dynamic loss scaling, non-finite steps skipped).
+    """
+    optimizers = dict(zip(config_lib.OPTIMIZERS, (ReducedSGD, ReducedAdam)))
+    if config.optimizer not in optimizers:
+        raise Seq2SeqError(
+            f"unknown --optimizer {config.optimizer!r}: expected one of {sorted(optimizers)}"
+        )
+    optimizer = optimizers[config.optimizer](learning_rate=learning_rate(config, epoch_steps))
+    if config.mixed_precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def set_precision(config):
+    """Sets Keras' global dtype policy from `config.mixed_precision` ('' = float32).
+
+    Variables stay float32; the softmax and loss are computed in float32.
+    """
+    policies = config_lib.PRECISION_POLICIES
+    if config.mixed_precision not in policies:
+        raise Seq2SeqError(
+            f"unknown --mixed_precision {config.mixed_precision!r}: expected one of {policies}"
+        )
+    keras.mixed_precision.set_global_policy(config.mixed_precision or "float32")
+
+
+def sum_over_replicas(context, grads):
+    """The gradients summed over replicas, in one all-reduce, sparse rows unique.
+
+    An embedding's gradient is a `tf.IndexedSlices` with one row per token
+    occurrence, and all-reducing one concatenates the replicas' rows. Rows of
+    the same index are summed before (less traffic) and after the all-reduce,
+    so the result is the gradient one replica would get for the whole batch:
+    its global norm and Adam's squared gradient are those of the summed rows,
+    not of the occurrences.
+
+    Args:
+        context: the `tf.distribute.ReplicaContext` of the step.
+        grads: list of dense `tf.Tensor` or `tf.IndexedSlices`, this replica's gradients.
+
+    Returns:
+        The list of summed gradients, the same on every replica.
+    """
+    grads = [_unique_rows(g) for g in grads]
+    if context.num_replicas_in_sync == 1:
+        return grads
+    return [_unique_rows(g) for g in context.all_reduce(tf.distribute.ReduceOp.SUM, grads)]
+
+
+def _unique_rows(gradient):
+    """A `tf.IndexedSlices` with each row index once (values summed); a dense tensor as is.
+
+    Args:
+        gradient: a `tf.Tensor`, or `tf.IndexedSlices` with values [N, ...] and indices [N].
+
+    Returns:
+        The tensor, or `tf.IndexedSlices` with values [U, ...] and U unique indices.
+    """
+    if not isinstance(gradient, tf.IndexedSlices):
+        return gradient
+    rows, positions = tf.unique(gradient.indices)
+    values = tf.math.unsorted_segment_sum(gradient.values, positions, tf.shape(rows)[0])
+    return tf.IndexedSlices(values, rows, gradient.dense_shape)

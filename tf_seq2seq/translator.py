@@ -1,0 +1,282 @@
+"""The translator: strings in, strings out, beam search in one TensorFlow graph.
+
+`Translator` bundles the tokenizers, one trained `model.Seq2Seq` (or several,
+an ensemble) and `decoding.beam_search`. Validation and evaluation use it
+in-process (`inference.translate_texts`); `serving.export` writes it as a
+SavedModel, its methods `serve`, `beam_search`, `beam_search_xla` and
+`encode_signature` becoming the signatures.
+
+Work per request is bounded: more than `max_batch_size` sentences is an
+InvalidArgument error, and inputs are cut to `max_source_length` tokens.
+"""
+
+import tensorflow as tf
+
+from tf_seq2seq import attention
+from tf_seq2seq import config as config_lib
+from tf_seq2seq import decoding
+from tf_seq2seq import model as model_lib
+from tf_seq2seq import pipeline
+from tf_seq2seq import tokenizer as tokenizer_lib
+from tf_seq2seq import vocab
+from tf_seq2seq.errors import Seq2SeqError
+
+SENTENCES = tf.TensorSpec([None], tf.string, name="sentences")
+BEAM_SIZE = tf.TensorSpec([], tf.int32, name="beam_size")
+NUM_HYPOTHESES = tf.TensorSpec([], tf.int32, name="num_hypotheses")
+
+
+class Translator(tf.Module):
+    """Tokenize -> (reverse) -> encode -> beam search -> detokenize, in one graph.
+
+    Several models sharing vocabularies translate as an ensemble: each encodes
+    the source, and beam search averages their per-step log-probs.
+
+    Examples:
+
+    ```python
+    from tf_seq2seq import config, translator
+
+    model_config = config.load("runs/demo")
+    demo, checkpoint = translator.from_model_dir(model_config, "runs/demo")
+    outputs = demo.beam_search(tf.constant(["How are you?"]), tf.constant(4), tf.constant(2))
+    outputs["translations"]  # string [1, 2], the two best translations.
+    demo.serve(tf.constant(["How are you?"]))["translations"]  # string [1], the best one.
+    ```
+    """
+
+    def __init__(self, models, source_tokenizer, target_tokenizer, config):
+        """Args:
+            models: a trained `model.Seq2Seq`, or a list of them (an ensemble).
+            source_tokenizer: the source `tokenizer.WordTokenizer` or `tokenizer.WordpieceTokenizer`.
+            target_tokenizer: the target tokenizer, of the same kind.
+            config: the (first) model's `config.Config` (reverse_source,
+                max_source_length, beam_size, length_penalty, max_decode_ratio,
+                max_decode_length, max_batch_size).
+        """
+        super().__init__(name="translator")
+        self.members = list(models) if isinstance(models, (list, tuple)) else [models]
+        self.keras_models = [member.training_model for member in self.members]
+        self.source_tokenizer = source_tokenizer
+        self.target_tokenizer = target_tokenizer
+        self._reverse_source = config.reverse_source
+        self._max_source_length = config.max_source_length
+        self._beam_size = config.beam_size
+        self._length_penalty = config.length_penalty
+        self._max_decode_ratio = config.max_decode_ratio
+        self._max_decode_length = config.max_decode_length
+        self._max_batch_size = config.max_batch_size
+
+    @property
+    def step_fn(self):
+        """A new `beam_search` step function (an ensemble's averages its members' log-probs).
+
+        Each read reads the weights (`model.Seq2Seq.decode_step_fn`): read it
+        once per search, outside the loop.
+        """
+        if len(self.members) == 1:
+            return self.members[0].decode_step_fn()
+        return decoding.ensemble_step_fn(
+            [member.decode_step_fn() for member in self.members],
+            [member.num_states for member in self.members],
+        )
+
+    def encode(self, sentences):
+        """Tokenizes, truncates and encodes a batch of source sentences.
+
+        Args:
+            sentences: string [batch], at most `max_batch_size` of them.
+
+        Returns:
+            `(source_ids, states, token_counts)`: the padded encoder input int32
+            [batch, S + 1] (one extra padding column keeps the time axis
+            non-empty), the decoders' initial states (`model.Seq2Seq.
+            initial_states` of each member, concatenated: the encoders' final
+            states, float [batch, units], and any attention memory, rank 3)
+            and each sentence's token count before truncation, int32 [batch].
+
+        Raises:
+            tf.errors.InvalidArgumentError: if the batch is too large.
+        """
+        tf.debugging.assert_less_equal(
+            tf.size(sentences), self._max_batch_size,
+            message=f"batch larger than max_batch_size={self._max_batch_size}",
+        )
+        ids = self.source_tokenizer.tokenize(sentences)
+        source = pipeline.prepare_source(ids, self._reverse_source, self._max_source_length)
+        source_ids = tf.pad(source.to_tensor(), [[0, 0], [0, 1]])
+        states = [state for member in self.members for state in member.initial_states(source_ids)]
+        return source_ids, states, tf.cast(ids.row_lengths(), tf.int32)
+
+    def search(self, sentences, beam_size, num_hypotheses, jit_compile=False):
+        """Translates a batch with beam search.
+
+        Args:
+            sentences: string [batch].
+            beam_size: int32 scalar >= 1 (1 = greedy).
+            num_hypotheses: int32 scalar in [1, beam_size].
+            jit_compile: decode with the XLA-compiled loop (`decode_xla`).
+
+        Returns:
+            A dict: `translations` string [batch, num_hypotheses], `scores`
+            float32 [batch, num_hypotheses] (summed log-probs) and
+            `normalized_scores` (length-normalised, the ranking), best first;
+            an input without words translates to "" with scores 0; and
+            `truncated` bool [batch], whether the input had more than
+            `max_source_length` tokens and was cut.
+        """
+        tf.debugging.assert_greater_equal(beam_size, 1, message="beam_size must be >= 1")
+        tf.debugging.assert_greater_equal(
+            num_hypotheses, 1, message="num_hypotheses must be >= 1"
+        )
+        tf.debugging.assert_less_equal(
+            num_hypotheses, beam_size, message="num_hypotheses must be <= beam_size"
+        )
+        source_ids, states, token_counts = self.encode(sentences)
+        max_length = decoding.decode_length(
+            tf.shape(source_ids)[1] - 1, self._max_decode_ratio, self._max_decode_length
+        )
+        if jit_compile:
+            found = self._decode_padded(states, beam_size, max_length)
+        else:
+            found = decoding.beam_search(
+                self.step_fn, states, beam_size, max_length, self._length_penalty
+            )
+        texts = self._detokenize(found.ids[:, :num_hypotheses])
+        empty = (token_counts == 0)[:, tf.newaxis]
+        return {
+            "translations": tf.where(empty, "", texts),
+            "scores": tf.where(empty, 0.0, found.log_probs[:, :num_hypotheses]),
+            "normalized_scores": tf.where(empty, 0.0, found.scores[:, :num_hypotheses]),
+            "truncated": token_counts > self._max_source_length,
+        }
+
+    def _detokenize(self, ids):
+        """Target strings [batch, n] of ids int32 [batch, n, T]."""
+        shape = tf.shape(ids)
+        texts = self.target_tokenizer.detokenize(tf.reshape(ids, [-1, shape[2]]))
+        return tf.reshape(texts, shape[:2])
+
+    def _decode_padded(self, states, beam_size, max_length):
+        """Runs `decode_xla` on the states padded to `decoding.padded_batch_size`.
+
+        Attention memory is padded along the source axis to the longest
+        input (zero padding is masked out), so it adds no programs.
+        """
+        batch = tf.shape(states[0])[0]
+        padded_batch = decoding.padded_batch_size(batch, self._max_batch_size)
+        source_padding = self._max_source_length + 1
+        padded = [
+            tf.pad(s, [[0, padded_batch - batch], [0, source_padding - tf.shape(s)[1]], [0, 0]])
+            if attention.is_memory(s) else tf.pad(s, [[0, padded_batch - batch], [0, 0]])
+            for s in states
+        ]
+        found = self.decode_xla(padded, beam_size, max_length)
+        return decoding.Hypotheses(*(tensor[:batch] for tensor in found))
+
+    @tf.function(jit_compile=True)
+    def decode_xla(self, states, beam_size, max_length):
+        """`decoding.beam_search` compiled with XLA; ids padded to the longest possible output.
+
+        Args:
+            states: the decoders' initial states (`encode`), attention memory
+                padded to `max_source_length + 1` source positions.
+            beam_size: int32 scalar (a compile-time constant for XLA).
+            max_length: int32 scalar, the most tokens to generate.
+
+        Returns:
+            `decoding.Hypotheses` with ids int32 [batch, beam, T], T the decode
+            length of a `max_source_length` source.
+        """
+        return decoding.beam_search(
+            self.step_fn, states, beam_size, max_length, self._length_penalty,
+            padded_length=decoding.decode_length(
+                self._max_source_length, self._max_decode_ratio, self._max_decode_length
+            ),
+        )
+
+    @tf.function(input_signature=[SENTENCES])
+    def serve(self, sentences):
+        """The `serving_default` signature (default beam size, best hypothesis)."""
+        outputs = self.search(sentences, self._beam_size, 1)
+        return {
+            "translations": outputs["translations"][:, 0],
+            "scores": outputs["scores"][:, 0],
+            "truncated": outputs["truncated"],
+        }
+
+    @tf.function(input_signature=[SENTENCES, BEAM_SIZE, NUM_HYPOTHESES])
+    def beam_search(self, sentences, beam_size, num_hypotheses):
+        """The `beam_search` signature (n-best lists)."""
+        return self.search(sentences, beam_size, num_hypotheses)
+
+    @tf.function(input_signature=[SENTENCES, BEAM_SIZE, NUM_HYPOTHESES])
+    def beam_search_xla(self, sentences, beam_size, num_hypotheses):
+        """The `beam_search_xla` signature: `beam_search` with an XLA decoding loop."""
+        return self.search(sentences, beam_size, num_hypotheses, jit_compile=True)
+
+    @tf.function(input_signature=[SENTENCES])
+    def encode_signature(self, sentences):
+        """The `encode` signature: the paper's fixed-size sentence representation.
+
+        Returns:
+            `{"vectors": float32 [batch, 2 * num_layers * units]}`: the
+            encoder's final `(h, c)` of every layer (of every member of an
+            ensemble), concatenated.
+        """
+        _, states, _ = self.encode(sentences)
+        final_states = [s for s in states if not attention.is_memory(s)]
+        return {"vectors": tf.cast(tf.concat(final_states, axis=1), tf.float32)}
+
+
+def from_model_dirs(config, model_dirs, checkpoint="latest"):
+    """A `Translator` of one model directory, or of several as an ensemble.
+
+    Args:
+        config: the first model's `config.Config` (decoding settings apply to all).
+        model_dirs: list of model directories sharing vocabularies.
+        checkpoint: which checkpoint of each (`model.Seq2Seq.restore`).
+
+    Returns:
+        `(translator, checkpoint_paths)`, the checkpoint restored for each model.
+
+    Raises:
+        Seq2SeqError: if the models do not share tokenizer, vocabularies and
+            source order.
+    """
+    models, checkpoints = [], []
+    for model_dir in model_dirs:
+        member_config = config if model_dir == model_dirs[0] else config_lib.load(model_dir)
+        _check_same_vocabularies(model_dirs[0], config, model_dir, member_config)
+        with model_lib.serving_precision(member_config):
+            seq2seq = model_lib.for_model_dir(member_config, model_dir)
+        checkpoints.append(seq2seq.restore(model_dir, checkpoint))
+        models.append(seq2seq)
+    source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dirs[0], config.tokenizer)
+    return Translator(models, source_tokenizer, target_tokenizer, config), checkpoints
+
+
+def _check_same_vocabularies(first_dir, first_config, model_dir, config):
+    """Raises `Seq2SeqError` unless `model_dir` can join `first_dir`'s ensemble."""
+    for field in config_lib.ENSEMBLE_FIELDS:
+        if getattr(config, field) != getattr(first_config, field):
+            raise Seq2SeqError(
+                f"cannot ensemble {first_dir} and {model_dir}: {field} differs "
+                f"({getattr(first_config, field)!r} != {getattr(config, field)!r})"
+            )
+    for first_path, path in zip(vocab.paths(first_dir), vocab.paths(model_dir)):
+        if vocab.read(first_path) != vocab.read(path):
+            raise Seq2SeqError(
+                f"cannot ensemble {first_dir} and {model_dir}: {first_path} and {path} differ "
+                "(ensemble members must share vocabularies)"
+            )
+
+
+def from_model_dir(config, model_dir):
+    """A `Translator` with a model directory's vocabularies and latest weights.
+
+    Returns:
+        `(translator, checkpoint_path)`.
+    """
+    translator, checkpoints = from_model_dirs(config, [model_dir])
+    return translator, checkpoints[0]
