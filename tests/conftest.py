@@ -79,6 +79,20 @@ def trained_model_dir(tiny_corpus, tmp_path_factory):
     return model_dir
 
 
+@pytest.fixture(scope="session")
+def french_wordpiece(tmp_path_factory):
+    """`(tokenizer, tokens, counts)`: a WordPiece tokenizer learnt from 5,000 French sentences of
+    the bundled sample, its vocabulary and the word counts it was learnt from."""
+    from tf_seq2seq import corpus, tokenizer, vocab
+
+    pairs = corpus.load("sample", "train", "en", "fr").take(5000)
+    counts = vocab.count(pairs, tokenizer.count_words, 50, 50)
+    _, target = vocab.build(counts, 200, 1000, "wordpiece")
+    path = str(tmp_path_factory.mktemp("wordpiece") / "fr.txt")
+    vocab.write(path, target)
+    return tokenizer.WordpieceTokenizer(path), target, counts.target
+
+
 def run_python(code_or_args, **kwargs):
     """Runs `python -c CODE` (str) or `python ARGS...` (list) in a fresh process.
 
