@@ -1,4 +1,4 @@
-"""The paper's training recipe, piece by piece: the learning-rate schedule, gradient clipping, mixed precision."""
+"""The paper's training recipe: learning-rate schedule, gradient clipping, mixed precision."""
 
 import numpy as np
 import pytest
