@@ -1,16 +1,15 @@
 """The reversal ablation driver: two tiny models, one table."""
 
 import json
-import math
 
 import pytest
 import sacrebleu
 import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import pipeline, serving
+from tf_seq2seq import serving
 
-from conftest import PAIRS, run_python, tiny_flags
+from conftest import PAIRS, run_python, teacher_forced_perplexity, tiny_flags
 
 SOURCES = [en for en, _ in PAIRS]
 REFERENCES = [fr for _, fr in PAIRS]
@@ -21,16 +20,10 @@ def recomputed_scores(model_dir):
     cross-entropy of the whole split in one padded batch, and sacrebleu on its beam search."""
     config = config_lib.load(model_dir)
     translator, _ = serving.translator_from_model_dir(config, model_dir)
-    source = pipeline.encode_source(translator.source_tokenizer, tf.constant(SOURCES), config.reverse_source)
-    target_in, labels = pipeline.encode_target(translator.target_tokenizer, tf.constant(REFERENCES))
-    labels = labels.to_tensor()
-    logits = translator.keras_models[0]({"source": source.to_tensor(), "target_in": target_in.to_tensor()})
-    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, tf.cast(logits, tf.float32))
-    mask = tf.cast(labels != 0, tf.float32)
-    perplexity = math.exp(float(tf.reduce_sum(losses * mask) / tf.reduce_sum(mask)))
     outputs = translator.beam_search(tf.constant(SOURCES), tf.constant(config.beam_size), tf.constant(1))
     hypotheses = [row[0].decode("utf-8") for row in outputs["translations"].numpy()]
-    return perplexity, sacrebleu.corpus_bleu(hypotheses, [REFERENCES]).score, hypotheses
+    bleu = sacrebleu.corpus_bleu(hypotheses, [REFERENCES]).score
+    return teacher_forced_perplexity(model_dir, PAIRS), bleu, hypotheses
 
 
 def test_ablation_trains_both_orders_and_writes_the_paper_table(tiny_corpus, tmp_path):
