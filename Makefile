@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh clone (Python 3.11, no GPU needed):
 #   make demo   train on the bundled sample, evaluate BLEU, export, translate
-#   make test   run the test suite
+#   make test   run the test suite (without the tests marked slow; make test-all runs them too)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -8,7 +8,7 @@ DEMO_DIR ?= runs/demo
 DEMO_EXPORT ?= saved_models/demo
 DEMO_SENTENCES ?= pipelines/demo_sentences.en
 
-.PHONY: demo test install install-test clean
+.PHONY: demo test test-all test-slow install install-test clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ demo: install
 
 test: install-test
 	$(PY) -m pytest
+
+test-all: install-test
+	$(PY) -m pytest -m "slow or not slow"
+
+test-slow: install-test
+	$(PY) -m pytest -m slow
 
 clean:
 	rm -rf $(DEMO_DIR) $(DEMO_EXPORT)
