@@ -7,6 +7,7 @@ import socket
 import numpy as np
 import pytest
 
+from tf_seq2seq import config as config_lib
 from tf_seq2seq import distribution
 from tf_seq2seq.errors import Seq2SeqError
 
@@ -86,3 +87,19 @@ def test_a_port_in_use_is_refused():
         with pytest.raises(Seq2SeqError, match=f"cannot listen on {address} \\(TF_CONFIG\\): "):
             distribution.check_port_free(address)
     distribution.check_port_free(address)  # Free again once closed.
+
+
+def test_impossible_strategies_and_placements_are_refused():
+    def strategy(**changes):
+        return distribution.make_strategy(config_lib.Config(**changes))
+
+    with pytest.raises(Seq2SeqError, match="^unknown --distribution 'ps': expected one of"):
+        strategy(distribution="ps")
+    with pytest.raises(Seq2SeqError, match="^--num_gpus=2 but this machine has 0 GPUs$"):
+        strategy(distribution="mirrored", num_gpus=2)
+    with pytest.raises(Seq2SeqError, match="cannot combine with --distribution=mirrored$"):
+        strategy(distribution="mirrored", layer_devices="/cpu:0,/cpu:0,/cpu:0,/cpu:0")
+    with pytest.raises(Seq2SeqError, match="^--layer_devices names '/gpu:3', not a device of this machine"):
+        strategy(distribution="one_device", layer_devices="/cpu:0,/gpu:3,/cpu:0,/cpu:0")
+    with pytest.raises(Seq2SeqError, match="^--layer_devices needs 4 devices"):
+        strategy(distribution="one_device", layer_devices="/cpu:0,/cpu:0")

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from conftest import run_python, tiny_flags
 
 # Builds a 2-layer model over 4 logical CPUs and reports where each op of the
@@ -57,6 +59,9 @@ def test_training_with_layer_devices_matches_one_device(tiny_corpus, tmp_path):
     assert placed.stdout.split("loss")[1].split(",")[0] == plain.stdout.split("loss")[1].split(",")[0]
 
 
+# Slow: test_distribution.py::test_impossible_strategies_and_placements_are_refused checks
+# these messages in process, test_more_gpus_than_present_is_a_one_line_error the CLI's error.
+@pytest.mark.slow
 def test_layer_devices_misconfigurations_are_one_line_errors(tiny_corpus, tmp_path):
     missing = train_cli(tmp_path / "a", tiny_corpus, layer_devices="/cpu:0,/gpu:3,/cpu:0,/cpu:0")
     assert missing.returncode == 2
