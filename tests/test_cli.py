@@ -145,6 +145,20 @@ def test_evaluate_cli_on_source_and_reference_files(trained_model_dir, tmp_path)
     )
 
 
+def test_export_cli_then_translate_cli_on_the_export(trained_model_dir, tmp_path):
+    export = cli("export", f"--model_dir={trained_model_dir}", f"--export_dir={tmp_path}/tiny")
+    assert export.returncode == 0, export.stderr
+    path = export.stdout.strip().splitlines()[-1]
+    assert path == f"{tmp_path}/tiny/1"
+    result = cli("translate", f"--saved_model={path}", input="".join(en + "\n" for en, _ in PAIRS))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [fr for _, fr in PAIRS]
+
+
+# Slow: test_export_cli_then_translate_cli_on_the_export runs both commands;
+# test_evaluation.py evaluates an export with n-best lists in process, and
+# test_translate_shows_a_progress_bar_on_a_terminal_only translates from a checkpoint.
+@pytest.mark.slow
 def test_export_then_translate_cli(trained_model_dir, tmp_path):
     export = cli("export", f"--model_dir={trained_model_dir}", f"--export_dir={tmp_path}/tiny")
     assert export.returncode == 0, export.stderr
