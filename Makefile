@@ -7,6 +7,9 @@ PY := $(VENV)/bin/python
 DEMO_DIR ?= runs/demo
 DEMO_EXPORT ?= saved_models/demo
 DEMO_SENTENCES ?= pipelines/demo_sentences.en
+# pytest-xdist processes; each takes whole test files (their module fixtures stay shared).
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: demo test test-all test-slow install install-test clean
 
@@ -35,13 +38,13 @@ demo: install
 	  paste $(DEMO_SENTENCES) -
 
 test: install-test
-	$(PY) -m pytest
+	$(PYTEST)
 
 test-all: install-test
-	$(PY) -m pytest -m "slow or not slow"
+	$(PYTEST) -m "slow or not slow"
 
 test-slow: install-test
-	$(PY) -m pytest -m slow
+	$(PYTEST) -m slow
 
 clean:
 	rm -rf $(DEMO_DIR) $(DEMO_EXPORT)
