@@ -1,14 +1,17 @@
 # Two commands do everything on a fresh clone (Python 3.11, no GPU needed):
 #   make demo   train on the bundled sample, evaluate BLEU, export, translate
-#   make test   run the test suite
+#   make test   run the test suite (without the tests marked slow; make test-all runs them too)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_DIR ?= runs/demo
 DEMO_EXPORT ?= saved_models/demo
 DEMO_SENTENCES ?= pipelines/demo_sentences.en
+# pytest-xdist processes; each takes whole test files (their module fixtures stay shared).
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: demo test install install-test clean
+.PHONY: demo test test-all test-slow install install-test clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +38,13 @@ demo: install
 	  paste $(DEMO_SENTENCES) -
 
 test: install-test
-	$(PY) -m pytest
+	$(PYTEST)
+
+test-all: install-test
+	$(PYTEST) -m "slow or not slow"
+
+test-slow: install-test
+	$(PYTEST) -m slow
 
 clean:
 	rm -rf $(DEMO_DIR) $(DEMO_EXPORT)

@@ -29,7 +29,7 @@ setuptools.setup(
     ],
     extras_require={
         "analysis": ["matplotlib>=3.8,<4"],
-        "test": ["pytest>=8,<10", "matplotlib>=3.8,<4"],
+        "test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4", "matplotlib>=3.8,<4"],
     },
     entry_points={
         "console_scripts": [

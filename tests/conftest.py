@@ -79,6 +79,51 @@ def trained_model_dir(tiny_corpus, tmp_path_factory):
     return model_dir
 
 
+@pytest.fixture(scope="session")
+def french_wordpiece(tmp_path_factory):
+    """`(tokenizer, tokens, counts)`: a WordPiece tokenizer learnt from 5,000 French sentences of
+    the bundled sample, its vocabulary and the word counts it was learnt from."""
+    from tf_seq2seq import corpus, tokenizer, vocab
+
+    pairs = corpus.load("sample", "train", "en", "fr").take(5000)
+    counts = vocab.count(pairs, tokenizer.count_words, 50, 50)
+    _, target = vocab.build(counts, 200, 1000, "wordpiece")
+    path = str(tmp_path_factory.mktemp("wordpiece") / "fr.txt")
+    vocab.write(path, target)
+    return tokenizer.WordpieceTokenizer(path), target, counts.target
+
+
+@pytest.fixture(scope="session")
+def exported_model(trained_model_dir, tmp_path_factory):
+    """The version directory of `trained_model_dir` exported as a SavedModel (do not write to it)."""
+    from tf_seq2seq import serving
+
+    export_dir = str(tmp_path_factory.mktemp("saved_models") / "tiny")
+    return serving.export_model_dir(config_lib.load(trained_model_dir), trained_model_dir, export_dir)
+
+
+def teacher_forced_perplexity(model_dir, pairs):
+    """The perplexity of a model directory's latest weights on `[(source, target), ...]`,
+    computed here in one padded batch: exp of the mean cross-entropy of the target tokens."""
+    import math
+
+    import tensorflow as tf
+
+    from tf_seq2seq import pipeline
+    from tf_seq2seq import translator as translator_lib
+
+    config = config_lib.load(model_dir)
+    translator, _ = translator_lib.from_model_dir(config, model_dir)
+    sources = tf.constant([source for source, _ in pairs])
+    source = pipeline.encode_source(translator.source_tokenizer, sources, config.reverse_source)
+    target_in, labels = pipeline.encode_target(translator.target_tokenizer, tf.constant([t for _, t in pairs]))
+    labels = labels.to_tensor()
+    logits = translator.keras_models[0]({"source": source.to_tensor(), "target_in": target_in.to_tensor()})
+    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, tf.cast(logits, tf.float32))
+    mask = tf.cast(labels != 0, tf.float32)
+    return math.exp(float(tf.reduce_sum(losses * mask) / tf.reduce_sum(mask)))
+
+
 def run_python(code_or_args, **kwargs):
     """Runs `python -c CODE` (str) or `python ARGS...` (list) in a fresh process.
 

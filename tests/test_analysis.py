@@ -2,6 +2,7 @@
 
 import csv
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -127,19 +128,57 @@ def test_analyze_pca_of_known_phrases_gives_distinct_vectors(trained_model_dir, 
     assert len({tuple(v) for v in vectors}) == len(PAIRS)
 
 
+# What an earlier `evaluate --split=test` wrote: six of the eight PAIRS right, two wrong.
+HYPOTHESES = [fr for _, fr in PAIRS]
+HYPOTHESES[4], HYPOTHESES[6] = "J'ai chaud.", "Nous aimons les chiens."
+
+
+@pytest.fixture(scope="module")
+def evaluated_model_dir(trained_model_dir, tmp_path_factory):
+    """A copy of the trained model's directory (not written to: other tests share it) with
+    `eval_test.hyp` holding `HYPOTHESES`."""
+    model_dir = str(tmp_path_factory.mktemp("analysis") / "model")
+    shutil.copytree(trained_model_dir, model_dir, ignore=shutil.ignore_patterns("train", "eval*"))
+    with open(os.path.join(model_dir, "eval_test.hyp"), "w", encoding="utf-8") as f:
+        f.writelines(h + "\n" for h in HYPOTHESES)
+    return model_dir
+
+
+def bleu_of(indices):
+    """sacrebleu's corpus BLEU of `HYPOTHESES` against PAIRS' French, on the sentences `indices`."""
+    return sacrebleu.corpus_bleu([HYPOTHESES[i] for i in indices], [[PAIRS[i][1] for i in indices]]).score
+
+
+def source_ranks(model_dir):
+    """The average word-frequency rank of each source of PAIRS under the model's vocabulary."""
+    import tensorflow as tf
+
+    from tf_seq2seq import tokenizer
+
+    source, _ = tokenizer.from_model_dir(model_dir, "word")
+    ids = source.tokenize(tf.constant([en for en, _ in PAIRS])).to_list()
+    return analysis.average_frequency_ranks(ids, source.vocab_size)
+
+
 @pytest.mark.parametrize("command", ["length", "rarity"])
-def test_analyze_plots_bleu_buckets_of_an_evaluate_run(command, trained_model_dir, tmp_path):
-    if not os.path.exists(os.path.join(trained_model_dir, "eval_test.hyp")):
-        evaluate = run_python(["-m", "tf_seq2seq.evaluate", f"--model_dir={trained_model_dir}", "--split=test"])
-        assert evaluate.returncode == 0, evaluate.stderr
+def test_analyze_plots_bleu_buckets_of_an_evaluate_run(command, evaluated_model_dir, tmp_path):
     output = str(tmp_path / f"{command}.png")
-    result = analyze(command, f"--model_dir={trained_model_dir}", "--split=test", f"--output={output}")
+    result = analyze(command, f"--model_dir={evaluated_model_dir}", "--split=test", f"--output={output}")
     assert result.returncode == 0, result.stderr
     assert open(output, "rb").read(8) == PNG_SIGNATURE
     rows = list(csv.DictReader(open(output + ".csv", encoding="utf-8")))
+    everything = range(len(PAIRS))
+    assert result.stdout.startswith(f"all: {len(PAIRS)} sentences, BLEU {bleu_of(everything):.2f}\n")
+    if command == "length":  # Every source has 1 to 4 words: one bucket.
+        assert [(r["low"], r["high"], r["sentences"]) for r in rows] == [("1", "4", str(len(PAIRS)))]
+        assert float(rows[0]["bleu"]) == pytest.approx(bleu_of(everything), abs=1e-9)
+        return
+    ranks = source_ranks(evaluated_model_dir)
     assert sum(int(r["sentences"]) for r in rows) == len(PAIRS)
-    assert all(0 <= float(r["bleu"]) <= 100 + 1e-6 for r in rows)
-    assert result.stdout.startswith(f"all: {len(PAIRS)} sentences, BLEU ")
+    for row in rows:
+        chosen = [i for i in everything if float(row["low"]) <= ranks[i] <= float(row["high"])]
+        assert int(row["sentences"]) == len(chosen) > 0
+        assert float(row["bleu"]) == pytest.approx(bleu_of(chosen), abs=1e-9)
 
 
 def test_analyze_needs_one_known_command(tmp_path):

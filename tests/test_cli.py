@@ -26,17 +26,26 @@ def test_train_with_a_missing_corpus_names_the_file(tmp_path):
     assert_one_line_error(result, f"corpus file not found: {tmp_path}/nowhere/train.en")
 
 
+# Slow: test_corpus.py::test_unusable_corpora_are_refused_naming_the_problem checks the message
+# in process; test_train_with_a_missing_corpus_names_the_file the one-line CLI error.
+@pytest.mark.slow
 def test_train_with_an_unknown_dataset_kind_says_what_is_expected(tmp_path):
     result = cli("train", f"--model_dir={tmp_path}/m", "--dataset=hdfs:/data")
     assert_one_line_error(result, "unknown --dataset 'hdfs:/data'")
 
 
+# Slow: test_corpus.py::test_unusable_corpora_are_refused_naming_the_problem checks the message
+# in process; test_train_with_a_missing_corpus_names_the_file the one-line CLI error.
+@pytest.mark.slow
 def test_train_with_an_empty_corpus_says_so(tmp_path):
     corpus_dir = write_corpus(tmp_path / "corpus", {"train": []})
     result = cli("train", f"--model_dir={tmp_path}/m", f"--dataset=files:{corpus_dir}")
     assert_one_line_error(result, "empty corpus")
 
 
+# Slow: test_corpus.py::test_unusable_corpora_are_refused_naming_the_problem checks the message
+# in process; test_train_with_a_missing_corpus_names_the_file the one-line CLI error.
+@pytest.mark.slow
 def test_train_with_misaligned_files_names_both(tmp_path):
     corpus_dir = write_corpus(tmp_path / "corpus", {"train": PAIRS})
     with open(os.path.join(corpus_dir, "train.fr"), "a", encoding="utf-8") as f:
@@ -45,6 +54,9 @@ def test_train_with_misaligned_files_names_both(tmp_path):
     assert_one_line_error(result, "train.en has 8 lines but")
 
 
+# Slow: test_corpus.py::test_unusable_corpora_are_refused_naming_the_problem checks the message
+# in process; test_train_with_a_missing_corpus_names_the_file the one-line CLI error.
+@pytest.mark.slow
 def test_train_with_invalid_utf8_names_file_and_line(tmp_path):
     corpus_dir = write_corpus(tmp_path / "corpus", {"train": PAIRS})
     with open(os.path.join(corpus_dir, "train.en"), "ab") as f:
@@ -95,14 +107,16 @@ def test_train_cli_trains_and_reports(tiny_corpus, tmp_path):
     assert saved["units"] == config.units and saved["train_steps"] == 3
 
 
-def test_evaluate_cli_writes_the_json_contract(trained_model_dir):
-    result = cli("evaluate", f"--model_dir={trained_model_dir}", "--split=test", "--beam_size=2")
+def test_evaluate_cli_writes_the_json_contract(trained_model_dir, tmp_path):
+    result = cli("evaluate", f"--model_dir={trained_model_dir}", "--split=test", "--beam_size=2",
+                 f"--output_dir={tmp_path}")
     assert result.returncode == 0, result.stderr
     assert "test: BLEU" in result.stdout
-    results = json.load(open(os.path.join(trained_model_dir, "eval_test.json")))
+    assert not [name for name in os.listdir(trained_model_dir) if name.startswith("eval_")]
+    results = json.load(open(os.path.join(tmp_path, "eval_test.json")))
     assert {"bleu", "chrf", "sacrebleu_signature", "num_sentences", "beam_size"} <= set(results)
     assert results["num_sentences"] == len(PAIRS) and results["beam_size"] == 2
-    hypotheses = open(os.path.join(trained_model_dir, "eval_test.hyp"), encoding="utf-8").read()
+    hypotheses = open(os.path.join(tmp_path, "eval_test.hyp"), encoding="utf-8").read()
     recomputed = sacrebleu.corpus_bleu(hypotheses.splitlines(), [[fr for _, fr in PAIRS]])
     assert results["bleu"] == pytest.approx(recomputed.score)
     assert results["bleu"] == pytest.approx(100.0)  # The tiny model memorised the pairs.
@@ -131,6 +145,20 @@ def test_evaluate_cli_on_source_and_reference_files(trained_model_dir, tmp_path)
     )
 
 
+def test_export_cli_then_translate_cli_on_the_export(trained_model_dir, tmp_path):
+    export = cli("export", f"--model_dir={trained_model_dir}", f"--export_dir={tmp_path}/tiny")
+    assert export.returncode == 0, export.stderr
+    path = export.stdout.strip().splitlines()[-1]
+    assert path == f"{tmp_path}/tiny/1"
+    result = cli("translate", f"--saved_model={path}", input="".join(en + "\n" for en, _ in PAIRS))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [fr for _, fr in PAIRS]
+
+
+# Slow: test_export_cli_then_translate_cli_on_the_export runs both commands;
+# test_evaluation.py evaluates an export with n-best lists in process, and
+# test_translate_shows_a_progress_bar_on_a_terminal_only translates from a checkpoint.
+@pytest.mark.slow
 def test_export_then_translate_cli(trained_model_dir, tmp_path):
     export = cli("export", f"--model_dir={trained_model_dir}", f"--export_dir={tmp_path}/tiny")
     assert export.returncode == 0, export.stderr

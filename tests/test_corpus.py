@@ -49,6 +49,29 @@ def test_missing_split_or_language_is_named(tmp_path):
         corpus.load(f"files:{directory}", "train", "en", "de")
 
 
+def corpus_with(tmp_path, pairs, en_extra=b"", fr_extra=b""):
+    """`files:` spec of a train split of `pairs` with bytes appended to each side."""
+    directory = write_corpus(tmp_path / "corpus", {"train": pairs})
+    for lang, extra in (("en", en_extra), ("fr", fr_extra)):
+        with open(os.path.join(directory, f"train.{lang}"), "ab") as f:
+            f.write(extra)
+    return f"files:{directory}"
+
+
+@pytest.mark.parametrize("spec, message", [
+    (lambda tmp_path: "hdfs:/data", "unknown --dataset 'hdfs:/data': expected 'sample', 'files:DIR'"),
+    (lambda tmp_path: corpus_with(tmp_path, []), "empty corpus: "),
+    (lambda tmp_path: corpus_with(tmp_path, PAIRS, fr_extra="Une ligne de trop.\n".encode()),
+     "train.en has 8 lines but "),
+    (lambda tmp_path: corpus_with(tmp_path, PAIRS, b"bad \xff byte\n", b"mauvais octet\n"),
+     "train.en:9: invalid UTF-8 (invalid start byte)"),
+], ids=["unknown kind", "empty", "misaligned", "invalid utf-8"])
+def test_unusable_corpora_are_refused_naming_the_problem(tmp_path, spec, message):
+    with pytest.raises(Seq2SeqError) as error:
+        list(corpus.load(spec(tmp_path), "train", "en", "fr").as_numpy_iterator())
+    assert message in str(error.value)
+
+
 @pytest.mark.skipif(not os.path.isdir(SHARED_DATA), reason="needs ../shared/data beside the repo")
 @pytest.mark.parametrize(
     "name, split, size",

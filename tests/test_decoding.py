@@ -118,12 +118,26 @@ def test_beam_of_one_is_greedy(seed):
 
 
 def test_scores_are_sorted_and_padding_follows_eos():
-    found = decoding.beam_search(toy_step_fn(make_table(3)), initial_states(), 5, MAX_LENGTH, 0.5)
+    table = make_table(3)
+    length_penalty = 0.5
+    found = decoding.beam_search(toy_step_fn(table), initial_states(), 5, MAX_LENGTH, length_penalty)
     assert np.all(np.diff(found.scores.numpy(), axis=1) <= 0)
-    for row in found.ids.numpy().reshape(-1, MAX_LENGTH):
-        if vocab.EOS_ID in row:
-            assert np.all(row[list(row).index(vocab.EOS_ID) + 1 :] == vocab.PAD_ID)
-        assert vocab.BOS_ID not in row
+    ended_early = 0
+    for sentence in range(BATCH):
+        for rank, row in enumerate(found.ids[sentence].numpy()):
+            tokens = strip(row)
+            # Up to <eos> (or the length limit) only words and <eos>; after it only <pad>.
+            assert vocab.PAD_ID not in tokens and vocab.BOS_ID not in tokens
+            assert tokens[-1] == vocab.EOS_ID or len(tokens) == MAX_LENGTH
+            assert list(row[len(tokens):]) == [vocab.PAD_ID] * (MAX_LENGTH - len(tokens))
+            ended_early += len(tokens) < MAX_LENGTH
+            # The reported log-prob and score are those of exactly these tokens.
+            previous = [vocab.BOS_ID] + tokens[:-1]
+            log_prob = sum(table[sentence, t, p, n] for t, (p, n) in enumerate(zip(previous, tokens)))
+            normalizer = ((5.0 + len(tokens)) / 6.0) ** length_penalty
+            assert found.log_probs[sentence, rank].numpy() == pytest.approx(log_prob, abs=1e-4)
+            assert found.scores[sentence, rank].numpy() == pytest.approx(log_prob / normalizer, abs=1e-4)
+    assert ended_early > 0  # Some rows hold padding after <eos>, so the check above bites.
 
 
 @pytest.mark.parametrize("vocab_size", [5, 6, 37, 100, 1000])

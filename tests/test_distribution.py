@@ -1,7 +1,15 @@
-"""The same training loop under several `tf.distribute` strategies (logical CPU devices)."""
+"""distribution: TF_CONFIG and ports checked, and the same training loop under several
+`tf.distribute` strategies (logical CPU devices)."""
+
+import json
+import socket
 
 import numpy as np
 import pytest
+
+from tf_seq2seq import config as config_lib
+from tf_seq2seq import distribution
+from tf_seq2seq.errors import Seq2SeqError
 
 from conftest import logged_scalars, run_python, tiny_flags
 
@@ -34,3 +42,64 @@ def test_more_gpus_than_present_is_a_one_line_error(tiny_corpus, tmp_path):
     result = train_cli(tmp_path / "m", tiny_corpus, "--distribution=mirrored", "--num_gpus=2")
     assert result.returncode == 2
     assert "error: --num_gpus=2 but this machine has 0 GPUs" in result.stderr
+
+
+def test_tf_config_of_a_local_cluster_names_each_task_and_its_peers():
+    configs = distribution.local_tf_configs(3)
+    addresses = json.loads(configs[0])["cluster"]["worker"]
+    assert len(set(addresses)) == 3 and all(a.startswith("127.0.0.1:") for a in addresses)
+    for index, config in enumerate(configs):
+        task = distribution.cluster_task(config)
+        assert task == distribution.Task("worker", index, addresses[index],
+                                         tuple(a for a in addresses if a != addresses[index]))
+    chief = '{"cluster": {"chief": ["a:1"], "worker": ["b:2", "c:3"]}, "task": {"type": "chief", "index": 0}}'
+    assert distribution.cluster_task(chief) == distribution.Task("chief", 0, "a:1", ("b:2", "c:3"))
+
+
+# test_multi_worker.py runs these through the train CLI (the one-line error, exit 2).
+BAD_TF_CONFIGS = [
+    ("{not json", "TF_CONFIG is not valid JSON"),
+    ('{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 3}}',
+     "TF_CONFIG task worker:3 is not in the cluster"),
+    ('{"cluster": {"worker": ["nohost"]}, "task": {"type": "worker", "index": 0}}',
+     "TF_CONFIG address 'nohost' is not host:port"),
+    ('{"cluster": {"ps": ["127.0.0.1:1"], "worker": ["127.0.0.1:2"]}, '
+     '"task": {"type": "worker", "index": 0}}', "TF_CONFIG cluster job 'ps': multi_worker takes"),
+    ('{"cluster": {"worker": ["a:1"]}}', 'TF_CONFIG needs "cluster" and "task" objects'),
+    ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "ps", "index": 0}}',
+     'TF_CONFIG task type must be "chief" or "worker", got \'ps\''),
+    ("", "--distribution=multi_worker needs the TF_CONFIG environment variable"),
+]
+
+
+@pytest.mark.parametrize("config, message", BAD_TF_CONFIGS)
+def test_bad_tf_config_is_refused_naming_the_problem(config, message):
+    with pytest.raises(Seq2SeqError) as error:
+        distribution.cluster_task(config)
+    assert str(error.value).startswith(message)
+
+
+def test_a_port_in_use_is_refused():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        with pytest.raises(Seq2SeqError, match=f"cannot listen on {address} \\(TF_CONFIG\\): "):
+            distribution.check_port_free(address)
+    distribution.check_port_free(address)  # Free again once closed.
+
+
+def test_impossible_strategies_and_placements_are_refused():
+    def strategy(**changes):
+        return distribution.make_strategy(config_lib.Config(**changes))
+
+    with pytest.raises(Seq2SeqError, match="^unknown --distribution 'ps': expected one of"):
+        strategy(distribution="ps")
+    with pytest.raises(Seq2SeqError, match="^--num_gpus=2 but this machine has 0 GPUs$"):
+        strategy(distribution="mirrored", num_gpus=2)
+    with pytest.raises(Seq2SeqError, match="cannot combine with --distribution=mirrored$"):
+        strategy(distribution="mirrored", layer_devices="/cpu:0,/cpu:0,/cpu:0,/cpu:0")
+    with pytest.raises(Seq2SeqError, match="^--layer_devices names '/gpu:3', not a device of this machine"):
+        strategy(distribution="one_device", layer_devices="/cpu:0,/gpu:3,/cpu:0,/cpu:0")
+    with pytest.raises(Seq2SeqError, match="^--layer_devices needs 4 devices"):
+        strategy(distribution="one_device", layer_devices="/cpu:0,/cpu:0")

@@ -14,6 +14,7 @@ import pytest
 from tf_seq2seq import distribution
 
 from conftest import logged_scalars, tiny_config, tiny_flags
+from test_distribution import BAD_TF_CONFIGS
 
 STEPS = 300
 PEER_TIMEOUT = 20
@@ -66,6 +67,11 @@ def checkpoint_steps(model_dir):
                   if name.startswith("ckpt-") and name.endswith(".index"))
 
 
+# Slow (about a minute and a half of two workers): in `make test`,
+# test_two_workers_each_read_their_shard_... trains a 2-worker cluster that checkpoints
+# from the chief, test_resilience.py resumes a SIGKILLed run exactly, and
+# test_a_missing_peer_is_an_error_within_the_timeout stops a worker without its peer.
+@pytest.mark.slow
 def test_two_workers_train_checkpoint_from_the_chief_and_resume_after_a_kill(tiny_corpus, tmp_path):
     model_dir = tmp_path / "model"
     chief, worker = start_cluster(model_dir, tiny_corpus, tmp_path)
@@ -106,14 +112,9 @@ def test_a_missing_peer_is_an_error_within_the_timeout(tiny_corpus, tmp_path):
     assert "did not finish within --peer_timeout=5s" in read_log(tmp_path, 0)
 
 
+# The CLI path of one bad TF_CONFIG; test_distribution.py checks every message in process.
 @pytest.mark.parametrize("config, message", [
-    ("{not json", "TF_CONFIG is not valid JSON"),
-    ('{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 3}}',
-     "TF_CONFIG task worker:3 is not in the cluster"),
-    ('{"cluster": {"worker": ["nohost"]}, "task": {"type": "worker", "index": 0}}',
-     "TF_CONFIG address 'nohost' is not host:port"),
-    ('{"cluster": {"ps": ["127.0.0.1:1"], "worker": ["127.0.0.1:2"]}, '
-     '"task": {"type": "worker", "index": 0}}', "TF_CONFIG cluster job 'ps': multi_worker takes"),
+    BAD_TF_CONFIGS[0], *(pytest.param(*case, marks=pytest.mark.slow) for case in BAD_TF_CONFIGS[1:4])
 ])
 def test_bad_tf_config_is_a_one_line_error(config, message, tiny_corpus, tmp_path):
     process = start_worker(tmp_path / "model", tiny_corpus, tmp_path, config, 0)
@@ -121,6 +122,9 @@ def test_bad_tf_config_is_a_one_line_error(config, message, tiny_corpus, tmp_pat
     assert f"error: {message}" in read_log(tmp_path, 0)
 
 
+# Slow: test_distribution.py::test_a_port_in_use_is_refused checks the message in process,
+# test_bad_tf_config_is_a_one_line_error the CLI's one-line error.
+@pytest.mark.slow
 def test_a_port_in_use_is_a_one_line_error(tiny_corpus, tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

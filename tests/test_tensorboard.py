@@ -18,7 +18,7 @@ from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.util import tensor_util
 
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import evaluation, training, validation
+from tf_seq2seq import training, validation
 
 from conftest import PAIRS, tiny_config
 
@@ -187,25 +187,3 @@ def test_the_best_latest_or_a_named_checkpoint_can_be_restored(run_with_evaluati
         translator_lib.from_model_dirs(config_lib.load(trained_model_dir), [trained_model_dir], "best")
     with pytest.raises(Seq2SeqError, match="ckpt-999999 not found"):
         translator_lib.from_model_dirs(config, [model_dir], os.path.join(model_dir, "ckpt-999999"))
-
-
-def test_sample_evenly_takes_one_seeded_index_from_each_equal_stratum():
-    chosen = validation.sample_evenly(1000, 10)
-    assert [i // 100 for i in chosen] == list(range(10))
-    assert validation.sample_evenly(1000, 10) == chosen
-    assert validation.sample_evenly(1000, 10, seed=1) != chosen
-    uneven = validation.sample_evenly(10, 4)  # Strata [0, 2), [2, 5), [5, 7), [7, 10).
-    assert [0 <= uneven[0] < 2, 2 <= uneven[1] < 5, 5 <= uneven[2] < 7, 7 <= uneven[3] < 10] == [True] * 4
-    assert validation.sample_evenly(5, 8) == [0, 1, 2, 3, 4]
-
-
-def test_evaluation_sample_of_the_length_sorted_bundled_val_split_spans_its_lengths():
-    config = config_lib.Config()  # The bundled sample: its val split is sorted by length in characters.
-    sources, _ = evaluation.read_references(config, config.eval_split)
-    lengths = [len(source) for source in sources]
-    assert lengths == sorted(lengths) and config.eval_sentences < len(sources)
-    first = lengths[: config.eval_sentences]
-    sampled = [lengths[i] for i in validation.sample_evenly(len(sources), config.eval_sentences)]
-    assert max(first) < max(sampled)
-    assert sum(first) / len(first) < 0.9 * sum(lengths) / len(lengths)  # Why the first ones will not do.
-    assert sum(sampled) / len(sampled) == pytest.approx(sum(lengths) / len(lengths), rel=0.02)
