@@ -94,7 +94,10 @@ def test_training_logits_and_gradients_equal_the_keras_model(batch):
 
 def test_encoder_states_equal_the_keras_encoder(batch):
     seq2seq = _model()
-    for state, expected in zip(seq2seq._encode_cpu(batch["source"], False), seq2seq.encoder(batch["source"])):
+    states, memory = seq2seq._encode_cpu(batch["source"], False)
+    expected_states = seq2seq.encoder(batch["source"])
+    assert memory is None and len(states) == len(expected_states) == 2 * seq2seq.num_layers
+    for state, expected in zip(states, expected_states):
         np.testing.assert_allclose(state, expected, atol=1e-6)
 
 
