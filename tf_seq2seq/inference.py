@@ -17,9 +17,8 @@ def translate_batches(translate_fn, sentences, batch_size):
 
     Each batch holds sentences of similar length (in words): a batch decodes
     until its longest output ends, so mixing lengths wastes steps on finished
-    sentences (batch 32 on Multi30k: 1.3x the sentences per second). The
-    results come back in the input order. The bar shows only when stderr is a
-    terminal, so logs and pipes stay clean.
+    sentences. The results come back in the input order. The bar shows only
+    when stderr is a terminal, so logs and pipes stay clean.
 
     Args:
         translate_fn: function from a list of str to a sequence of results.
