@@ -1,4 +1,4 @@
-"""The paper's training recipe: learning-rate schedule, gradient clipping, mixed precision."""
+"""optimization.py: the paper's learning-rate schedule, gradient clipping, mixed precision."""
 
 import numpy as np
 import pytest
