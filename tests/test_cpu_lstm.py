@@ -20,10 +20,11 @@ def _right_padded_ids(rng, lengths, width, vocab_size, first=None):
     return tf.constant(ids)
 
 
-def _model(policy="float32", dropout=0.0):
+def _model(policy="float32", dropout=0.0, attention="none"):
     keras.mixed_precision.set_global_policy(policy)
     keras.utils.set_random_seed(3)
-    config = config_lib.Config(num_layers=2, units=24, embedding_dim=16, init_scale=0.3, dropout=dropout)
+    config = config_lib.Config(num_layers=2, units=24, embedding_dim=16, init_scale=0.3, dropout=dropout,
+                               attention=attention)
     return model_lib.Seq2Seq(config, source_vocab_size=40, target_vocab_size=50)
 
 
@@ -69,8 +70,9 @@ def test_layer_outputs_and_final_states_equal_keras_with_right_padding():
     np.testing.assert_allclose(c[1:2], last_c, atol=1e-6)
 
 
-def test_training_logits_and_gradients_equal_the_keras_model(batch):
-    seq2seq = _model()
+@pytest.mark.parametrize("attention", config_lib.ATTENTIONS)
+def test_training_logits_and_gradients_equal_the_keras_model(batch, attention):
+    seq2seq = _model(attention=attention)
     variables = seq2seq.training_model.trainable_variables
     labels = tf.roll(batch["target_in"], -1, axis=1)
 
