@@ -99,6 +99,63 @@ def test_search_stops_once_no_live_hypothesis_can_win():
     assert calls.numpy() == 2
 
 
+@pytest.mark.parametrize("compact", [True, False])
+@pytest.mark.parametrize("length_penalty", [0.0, 1.0])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_n_best_stop_early_and_equal_the_full_search(seed, length_penalty, compact):
+    """With `num_hypotheses=n` the search may stop sooner, and its n best are the full search's."""
+    table = make_table(seed)
+    step_fn = toy_step_fn(table)
+    rows = tf.Variable(0)
+
+    def counting_step_fn(ids, states):
+        rows.assign_add(tf.size(ids))
+        return step_fn(ids, states)
+
+    # In a graph, as served (the rows of done sentences leave the loop's tensors).
+    @tf.function
+    def search(num_hypotheses):
+        return decoding.beam_search(counting_step_fn, initial_states(), 6, MAX_LENGTH, length_penalty,
+                                    padded_length=None if compact else MAX_LENGTH,
+                                    num_hypotheses=num_hypotheses)
+
+    full = search(tf.constant(6))
+    rows_of = {6: rows.numpy()}
+    for n in (1, 3):
+        rows.assign(0)
+        found = search(tf.constant(n))
+        rows_of[n] = rows.numpy()
+        np.testing.assert_array_equal(found.ids[:, :n], full.ids[:, :n])
+        np.testing.assert_array_equal(found.log_probs[:, :n], full.log_probs[:, :n])
+        np.testing.assert_array_equal(found.scores[:, :n], full.scores[:, :n])
+    assert rows_of[1] <= rows_of[3] <= rows_of[6]
+    exhaustive = [enumerate_hypotheses(table, sentence, length_penalty) for sentence in range(BATCH)]
+    assert [strip(row) for row in full.ids[:, 0].numpy()] == [h[0][2] for h in exhaustive]
+
+
+def test_done_sentences_leave_the_batch():
+    """A sentence whose best hypothesis is final stops costing model rows; the others go on alike."""
+    table = make_table(6)
+    table[0, :, :, vocab.EOS_ID] = 0.0  # Sentence 0: <eos> is certain at once...
+    table[0, :, :, vocab.EOS_ID + 1:] = -30.0
+    table[1:, :, :, vocab.EOS_ID] = -30.0  # ...the others never end before MAX_LENGTH.
+    step_fn = toy_step_fn(table)
+    row_counts = []
+
+    def counting_step_fn(ids, states):
+        row_counts.append(int(tf.size(ids)))
+        return step_fn(ids, states)
+
+    beam = 2
+    found = decoding.beam_search(counting_step_fn, initial_states(), beam, MAX_LENGTH, num_hypotheses=1)
+    padded = decoding.beam_search(step_fn, initial_states(), beam, MAX_LENGTH, padded_length=MAX_LENGTH,
+                                  num_hypotheses=1)
+    assert row_counts == [BATCH * beam] + [(BATCH - 1) * beam] * (MAX_LENGTH - 1)
+    np.testing.assert_array_equal(found.ids[:, 0], padded.ids[:, 0])
+    np.testing.assert_array_equal(found.log_probs[:, 0], padded.log_probs[:, 0])
+    assert strip(found.ids[0, 0].numpy()) == [vocab.EOS_ID]
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_beam_of_one_is_greedy(seed):
     table = make_table(seed)

@@ -12,12 +12,14 @@ token and keeps the best `2 x beam_size` candidates. Candidates ending in
 hypotheses (never extended again); the best `beam_size` others stay live.
 Finished hypotheses are ranked by the GNMT length-normalised score
 `log_prob / ((5 + length) / 6) ** length_penalty` (Wu et al., 2016; 0 = the
-paper's plain sum of log-probs). A sentence is done when it has `beam_size`
-finished hypotheses and no live one can still beat the worst of them; the
-loop stops when every sentence is done or at `max_length` tokens, where the
-live hypotheses are finished as they are. Steps record only each live
-hypothesis's last token and parent (work per step: batch x beam x vocabulary,
-whatever the length); the finished sequences are read back once at the end.
+paper's plain sum of log-probs). A sentence is done when its best
+`num_hypotheses` finished hypotheses are final: no live one can still beat
+the worst of them. Done sentences leave the batch, so later steps run the
+model on the sentences still searching only; the loop stops when none is left
+or at `max_length` tokens, where the live hypotheses are finished as they
+are. Steps record only each live hypothesis's last token and parent (work
+per step: searching sentences x beam x vocabulary, whatever the length); the
+finished sequences are read back once at the end.
 """
 
 import collections
@@ -51,13 +53,21 @@ _Finished = collections.namedtuple("_Finished", ["log_probs", "scores", "end", "
 # Per step (TensorArrays of int32 [batch, beam]): each live hypothesis's last
 # token and the index of the live hypothesis of the step before it extends.
 _History = collections.namedtuple("_History", ["tokens", "parents"])
-_Loop = collections.namedtuple("_Loop", ["t", "tokens", "states", "alive_log_probs", "finished", "history"])
+# The search's state: the step `t`, the sentences still searching (`active`,
+# int32 [A], their indices in the batch) and, for those only, each live
+# hypothesis's last token (int32 [A x beam]), the decoder states ([A x beam,
+# ...]) and log-probs (float32 [A, beam]); the finished hypotheses and the
+# history of the whole batch; and whether to go on (bool scalar).
+_Loop = collections.namedtuple(
+    "_Loop", ["t", "active", "tokens", "states", "alive_log_probs", "finished", "history", "searching"]
+)
 # Loop invariants, computed once before the loop so each step runs fewer ops:
 # beam size, candidates per step (2 x beam), whether each candidate is within
-# the beam (bool [candidates]), each sentence's first row among the N = batch
-# x beam hypotheses (int32 [batch, 1]) and the candidates' shape [batch, candidates].
+# the beam (bool [candidates]), the rank of the n-th best finished hypothesis
+# (whose score decides when a sentence is done), no endings (`_Finished`
+# [batch, candidates]), and whether done sentences leave the batch.
 _Invariants = collections.namedtuple(
-    "_Invariants", ["beam_size", "candidates", "within_beam", "first_rows", "candidates_shape"]
+    "_Invariants", ["beam_size", "candidates", "within_beam", "last_kept", "no_endings", "compact"]
 )
 
 
@@ -74,12 +84,14 @@ def _normalize(log_probs, length, length_penalty):
 
 
 def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0.0,
-                padded_length=None):
+                padded_length=None, num_hypotheses=None):
     """Finds the highest-scoring target sequences.
 
     Each step only keeps, per hypothesis, its last token and a pointer to the
     hypothesis it extends, so its work is bounded by batch x beam x vocabulary,
-    not by the length; the sequences are read back once at the end.
+    not by the length; the sequences are read back once at the end. A sentence
+    stops being searched (and leaves the batch the model runs on) as soon as
+    its best `num_hypotheses` hypotheses are final.
 
     Args:
         step_fn: function `(ids, states) -> (log_probs, states)` with ids int32
@@ -90,8 +102,11 @@ def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0
         max_length: int32 scalar, the most tokens generated (`<eos>` included).
         length_penalty: float, GNMT's alpha; 0 ranks by summed log-prob.
         padded_length: optional int, the static width T of the returned ids
-            (>= max_length), so that shapes are fixed for XLA. Defaults to
-            `max_length`.
+            (>= max_length), so that shapes are fixed for XLA (done sentences
+            then stay in the batch). Defaults to `max_length`.
+        num_hypotheses: int32 scalar in [1, beam_size], how many of the best
+            hypotheses must be exact (default: all `beam_size`). Ranks beyond
+            it hold the best hypotheses found before the search stopped.
 
     Returns:
         `Hypotheses` with `beam_size` hypotheses per sentence, sorted by score.
@@ -124,6 +139,7 @@ def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0
     nowhere = tf.zeros([batch, beam_size], tf.int32)
     initial = _Loop(
         t=tf.constant(0),
+        active=tf.range(batch),
         tokens=tf.fill([batch * beam_size], vocab.BOS_ID),
         states=states,
         alive_log_probs=tf.tile(first_beam[tf.newaxis, :], [batch, 1]),
@@ -132,30 +148,48 @@ def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0
             tokens=tf.TensorArray(tf.int32, size=width, clear_after_read=False),
             parents=tf.TensorArray(tf.int32, size=width, clear_after_read=False),
         ),
+        searching=tf.constant(True),
     )
-
-    def searching(*loop):
-        loop = _Loop(*loop)
-        done = _sentences_done(loop.alive_log_probs, loop.finished, max_length, length_penalty)
-        # At least one step, so that the history is never empty (even for no sentences).
-        return (loop.t < max_length) & ((loop.t == 0) | tf.logical_not(tf.reduce_all(done)))
-
     candidates = 2 * beam_size  # At most beam x vocabulary: every vocabulary has >= 2 tokens.
+    no_endings = tf.fill([batch, candidates], NEG_INF)
+    no_ending_steps = tf.zeros([batch, candidates], tf.int32)
     invariants = _Invariants(
         beam_size, candidates, tf.range(candidates) < beam_size,
-        beam_size * tf.range(batch)[:, tf.newaxis], tf.stack([batch, candidates]),
+        (beam_size if num_hypotheses is None else num_hypotheses) - 1,
+        _Finished(no_endings, no_endings, no_ending_steps, no_ending_steps, no_ending_steps),
+        compact=padded_length is None,
     )
 
     def step(*loop):
         return _step(_Loop(*loop), step_fn, invariants, max_length, length_penalty)
 
-    final = _Loop(*tf.while_loop(searching, step, initial))
+    # At least one step, so that the history is never empty (even for no sentences).
+    final = _Loop(*tf.while_loop(
+        lambda t, *loop: (t < max_length) & _Loop(t, *loop).searching, step, initial,
+        shape_invariants=_shape_invariants(initial, invariants.compact),
+    ))
     if padded_length is None:  # Reads back only the steps run, then pads.
         ids = _backtrack(final.finished, final.history, final.t, final.t)
         ids = tf.pad(ids, [[0, 0], [0, 0], [0, width - final.t]], constant_values=vocab.PAD_ID)
     else:  # Static shapes for XLA.
         ids = _backtrack(final.finished, final.history, final.t, width)
     return Hypotheses(ids, final.finished.log_probs, final.finished.scores)
+
+
+def _shape_invariants(loop, compact):
+    """The loop's shape invariants: with `compact`, the searching sentences' rows may shrink."""
+    invariants = tf.nest.map_structure(lambda value: value.shape if tf.is_tensor(value) else None, loop)
+    if not compact:
+        return invariants
+
+    def rows_may_shrink(shape):
+        return tf.TensorShape([None]).concatenate(shape[1:])
+
+    return invariants._replace(
+        active=rows_may_shrink(invariants.active), tokens=rows_may_shrink(invariants.tokens),
+        states=[rows_may_shrink(s) for s in invariants.states],
+        alive_log_probs=rows_may_shrink(invariants.alive_log_probs),
+    )
 
 
 def ensemble_step_fn(step_fns, state_counts):
@@ -187,13 +221,15 @@ def _step(loop, step_fn, invariants, max_length, length_penalty):
     """One decoding step: extends the live beam, moves endings to the finished set.
 
     Written for few ops per step: a batch-1 search spends more time per op
-    than in the arithmetic.
+    than in the arithmetic. Runs the model on the searching sentences only
+    (`loop.active`, A of them); the finished set and the history cover the
+    whole batch.
     """
     log_probs, states = step_fn(loop.tokens, loop.states)
     # The best candidates of a sentence are among the best `candidates` tokens
     # of each of its live hypotheses: rank those, not beam x vocabulary.
     row_log_probs, row_tokens = _top_tokens(log_probs, invariants.candidates)
-    per_row = tf.shape(row_log_probs)[1]
+    per_row = row_log_probs.shape[1] or tf.shape(row_log_probs)[1]
     total = tf.reshape(row_log_probs + tf.reshape(loop.alive_log_probs, [-1, 1]),
                        [-1, invariants.beam_size * per_row])
     top_log_probs, flat_choice = tf.math.top_k(total, k=invariants.candidates)
@@ -206,18 +242,50 @@ def _step(loop, step_fn, invariants, max_length, length_penalty):
     normalized = _normalize(top_log_probs, loop.t + 1, length_penalty)
     endings = _Finished(
         top_log_probs, tf.where(ending, normalized, NEG_INF),
-        tf.fill(invariants.candidates_shape, loop.t), parent, token,
+        tf.fill(tf.shape(token), loop.t), parent, token,
     )
-    finished = _merge_finished(loop.finished, endings, invariants.beam_size)
+    finished = _merge_finished(loop.finished, _to_batch(endings, loop, invariants), invariants.beam_size)
 
     alive_log_probs, keep = tf.math.top_k(tf.where(is_eos, NEG_INF, top_log_probs), k=invariants.beam_size)
     parent = tf.gather(parent, keep, batch_dims=1)
     token = tf.gather(token, keep, batch_dims=1)
-    history = _History(loop.history.tokens.write(loop.t, token),
-                       loop.history.parents.write(loop.t, parent))
-    rows = tf.reshape(parent + invariants.first_rows, [-1])
+    history = _History(loop.history.tokens.write(loop.t, _to_batch(token, loop, invariants, 0)),
+                       loop.history.parents.write(loop.t, _to_batch(parent, loop, invariants, 0)))
+    worst_kept = tf.gather(finished.scores[:, invariants.last_kept], loop.active)
+    done = _sentences_done(alive_log_probs, worst_kept, max_length, length_penalty)
+    if invariants.compact:  # Done sentences leave the batch.
+        searching = tf.cast(tf.where(tf.logical_not(done))[:, 0], tf.int32)
+        active, alive_log_probs, parent, token = (
+            tf.gather(value, searching) for value in (loop.active, alive_log_probs, parent, token)
+        )
+        go_on = tf.size(searching) > 0
+    else:
+        searching, active = tf.range(tf.shape(done)[0]), loop.active
+        go_on = tf.logical_not(tf.reduce_all(done))
+    rows = tf.reshape(parent + invariants.beam_size * searching[:, tf.newaxis], [-1])
     states = [tf.gather(s, rows) for s in states]
-    return _Loop(loop.t + 1, tf.reshape(token, [-1]), states, alive_log_probs, finished, history)
+    return _Loop(loop.t + 1, active, tf.reshape(token, [-1]), states, alive_log_probs, finished,
+                 history, go_on)
+
+
+def _to_batch(values, loop, invariants, fill=None):
+    """Rows of the searching sentences ([A, k]) placed in the whole batch ([batch, k]).
+
+    Args:
+        values: int32 [A, k] (the other rows get `fill`), or a `_Finished` of
+            [A, candidates] tensors (the other rows: `invariants.no_endings`).
+        loop: the `_Loop`, whose `active` says which rows of the batch.
+        invariants: the `_Invariants`.
+        fill: for a tensor, the other rows' value.
+    """
+    if not invariants.compact:  # Every sentence is in the batch, in order.
+        return values
+    rows = loop.active[:, tf.newaxis]
+    if isinstance(values, _Finished):
+        return _Finished(*(tf.tensor_scatter_nd_update(base, rows, value)
+                           for base, value in zip(invariants.no_endings, values)))
+    shape = tf.stack([tf.shape(invariants.no_endings.scores)[0], tf.shape(values)[1]])
+    return tf.tensor_scatter_nd_update(tf.fill(shape, fill), rows, values)
 
 
 def _merge_finished(finished, new, beam_size):
@@ -256,20 +324,24 @@ def _backtrack(finished, history, steps, width):
     return tf.transpose(columns.stack(), [1, 2, 0])
 
 
-def _sentences_done(alive_log_probs, finished, max_length, length_penalty):
+def _sentences_done(alive_log_probs, worst_kept, max_length, length_penalty):
     """Whether no live hypothesis of a sentence can enter its n-best list.
 
     Log-probs only fall as a hypothesis grows, and for length_penalty >= 0 the
     normaliser grows with length, so a live hypothesis scores at most its
     current log-prob divided by the normaliser at `max_length`.
 
+    Args:
+        alive_log_probs: float32 [A, beam], best first.
+        worst_kept: float32 [A], the score of each sentence's n-th best
+            finished hypothesis (`NEG_INF` while it has fewer than n).
+
     Returns:
-        bool [batch].
+        bool [A].
     """
     alive = alive_log_probs[:, 0]
     best_alive = _normalize(alive, max_length, length_penalty)
-    worst_finished = finished.scores[:, -1]
-    return (alive <= DEAD) | ((worst_finished > DEAD) & (best_alive < worst_finished))
+    return (alive <= DEAD) | ((worst_kept > DEAD) & (best_alive < worst_kept))
 
 
 def _top_tokens(log_probs, k):

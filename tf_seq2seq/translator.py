@@ -137,10 +137,11 @@ class Translator(tf.Module):
             tf.shape(source_ids)[1] - 1, self._max_decode_ratio, self._max_decode_length
         )
         if jit_compile:
-            found = self._decode_padded(states, beam_size, max_length)
+            found = self._decode_padded(states, beam_size, max_length, num_hypotheses)
         else:
             found = decoding.beam_search(
-                self.step_fn, states, beam_size, max_length, self._length_penalty
+                self.step_fn, states, beam_size, max_length, self._length_penalty,
+                num_hypotheses=num_hypotheses,
             )
         texts = self._detokenize(found.ids[:, :num_hypotheses])
         empty = (token_counts == 0)[:, tf.newaxis]
@@ -157,7 +158,7 @@ class Translator(tf.Module):
         texts = self.target_tokenizer.detokenize(tf.reshape(ids, [-1, shape[2]]))
         return tf.reshape(texts, shape[:2])
 
-    def _decode_padded(self, states, beam_size, max_length):
+    def _decode_padded(self, states, beam_size, max_length, num_hypotheses):
         """Runs `decode_xla` on the states padded to `decoding.padded_batch_size`.
 
         Attention memory is padded along the source axis to the longest
@@ -171,11 +172,11 @@ class Translator(tf.Module):
             if attention.is_memory(s) else tf.pad(s, [[0, padded_batch - batch], [0, 0]])
             for s in states
         ]
-        found = self.decode_xla(padded, beam_size, max_length)
+        found = self.decode_xla(padded, beam_size, max_length, num_hypotheses)
         return decoding.Hypotheses(*(tensor[:batch] for tensor in found))
 
     @tf.function(jit_compile=True)
-    def decode_xla(self, states, beam_size, max_length):
+    def decode_xla(self, states, beam_size, max_length, num_hypotheses):
         """`decoding.beam_search` compiled with XLA; ids padded to the longest possible output.
 
         Args:
@@ -183,6 +184,8 @@ class Translator(tf.Module):
                 padded to `max_source_length + 1` source positions.
             beam_size: int32 scalar (a compile-time constant for XLA).
             max_length: int32 scalar, the most tokens to generate.
+            num_hypotheses: int32 scalar, how many of the best hypotheses
+                must be exact (`decoding.beam_search`).
 
         Returns:
             `decoding.Hypotheses` with ids int32 [batch, beam, T], T the decode
@@ -193,6 +196,7 @@ class Translator(tf.Module):
             padded_length=decoding.decode_length(
                 self._max_source_length, self._max_decode_ratio, self._max_decode_length
             ),
+            num_hypotheses=num_hypotheses,
         )
 
     @tf.function(input_signature=[SENTENCES])
