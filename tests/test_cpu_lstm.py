@@ -103,6 +103,24 @@ def test_encoder_states_equal_the_keras_encoder(batch):
         np.testing.assert_allclose(state, expected, atol=1e-6)
 
 
+@pytest.mark.parametrize("attention", config_lib.ATTENTIONS)
+def test_decoder_initial_states_come_from_the_cpu_encoder_and_equal_keras(batch, attention):
+    seq2seq = _model(attention=attention)
+    states = seq2seq.initial_states(batch["source"])
+    if seq2seq.attention is None:
+        expected = seq2seq.encoder(batch["source"])
+    else:
+        final_states, memory = seq2seq._memory_encoder(batch["source"])
+        expected = list(final_states) + seq2seq.attention.memory_states(memory, batch["source"])
+    assert len(states) == len(expected) == seq2seq.num_states
+    for state, expected_state in zip(states, expected):
+        np.testing.assert_allclose(state, expected_state, atol=1e-6)
+    # Traced, the encoder is the CPU path's loop, not Keras' LSTM layers.
+    graph = tf.function(seq2seq.initial_states).get_concrete_function(
+        tf.TensorSpec([None, None], tf.int32)).graph
+    assert not any("encoder_lstm" in op.name and "lstm_cell" in op.name for op in graph.get_operations())
+
+
 def test_mixed_bfloat16_runs_in_bfloat16_with_float32_logits(batch):
     seq2seq = _model("mixed_bfloat16")
     keras_logits = seq2seq.training_model(batch)

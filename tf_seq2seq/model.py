@@ -113,10 +113,16 @@ class Seq2Seq:
             List of `num_states` tensors: the encoder's final `[h_1, c_1, ...,
             h_L, c_L]`, [B, units] each, then with attention the memory
             (`attention.Attention.memory_states`, rank 3 [B, S, ...]).
+            On a CPU the encoder runs on `cpu_lstm` (as in training).
         """
-        if self.attention is None:
+        if self._cpu_lstm:
+            states, memory = self._encode_cpu(source_ids, training=False)
+        elif self.attention is None:
             return self.encoder(source_ids)
-        states, memory = self._memory_encoder(source_ids)
+        else:
+            states, memory = self._memory_encoder(source_ids)
+        if self.attention is None:
+            return states
         return list(states) + self.attention.memory_states(memory, source_ids)
 
     def _on(self, index):
