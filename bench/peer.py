@@ -1,13 +1,15 @@
 """tf-seq2seq against the OpenNMT-tf 2.32 peer, with the peer's model and settings, on Multi30k.
 
     taskset -c 1 .venv/bin/python bench/peer.py --steps=2000 [--mixed_precision=mixed_bfloat16] [--peer]
+    taskset -c 1 .venv/bin/python bench/peer.py --model_dir=DIR --decode_only
 
 Trains our 2 x 256 attention-free LSTM with the peer's settings
 (../shared/peers/onmt/README.md: reversed source, Adam 1e-3, batch 64, clip 5,
 10k vocabularies) for `--steps` steps through the `train` CLI, exports it, and
 decodes the 1000 Multi30k test2016 sentences through the SavedModel's
 `beam_search` signature at beam 5, batch 32 and batch 1 (one untimed warm-up
-call each). With `--peer` it then runs `../shared/peers/onmt/run.sh STEPS`. It
+call each); `--decode_only` exports and decodes the model already trained in
+`--model_dir`. With `--peer` it then runs `../shared/peers/onmt/run.sh STEPS`. It
 prints, for both sides and as ratios: training CPU-seconds and peak RSS
 (`/usr/bin/time` of the training process), sentences per CPU-second of
 decoding (this process's CPU time, tokenization and detokenization included),
@@ -53,17 +55,20 @@ def timed_run(command):
     return float(user) + float(system), int(rss_kb) * 1024
 
 
-def train_and_export(config, model_dir):
-    """Trains with the `train` CLI and exports; returns (CPU-seconds, peak RSS, version path)."""
+def train(config, model_dir):
+    """Trains with the `train` CLI; returns (CPU-seconds, peak RSS)."""
     model_dir_lib.prepare_model_dir(config, model_dir)  # Vocabularies, outside the timed run.
     flags = [f"--{name}={value}" for name, value in dataclasses.asdict(config).items()]
-    cpu_seconds, rss = timed_run(
-        [sys.executable, "-m", "tf_seq2seq.train", f"--model_dir={model_dir}", *flags]
-    )
+    return timed_run([sys.executable, "-m", "tf_seq2seq.train", f"--model_dir={model_dir}", *flags])
+
+
+def export(model_dir):
+    """Exports the latest checkpoint to a new version under MODEL_DIR/export; returns its path."""
     export_dir = os.path.join(model_dir, "export")
-    subprocess.run([sys.executable, "-m", "tf_seq2seq.export", f"--model_dir={model_dir}",
-                    f"--export_dir={export_dir}"], check=True, stdout=subprocess.DEVNULL)
-    return cpu_seconds, rss, os.path.join(export_dir, "1")
+    return subprocess.run(
+        [sys.executable, "-m", "tf_seq2seq.export", f"--model_dir={model_dir}", f"--export_dir={export_dir}"],
+        check=True, stdout=subprocess.PIPE, text=True,
+    ).stdout.split()[-1]
 
 
 def decode(saved_model, sentences, beam_size, batch_size):
@@ -85,7 +90,9 @@ def ours(args):
     )
     model_dir = args.model_dir or tempfile.mkdtemp(prefix="peer_bench_")
     results = {}
-    results["train_cpu_s"], results["train_rss"], saved_model = train_and_export(config, model_dir)
+    if not args.decode_only:
+        results["train_cpu_s"], results["train_rss"] = train(config, model_dir)
+    saved_model = export(model_dir)
     sources = corpus.read_lines(os.path.join(DATA, "test2016.en"))
     references = [[line] for line in corpus.read_lines(os.path.join(DATA, "test2016.fr"))]
     for batch_size in BATCHES:
@@ -146,8 +153,12 @@ def main():
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--mixed_precision", default="", choices=["", "mixed_bfloat16"])
     parser.add_argument("--model_dir", default="", help="keep our model here (default: a temp dir)")
+    parser.add_argument("--decode_only", action="store_true",
+                        help="export and decode the model trained in --model_dir (no training)")
     parser.add_argument("--peer", action="store_true", help="also run ../shared/peers/onmt/run.sh")
     args = parser.parse_args()
+    if args.decode_only and not args.model_dir:
+        parser.error("--decode_only needs --model_dir")
     ours_results = ours(args)
     peer_results = peer(args.steps) if args.peer else {}
     precision = args.mixed_precision or "float32"
