@@ -5,6 +5,7 @@ import glob
 import os
 
 import pytest
+from absl import flags as absl_flags
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import flags as flags_lib
@@ -34,3 +35,10 @@ def test_recipe_parses_into_a_config(path):
         assert name in flags_lib.CONFIG_FLAGS, f"{path} sets --{name}, which train does not read"
         assert values[name].present
         assert getattr(config, name) == values[name].value
+
+
+@pytest.mark.parametrize("flag", ["batch_size", "bucket_width"])
+def test_counts_below_one_are_refused_naming_the_flag(flag):
+    values = copy.deepcopy(flags_lib.FLAGS)
+    with pytest.raises(absl_flags.IllegalFlagValueError, match=f"flag --{flag}=0: 0 is not a positive integer"):
+        values(["train", f"--{flag}=0"])

@@ -87,6 +87,23 @@ def test_training_batches_are_deterministic_for_a_seed(tiny_corpus, tmp_path):
     assert first_batches(1) != first_batches(2)
 
 
+def test_training_batches_hold_pairs_of_one_bucket_width(tiny_corpus, tmp_path):
+    from tf_seq2seq import corpus
+
+    words = make_tokenizer(tmp_path)
+    pairs = corpus.load(f"files:{tiny_corpus}", "train", "en", "fr")
+    spans = {}
+    for width in (1, 3):
+        config = tiny_config(tiny_corpus, batch_size=4, bucket_width=width)
+        spans[width] = []
+        for features, _ in pipeline.training_batches(pairs, words, words, config).take(40).as_numpy_iterator():
+            # A pair's length: the longer side, <bos> included on the target side.
+            lengths = np.maximum((features["source"] != 0).sum(1), (features["target_in"] != 0).sum(1))
+            assert len({(n - 1) // width for n in lengths}) == 1, (width, lengths)
+            spans[width].append(lengths.max() - lengths.min())
+    assert max(spans[1]) == 0 and max(spans[3]) > 0
+
+
 def test_token_batches_never_exceed_batch_tokens(tmp_path):
     words = make_tokenizer(tmp_path)
     lengths = [1, 2, 3, 4, 6, 8, 9, 12, 14, 3, 2, 7, 11, 13, 5, 1] * 4

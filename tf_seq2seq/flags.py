@@ -36,7 +36,8 @@ def _define_config_flags(group):
         definer = {bool: flags.DEFINE_bool, int: flags.DEFINE_integer, float: flags.DEFINE_float}.get(
             type(field.default), flags.DEFINE_string
         )
-        definer(field.name, field.default, metadata["help"])
+        bounds = {} if metadata["lower_bound"] is None else {"lower_bound": metadata["lower_bound"]}
+        definer(field.name, field.default, metadata["help"], **bounds)
 
 
 for _group in ("data", "model", "training", "distribution"):

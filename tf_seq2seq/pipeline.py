@@ -124,9 +124,10 @@ def bucket_by_length(batch_size, max_length, bucket_width=1, batch_tokens=0):
 
     The paper made all sentences in a minibatch roughly the same length for a
     2x speed-up; here a pair's length is the longer of its two sides. Buckets
-    one token wide (the default) leave only the shorter side of a pair padded:
-    on Multi30k (batch 64), 5-token buckets padded 18% of the source+target
-    positions of a step, 1-token buckets 9% (`bench/input_pipeline.py`).
+    one token wide leave only the shorter side of a pair padded: on Multi30k
+    (batch 64), 5-token buckets padded 18% of the source+target positions of a
+    step, 1-token buckets 9% (`bench/input_pipeline.py`). Training uses
+    `--bucket_width` (`config.BUCKET_WIDTH` by default).
 
     Args:
         batch_size: sentences per batch (when `batch_tokens` is 0).
@@ -241,6 +242,7 @@ def training_batches(pairs, source_tokenizer, target_tokenizer, config, shard=(0
             bucket_by_length(
                 shard_size(config.batch_size, shard),
                 max(config.max_source_length, config.max_target_length) + 1,
+                bucket_width=config.bucket_width,
                 batch_tokens=shard_size(config.batch_tokens, shard),
             )
         )
