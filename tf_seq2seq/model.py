@@ -360,8 +360,43 @@ def masked_loss_sum(labels, logits):
         `(loss_sum, num_tokens)`, float32 scalars.
     """
     mask = tf.cast(labels != vocab.PAD_ID, tf.float32)
-    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, tf.cast(logits, tf.float32))
+    losses = sparse_cross_entropy(labels, tf.cast(logits, tf.float32))
     return tf.reduce_sum(losses * mask), tf.reduce_sum(mask)
+
+
+@tf.custom_gradient
+def sparse_cross_entropy(labels, logits):
+    """`tf.nn.sparse_softmax_cross_entropy_with_logits` in fewer passes over the logits.
+
+    The same math: loss = logsumexp(logits) - logits[label], gradient
+    `(softmax - one_hot(label)) * upstream`. TensorFlow's fused kernel takes
+    ~6x a softmax's CPU time on [1000, 10000] logits; here one softmax serves
+    both: its largest probability is exp(max - logsumexp) >= 1 / vocabulary
+    (it never underflows), so logsumexp = max - log(max probability). The
+    one-hot term of the gradient touches only the label entries.
+
+    Args:
+        labels: int32 [..., ] ids in [0, V).
+        logits: float32 [..., V].
+
+    Returns:
+        float32 [...], the cross-entropy of each position.
+    """
+    vocab_size = tf.shape(logits)[-1]
+    flat_logits = tf.reshape(logits, [-1, vocab_size])
+    flat_labels = tf.reshape(labels, [-1])
+    probs = tf.nn.softmax(flat_logits)
+    log_sum_exp = tf.reduce_max(flat_logits, 1) - tf.math.log(tf.reduce_max(probs, 1))
+    losses = log_sum_exp - tf.gather(flat_logits, flat_labels, batch_dims=1)
+
+    def grad(upstream):
+        upstream = tf.reshape(upstream, [-1])
+        rows = tf.range(tf.shape(flat_labels)[0])
+        label_entries = tf.stack([rows, flat_labels], 1)
+        flat_grad = tf.tensor_scatter_nd_sub(probs * upstream[:, tf.newaxis], label_entries, upstream)
+        return None, tf.reshape(flat_grad, tf.shape(logits))
+
+    return tf.reshape(losses, tf.shape(labels)), grad
 
 
 def for_model_dir(config, model_dir):
