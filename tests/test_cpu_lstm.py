@@ -120,6 +120,15 @@ def test_training_logits_and_gradients_equal_the_keras_model(batch, attention):
 
     keras_logits, keras_loss, keras_grads = loss_and_grads(lambda: seq2seq.training_model(batch))
     cpu_logits, cpu_loss, cpu_grads = loss_and_grads(lambda: seq2seq.logits(batch))
+    labels = labels * tf.cast(batch["target_in"] > 0, tf.int32)
+    with tf.GradientTape() as tape:  # The training step's loss: softmax layer and loss in one.
+        step_loss, tokens = seq2seq.loss_sum(batch, labels)
+    step_grads = tape.gradient(step_loss, variables)
+    assert float(tokens) == np.count_nonzero(labels)
+    np.testing.assert_allclose(step_loss, keras_loss, rtol=1e-6)
+    for variable, step_grad, expected in zip(variables, step_grads, keras_grads):
+        np.testing.assert_allclose(tf.convert_to_tensor(step_grad), tf.convert_to_tensor(expected),
+                                   atol=1e-5, err_msg=variable.path)
 
     assert cpu_logits.dtype == tf.float32
     mask = (batch["target_in"] > 0).numpy()
@@ -148,6 +157,19 @@ def test_mixed_bfloat16_runs_in_bfloat16_with_float32_logits(batch):
     mask = (batch["target_in"] > 0).numpy()
     # Both compute in bfloat16 (8-bit mantissa): equal up to its rounding.
     np.testing.assert_allclose(cpu_logits.numpy()[mask], keras_logits.numpy()[mask], atol=0.05)
+    labels = tf.roll(batch["target_in"], -1, axis=1) * tf.cast(batch["target_in"] > 0, tf.int32)
+    variables = seq2seq.training_model.trainable_variables
+    grads = []
+    for loss_sum in (lambda: model_lib.masked_loss_sum(labels, seq2seq.training_model(batch)),
+                     lambda: seq2seq.loss_sum(batch, labels)):
+        with tf.GradientTape() as tape:
+            loss, _ = loss_sum()
+        grads.append(tape.gradient(loss, variables))
+    for variable, step_grad, keras_grad in zip(variables, *grads):
+        assert step_grad.dtype == tf.float32
+        step_grad, keras_grad = tf.convert_to_tensor(step_grad), tf.convert_to_tensor(keras_grad)
+        np.testing.assert_allclose(step_grad, keras_grad, atol=0.03 * float(tf.reduce_max(tf.abs(keras_grad))),
+                                   err_msg=variable.path)
 
 
 def test_dropout_is_applied_only_in_training(batch):
