@@ -197,7 +197,7 @@ class Seq2Seq:
             states, memory = self._encode(source, training)
             return self._decode(features["target_in"], states, memory, source, training)[0]
         outputs = self._decoder_outputs_cpu(features, training)
-        with self._on(self.num_layers + 1):
+        with self._on(self.num_layers + 1), tf.name_scope(self.projection.name):
             kernel, bias = self._projection_weights()
             logits = tf.cast(tf.nn.bias_add(tf.matmul(outputs, kernel), bias), tf.float32)
         return tf.reshape(logits, [*tf.unstack(tf.shape(features["target_in"])), -1])
@@ -220,7 +220,7 @@ class Seq2Seq:
         if not self._cpu_lstm:
             return masked_loss_sum(labels, self.logits(features, training))
         outputs = self._decoder_outputs_cpu(features, training)
-        with self._on(self.num_layers + 1):
+        with self._on(self.num_layers + 1), tf.name_scope(self.projection.name):
             losses = projected_cross_entropy(outputs, *self._projection_weights(), tf.reshape(labels, [-1]))
         mask = tf.cast(tf.reshape(labels, [-1]) != vocab.PAD_ID, tf.float32)
         return tf.reduce_sum(losses * mask), tf.reduce_sum(mask)
