@@ -70,6 +70,42 @@ def test_layer_outputs_and_final_states_equal_keras_with_right_padding():
     np.testing.assert_allclose(c[1:2], last_c, atol=1e-6)
 
 
+@pytest.mark.parametrize("used", ["outputs", "final_states", "both"])
+def test_layer_gradients_equal_keras_with_right_padding(used):
+    """The hand-written backward pass of the recurrence: gradients of the kernels, the
+    inputs and the initial state, whether the outputs, the final states or both are used."""
+    rng = np.random.default_rng(2)
+    init = keras.initializers.RandomUniform(-0.5, 0.5)
+    layer = keras.layers.LSTM(8, return_sequences=True, return_state=True, kernel_initializer=init,
+                              recurrent_initializer=init, bias_initializer=init)
+    inputs = tf.constant(rng.normal(size=[3, 5, 4]), tf.float32)
+    mask = tf.constant([[True] * 5, [True] * 2 + [False] * 3, [True] + [False] * 4])
+    initial = [tf.constant(rng.normal(size=[3, 8]), tf.float32) for _ in range(2)]
+    weights = [tf.constant(rng.normal(size=shape), tf.float32) for shape in ([3, 5, 8], [3, 8], [3, 8])]
+    layer(inputs, mask=mask, initial_state=initial)
+
+    def gradients(run):
+        sources = [inputs, *initial, *layer.trainable_variables]
+        with tf.GradientTape() as tape:
+            tape.watch(sources[:3])
+            outputs, h, c = run()
+            loss = 0.0
+            if used != "final_states":
+                loss += tf.reduce_sum(outputs * weights[0])
+            if used != "outputs":
+                loss += tf.reduce_sum(h * weights[1]) + tf.reduce_sum(c * weights[2])
+        return tape.gradient(loss, sources)
+
+    expected = gradients(lambda: layer(inputs, mask=mask, initial_state=initial))
+
+    def cpu():
+        outputs, h, c = cpu_lstm.lstm(layer.cell, tf.transpose(inputs, [1, 0, 2]), tf.transpose(mask), initial)
+        return tf.transpose(outputs, [1, 0, 2]), h, c
+
+    for name, grad, expected_grad in zip(["inputs", "h", "c", "W", "U", "b"], gradients(cpu), expected):
+        np.testing.assert_allclose(grad, expected_grad, atol=1e-5, err_msg=name)
+
+
 @pytest.mark.parametrize("attention", config_lib.ATTENTIONS)
 def test_training_logits_and_gradients_equal_the_keras_model(batch, attention):
     seq2seq = _model(attention=attention)
@@ -84,6 +120,15 @@ def test_training_logits_and_gradients_equal_the_keras_model(batch, attention):
 
     keras_logits, keras_loss, keras_grads = loss_and_grads(lambda: seq2seq.training_model(batch))
     cpu_logits, cpu_loss, cpu_grads = loss_and_grads(lambda: seq2seq.logits(batch))
+    labels = labels * tf.cast(batch["target_in"] > 0, tf.int32)
+    with tf.GradientTape() as tape:  # The training step's loss: softmax layer and loss in one.
+        step_loss, tokens = seq2seq.loss_sum(batch, labels)
+    step_grads = tape.gradient(step_loss, variables)
+    assert float(tokens) == np.count_nonzero(labels)
+    np.testing.assert_allclose(step_loss, keras_loss, rtol=1e-6)
+    for variable, step_grad, expected in zip(variables, step_grads, keras_grads):
+        np.testing.assert_allclose(tf.convert_to_tensor(step_grad), tf.convert_to_tensor(expected),
+                                   atol=1e-5, err_msg=variable.path)
 
     assert cpu_logits.dtype == tf.float32
     mask = (batch["target_in"] > 0).numpy()
@@ -130,6 +175,19 @@ def test_mixed_bfloat16_runs_in_bfloat16_with_float32_logits(batch):
     mask = (batch["target_in"] > 0).numpy()
     # Both compute in bfloat16 (8-bit mantissa): equal up to its rounding.
     np.testing.assert_allclose(cpu_logits.numpy()[mask], keras_logits.numpy()[mask], atol=0.05)
+    labels = tf.roll(batch["target_in"], -1, axis=1) * tf.cast(batch["target_in"] > 0, tf.int32)
+    variables = seq2seq.training_model.trainable_variables
+    grads = []
+    for loss_sum in (lambda: model_lib.masked_loss_sum(labels, seq2seq.training_model(batch)),
+                     lambda: seq2seq.loss_sum(batch, labels)):
+        with tf.GradientTape() as tape:
+            loss, _ = loss_sum()
+        grads.append(tape.gradient(loss, variables))
+    for variable, step_grad, keras_grad in zip(variables, *grads):
+        assert step_grad.dtype == tf.float32
+        step_grad, keras_grad = tf.convert_to_tensor(step_grad), tf.convert_to_tensor(keras_grad)
+        np.testing.assert_allclose(step_grad, keras_grad, atol=0.03 * float(tf.reduce_max(tf.abs(keras_grad))),
+                                   err_msg=variable.path)
 
 
 def test_dropout_is_applied_only_in_training(batch):

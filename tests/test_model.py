@@ -38,6 +38,26 @@ def test_masked_loss_ignores_padding():
     assert float(loss_sum) == pytest.approx(expected, rel=1e-5)
 
 
+def test_sparse_cross_entropy_equals_tensorflows_in_value_and_gradient():
+    logits = 8 * tf.random.stateless_normal([3, 4, 50], seed=[3, 4])
+    logits = tf.concat([logits, tf.constant([[[1000.0, -1000.0] + [0.0] * 48] * 4])], 0)  # Extremes.
+    labels = tf.random.stateless_uniform([4, 4], seed=[5, 6], maxval=50, dtype=tf.int32)
+    weights = tf.random.stateless_uniform([4, 4], seed=[7, 8])
+
+    def loss_and_grad(cross_entropy):
+        with tf.GradientTape() as tape:
+            tape.watch(logits)
+            losses = cross_entropy(labels, logits)
+            loss = tf.reduce_sum(losses * weights)
+        return losses, tape.gradient(loss, logits)
+
+    losses, grad = loss_and_grad(model_lib.sparse_cross_entropy)
+    expected_losses, expected_grad = loss_and_grad(tf.nn.sparse_softmax_cross_entropy_with_logits)
+    assert losses.shape == labels.shape and grad.shape == logits.shape
+    np.testing.assert_allclose(losses, expected_losses, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(grad, expected_grad, atol=1e-7)
+
+
 def test_encoder_returns_each_layers_final_h_and_c_unchanged_by_padding():
     seq2seq = model_lib.Seq2Seq(tiny_config("x"), 50, 60)
     states = seq2seq.encoder(tf.constant([[5, 6, 7, 0, 0], [8, 9, 10, 11, 12]]))

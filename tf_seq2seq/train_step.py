@@ -11,7 +11,6 @@ so replicas agree on its scale.
 import keras
 import tensorflow as tf
 
-from tf_seq2seq import model as model_lib
 from tf_seq2seq import optimization
 from tf_seq2seq import pipeline
 from tf_seq2seq import vocab
@@ -22,7 +21,7 @@ def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec, shard
 
     Args:
         strategy: the `tf.distribute.Strategy` the model was built under.
-        seq2seq: the `model.Seq2Seq` (its `logits`, the training model's weights).
+        seq2seq: the `model.Seq2Seq` (its `loss_sum`, the training model's weights).
         optimizer: a Keras optimizer built for the model's variables.
         clip_norm: clip the global gradient norm to this value (0 disables).
         element_spec: the dataset's element spec; fixing it stops a retrace
@@ -42,8 +41,7 @@ def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec, shard
         context = tf.distribute.get_replica_context()
         features, labels = replica_slice((features, labels), *_batch_share(strategy, sharded_input))
         with tf.GradientTape() as tape:
-            logits = seq2seq.logits(features, training=True)
-            loss_sum, num_tokens = model_lib.masked_loss_sum(labels, logits)
+            loss_sum, num_tokens = seq2seq.loss_sum(features, labels, training=True)
             global_tokens = context.all_reduce(tf.distribute.ReduceOp.SUM, num_tokens)
             loss = loss_sum / tf.maximum(global_tokens, 1.0)
             # float16 training scales the loss up (and the optimizer scales the
