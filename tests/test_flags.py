@@ -1,6 +1,7 @@
 """Flags: every recipe in pipelines/ parses into a config (a renamed flag would break `make demo`)."""
 
 import copy
+import dataclasses
 import glob
 import os
 
@@ -37,8 +38,32 @@ def test_recipe_parses_into_a_config(path):
         assert getattr(config, name) == values[name].value
 
 
-@pytest.mark.parametrize("flag", ["batch_size", "bucket_width"])
-def test_counts_below_one_are_refused_naming_the_flag(flag):
+BOUNDED = [field for field in dataclasses.fields(config_lib.Config) if field.metadata["lower_bound"] is not None]
+# Any integer is a seed.
+UNBOUNDED = {"seed"}
+
+
+def test_every_number_field_has_a_lower_bound():
+    numbers = {field.name for field in dataclasses.fields(config_lib.Config)
+               if type(field.default) in (int, float) and not field.metadata["choices"]}
+    assert numbers - UNBOUNDED == {field.name for field in BOUNDED}
+
+
+@pytest.mark.parametrize("field", BOUNDED, ids=lambda field: field.name)
+def test_values_out_of_bounds_are_refused_naming_the_flag(field):
+    low, high = field.metadata["lower_bound"], field.metadata["upper_bound"]
+    step = 1 if isinstance(field.default, int) else 0.5
+    for value in [low - step] + ([] if high is None else [high + step]):
+        values = copy.deepcopy(flags_lib.FLAGS)
+        with pytest.raises(absl_flags.IllegalFlagValueError, match=f"flag --{field.name}={value}: "):
+            values(["train", f"--{field.name}={value}"])
+    values = copy.deepcopy(flags_lib.FLAGS)
+    values(["train", f"--{field.name}={low}"])
+    assert values[field.name].value == low
+
+
+@pytest.mark.parametrize("flag", ["num_hypotheses", "translate_batch_size"])
+def test_translate_counts_below_one_are_refused(flag):
     values = copy.deepcopy(flags_lib.FLAGS)
     with pytest.raises(absl_flags.IllegalFlagValueError, match=f"flag --{flag}=0: 0 is not a positive integer"):
-        values(["train", f"--{flag}=0"])
+        values(["translate", f"--{flag}=0"])

@@ -1,5 +1,7 @@
 """The model directory: config and vocabularies saved on a first run, checked on a resume."""
 
+import os
+
 import pytest
 
 from tf_seq2seq import config as config_lib
@@ -48,3 +50,13 @@ def test_pairs_dropped_by_the_length_limits_are_counted_and_logged(tmp_path, cap
     with caplog.at_level("INFO", logger="absl"):
         model_dir_lib.prepare_model_dir(config, str(tmp_path / "model"))
     assert "2 of 10 training pairs (20.00%) are empty or longer" in caplog.text
+
+
+def test_a_split_with_no_pair_within_the_length_limits_is_refused(tiny_corpus, tmp_path):
+    from tf_seq2seq import vocab
+
+    model_dir = str(tmp_path / "model")
+    with pytest.raises(Seq2SeqError, match=r"none of the 8 training pairs .* --max_source_length=1 "):
+        training.train(tiny_config(tiny_corpus, max_source_length=1, train_steps=2), model_dir)
+    assert not any(map(os.path.exists, vocab.paths(model_dir)))  # Refused before any vocabulary.
+    assert training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)["step"] == 2

@@ -26,7 +26,8 @@ ATTENTIONS = ("none", "luong", "bahdanau")
 BUCKET_WIDTH = 5
 
 
-def _field(default, group, help_text, choices=(), model=False, ensemble=False, lower_bound=None):
+def _field(default, group, help_text, choices=(), model=False, ensemble=False, lower_bound=None,
+           upper_bound=None):
     """A `Config` field with the metadata its flag is defined from (`flags.py`).
 
     Args:
@@ -39,9 +40,10 @@ def _field(default, group, help_text, choices=(), model=False, ensemble=False, l
             (a model directory refuses to resume when it differs).
         ensemble: whether every member of an ensemble must share it.
         lower_bound: the least value its flag accepts (a number field), if any.
+        upper_bound: the largest value its flag accepts (a number field), if any.
     """
     metadata = {"group": group, "help": help_text, "choices": choices, "model": model,
-                "ensemble": ensemble, "lower_bound": lower_bound}
+                "ensemble": ensemble, "lower_bound": lower_bound, "upper_bound": upper_bound}
     return dataclasses.field(default=default, metadata=metadata)
 
 
@@ -87,8 +89,11 @@ class Config:
         50, "data",
         "Drop training pairs whose source has more tokens; truncate longer inputs at "
         "translation time.",
+        lower_bound=1,
     )
-    max_target_length: int = _field(50, "data", "Drop training pairs whose target has more tokens.")
+    max_target_length: int = _field(
+        50, "data", "Drop training pairs whose target has more tokens.", lower_bound=1
+    )
     tokenizer: str = _field(
         "word", "data",
         "word: the paper's most frequent words, the rest <unk>; wordpiece: subword pieces "
@@ -99,31 +104,37 @@ class Config:
         8000, "data",
         "Source vocabulary size incl. 4 special tokens (paper: 160000).",
         model=True,
+        lower_bound=5,
     )
     target_vocab_size: int = _field(
         8000, "data",
         "Target vocabulary size incl. 4 special tokens (paper: 80000).",
         model=True,
+        lower_bound=5,
     )
     shuffle_buffer: int = _field(
         10000, "data",
         "Sentence pairs in the (bounded, seeded) shuffle buffer.",
+        lower_bound=1,
     )
     # Model.
     num_layers: int = _field(
         2, "model",
         "LSTM layers in the encoder and in the decoder (paper: 4).",
         model=True,
+        lower_bound=1,
     )
-    units: int = _field(256, "model", "LSTM cells per layer (paper: 1000).", model=True)
-    embedding_dim: int = _field(256, "model", "Word embedding size (paper: 1000).", model=True)
+    units: int = _field(256, "model", "LSTM cells per layer (paper: 1000).", model=True, lower_bound=1)
+    embedding_dim: int = _field(256, "model", "Word embedding size (paper: 1000).", model=True, lower_bound=1)
     init_scale: float = _field(
         0.08, "model",
         "Every parameter starts uniform in [-init_scale, init_scale] (paper: 0.08).",
+        lower_bound=0.0,
     )
     dropout: float = _field(
         0.0, "model",
         "Dropout rate between layers (not recurrent, so cuDNN stays usable; paper: 0).",
+        lower_bound=0.0, upper_bound=1.0,
     )
     attention: str = _field(
         "none", "model",
@@ -138,24 +149,30 @@ class Config:
         "Optimizer (paper: sgd with --learning_rate=0.7).",
         choices=OPTIMIZERS,
     )
-    learning_rate: float = _field(0.001, "training", "Initial learning rate (paper: 0.7 with sgd).")
+    learning_rate: float = _field(
+        0.001, "training", "Initial learning rate (paper: 0.7 with sgd).", lower_bound=0.0
+    )
     decay_start_epoch: float = _field(
         0.0, "training",
         "Start decaying the learning rate after this many epochs; 0 = constant learning rate "
         "(paper: 5).",
+        lower_bound=0.0,
     )
     decay_every_epochs: float = _field(
         0.5, "training",
         "Multiply the learning rate by --decay_factor every this many epochs once decay has "
         "started (paper: 0.5).",
+        lower_bound=0.0,
     )
     decay_factor: float = _field(
         0.5, "training",
         "Learning-rate decay factor (paper: 0.5, halving).",
+        lower_bound=0.0,
     )
     clip_norm: float = _field(
         5.0, "training",
         "Clip the global gradient norm to this value; 0 disables (paper: 5).",
+        lower_bound=0.0,
     )
     mixed_precision: str = _field(
         "", "training",
@@ -179,50 +196,60 @@ class Config:
         0, "training",
         "If > 0, batch by tokens instead of sentences: each step holds as many length-bucketed "
         "pairs as fit in this many padded tokens per side (over all replicas).",
+        lower_bound=0,
     )
     vocab_sample_size: int = _field(
         0, "training",
         "Build the vocabularies from the first this many training pairs only; 0 = all "
         "(streamed, memory grows with distinct words only).",
+        lower_bound=0,
     )
     epochs: float = _field(
         0.0, "training",
         "Stop after this many passes over the training split (a fraction stops part-way "
         "through the last one; paper: 7.5); 0 = no epoch limit. Neither this nor --train_steps "
         "given: 1 epoch. Re-running with a larger value continues.",
+        lower_bound=0.0,
     )
     train_steps: int = _field(
         0, "training",
         "Stop when the global step reaches this; 0 = no step limit. With --epochs too, the "
         "first limit reached ends the run. Re-running with a larger value continues.",
+        lower_bound=0,
     )
     checkpoint_every_steps: int = _field(
         500, "training",
         "Write a checkpoint every this many steps.",
+        lower_bound=1,
     )
-    keep_checkpoints: int = _field(3, "training", "Checkpoints kept in the model directory.")
+    keep_checkpoints: int = _field(3, "training", "Checkpoints kept in the model directory.", lower_bound=1)
     log_every_steps: int = _field(
         50, "training",
         "Log progress and write TensorBoard scalars every this many steps.",
+        lower_bound=1,
     )
     seed: int = _field(1234, "training", "Random seed (initialisation, shuffling).")
     eval_every_steps: int = _field(
         0, "training",
         "Evaluate on --eval_split every this many steps (perplexity and BLEU; keeps the best "
         "checkpoint by BLEU in MODEL_DIR/best/); 0 = never.",
+        lower_bound=0,
     )
     eval_sentences: int = _field(
         200, "training",
         "Distinct source sentences of --eval_split scored by evaluation during training, "
         "sampled evenly over the split with a fixed seed (the same in every run).",
+        lower_bound=1,
     )
     eval_beam_size: int = _field(
         1, "training",
         "Beam size of evaluation during training (1 = greedy, fastest).",
+        lower_bound=1,
     )
     early_stopping_patience: int = _field(
         0, "training",
         "Stop after this many evaluations without a better BLEU; 0 = never.",
+        lower_bound=0,
     )
     # Distribution.
     distribution: str = _field(
@@ -236,11 +263,12 @@ class Config:
         "", "distribution",
         "Device for --distribution=one_device, e.g. /gpu:1 (default: first GPU, else CPU).",
     )
-    num_gpus: int = _field(0, "distribution", "GPUs used by --distribution=mirrored; 0 = all.")
+    num_gpus: int = _field(0, "distribution", "GPUs used by --distribution=mirrored; 0 = all.", lower_bound=0)
     cpu_replicas: int = _field(
         0, "distribution",
         "Split the CPU into this many logical devices (replicas of --distribution=mirrored "
         "without GPUs, or --layer_devices targets; for testing).",
+        lower_bound=0,
     )
     collective: str = _field(
         "auto", "distribution",
@@ -251,6 +279,7 @@ class Config:
         600.0, "distribution",
         "Seconds to wait for cluster peers (joining, each all-reduce) or a TPU before failing; "
         "also bounds how long the chief may pause (validation) while others wait.",
+        lower_bound=0.0,
     )
     tpu: str = _field(
         "", "distribution",
@@ -264,20 +293,23 @@ class Config:
         "not with --distribution=mirrored.",
     )
     # Decoding.
-    beam_size: int = _field(4, "decoding", "Beam size (1 = greedy; paper: 12).")
+    beam_size: int = _field(4, "decoding", "Beam size (1 = greedy; paper: 12).", lower_bound=1)
     length_penalty: float = _field(
         0.0, "decoding",
         "GNMT length normalisation alpha: hypotheses are ranked by log-prob / ((5 + length) / "
         "6) ** alpha; 0 = plain summed log-prob (the paper).",
+        lower_bound=0.0,
     )
     max_decode_ratio: float = _field(
         2.0, "decoding",
         "Generate at most ratio x source length (+10) tokens.",
+        lower_bound=0.0,
     )
-    max_decode_length: int = _field(100, "decoding", "Generate at most this many tokens.")
+    max_decode_length: int = _field(100, "decoding", "Generate at most this many tokens.", lower_bound=1)
     max_batch_size: int = _field(
         256, "decoding",
         "Exported model: requests with more sentences are rejected (InvalidArgument).",
+        lower_bound=1,
     )
     jit_compile: bool = _field(
         False, "decoding",

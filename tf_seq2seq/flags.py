@@ -36,7 +36,8 @@ def _define_config_flags(group):
         definer = {bool: flags.DEFINE_bool, int: flags.DEFINE_integer, float: flags.DEFINE_float}.get(
             type(field.default), flags.DEFINE_string
         )
-        bounds = {} if metadata["lower_bound"] is None else {"lower_bound": metadata["lower_bound"]}
+        bounds = {bound: metadata[bound] for bound in ("lower_bound", "upper_bound")
+                  if metadata[bound] is not None}
         definer(field.name, field.default, metadata["help"], **bounds)
 
 
@@ -44,8 +45,6 @@ for _group in ("data", "model", "training", "distribution"):
     _define_config_flags(_group)
     _end_group(_group)
 _define_config_flags("decoding")
-flags.register_validator("length_penalty", lambda value: value >= 0,
-                         "--length_penalty must be >= 0")
 flags.DEFINE_bool("warmup_xla", False, "export --jit_compile: also put beam_search_xla requests in "
                   "the TF Serving warm-up file. Only for a server started with "
                   "--xla_cpu_compilation_enabled: otherwise the failed warm-up fails the version load.")
@@ -67,8 +66,9 @@ flags.DEFINE_string("output", None, "analyze: the PNG file to write (numbers go 
 flags.DEFINE_string("phrases_file", None, "analyze pca and attention: phrases, one per line "
                     "(default: the paper's).")
 flags.DEFINE_string("output_dir", None, "evaluate: where eval_NAME.json/.hyp go (default: --model_dir).")
-flags.DEFINE_integer("num_hypotheses", 1, "Translations per sentence (n-best, <= beam size).")
-flags.DEFINE_integer("translate_batch_size", 64, "Sentences per translation call.")
+flags.DEFINE_integer("num_hypotheses", 1, "Translations per sentence (n-best, <= beam size).",
+                     lower_bound=1)
+flags.DEFINE_integer("translate_batch_size", 64, "Sentences per translation call.", lower_bound=1)
 _end_group("input and output")
 
 CONFIG_FLAGS = tuple(f.name for f in dataclasses.fields(config_lib.Config))

@@ -33,7 +33,8 @@ def prepare_model_dir(config, model_dir, chief=True):
 
     Raises:
         Seq2SeqError: if the directory holds a model with different model
-            fields, or the chief's vocabularies do not appear in time.
+            fields, the chief's vocabularies do not appear in time, or no
+            training pair is within the length limits.
     """
     if not chief:
         _wait_for_files(vocab.paths(model_dir), config.peer_timeout)
@@ -60,6 +61,7 @@ def prepare_model_dir(config, model_dir, chief=True):
     counts = vocab.count(
         pairs, tokenizer_lib.count_words, config.max_source_length, config.max_target_length
     )
+    _check_some_pairs_kept(counts, config)
     if counts.max_undercount:
         logging.warning(
             "More distinct words than the counting tables hold: the rarest were pruned, so "
@@ -86,6 +88,22 @@ def prepare_model_dir(config, model_dir, chief=True):
         "--max_target_length=%d words and are skipped in training",
         counts.dropped, counts.pairs, 100.0 * counts.dropped / max(counts.pairs, 1),
         config.max_source_length, config.max_target_length,
+    )
+
+
+def _check_some_pairs_kept(counts, config):
+    """Refuses a training split whose pairs are all skipped (training would wait forever).
+
+    Raises:
+        Seq2SeqError: if every pair counted is empty or beyond the length limits.
+    """
+    if counts.dropped < counts.pairs:
+        return
+    raise Seq2SeqError(
+        f"none of the {counts.pairs} training pairs read from {config.dataset} split "
+        f"{config.train_split!r} is non-empty and within --max_source_length="
+        f"{config.max_source_length} / --max_target_length={config.max_target_length} words: "
+        "nothing to train on"
     )
 
 
