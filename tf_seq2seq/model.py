@@ -212,8 +212,8 @@ class Seq2Seq:
         """`masked_loss_sum(labels, self.logits(features, training))`, what a training step minimises.
 
         On the CPU path the softmax layer and the loss are one function
-        (`projected_cross_entropy_sum`) that runs over the tokens in chunks
-        and computes its gradients in the forward pass: no [tokens,
+        (`projected_cross_entropy_sum`) over the non-padding tokens only, in
+        chunks, with its gradients computed in the forward pass: no [tokens,
         vocabulary] tensor is held.
 
         Args:
@@ -226,13 +226,13 @@ class Seq2Seq:
         """
         if not self._cpu_lstm:
             return masked_loss_sum(labels, self.logits(features, training))
-        outputs = self._decoder_outputs_cpu(features, training)
         labels = tf.reshape(labels, [-1])
-        mask = tf.cast(labels != vocab.PAD_ID, tf.float32)
+        tokens = tf.where(labels != vocab.PAD_ID)[:, 0]  # The rows that are not padding.
+        outputs = tf.gather(self._decoder_outputs_cpu(features, training), tokens)
         with self._on(self.num_layers + 1), tf.name_scope(self.projection.name):
             kernel, bias = (tf.convert_to_tensor(v.value) for v in (self.projection.kernel, self.projection.bias))
-            loss = projected_cross_entropy_sum(outputs, kernel, bias, labels, mask, SOFTMAX_CHUNK_ROWS)
-        return loss, tf.reduce_sum(mask)
+            loss = projected_cross_entropy_sum(outputs, kernel, bias, tf.gather(labels, tokens), SOFTMAX_CHUNK_ROWS)
+        return loss, tf.cast(tf.size(tokens), tf.float32)
 
     def _projection_weights(self):
         """The softmax layer's kernel [units, V] and bias [V] in its compute dtype."""
@@ -443,10 +443,10 @@ def sparse_cross_entropy(labels, logits):
 SOFTMAX_CHUNK_ROWS = 256
 
 
-def projected_cross_entropy_sum(inputs, kernel, bias, labels, weights, chunk_rows):
-    """The weighted sum of the softmax layer's cross-entropies, the layer and the loss in one.
+def projected_cross_entropy_sum(inputs, kernel, bias, labels, chunk_rows):
+    """The summed cross-entropy of the softmax layer `inputs @ kernel + bias`, the layer and loss in one.
 
-    `sum_n weights[n] * cross_entropy(labels[n], inputs[n] @ kernel + bias)`,
+    `sum_n cross_entropy(labels[n], inputs[n] @ kernel + bias)`,
     computed `chunk_rows` rows at a time together with its gradients, so no
     [N, V] tensor ever exists: the forward pass holds one chunk's [chunk_rows,
     V] logits, softmax and logits gradient at a time and accumulates the
@@ -459,17 +459,16 @@ def projected_cross_entropy_sum(inputs, kernel, bias, labels, weights, chunk_row
         kernel: float32 [units, V] (cast to the inputs' dtype for the GEMMs).
         bias: float32 [V] (likewise).
         labels: int32 [N], ids in [0, V).
-        weights: float32 [N], each row's weight (0 skips a padded row).
         chunk_rows: rows per chunk (N need not be a multiple).
 
     Returns:
-        float32 scalar, the weighted loss sum.
+        float32 scalar, the loss sum.
     """
 
     @tf.custom_gradient
     def loss_sum(inputs, kernel, bias):
         loss, d_inputs, d_kernel, d_bias = _chunked_loss_and_gradients(
-            inputs, tf.cast(kernel, inputs.dtype), tf.cast(bias, inputs.dtype), labels, weights, chunk_rows
+            inputs, tf.cast(kernel, inputs.dtype), tf.cast(bias, inputs.dtype), labels, chunk_rows
         )
 
         def grad(upstream):
@@ -480,37 +479,40 @@ def projected_cross_entropy_sum(inputs, kernel, bias, labels, weights, chunk_row
     return loss_sum(inputs, kernel, bias)
 
 
-def _chunked_loss_and_gradients(inputs, kernel, bias, labels, weights, chunk_rows):
+def _chunked_loss_and_gradients(inputs, kernel, bias, labels, chunk_rows):
     """`_chunk_loss_and_gradients` over the rows `chunk_rows` at a time, one chunk after another.
 
     Returns:
         `(loss, d_inputs, d_kernel, d_bias)`: float32 [], [N, units] in the
         inputs' dtype, float32 [units, V] and float32 [V].
     """
-    # At least one chunk (empty for N = 0): the TensorArray cannot concatenate none.
-    num_chunks = tf.maximum((tf.shape(inputs)[0] + chunk_rows - 1) // chunk_rows, 1)
+    num_chunks = (tf.shape(inputs)[0] + chunk_rows - 1) // chunk_rows
+
+    def chunk(i):
+        rows = slice(i * chunk_rows, (i + 1) * chunk_rows)
+        return _chunk_loss_and_gradients(inputs[rows], kernel, bias, labels[rows])
 
     def body(i, loss, d_inputs, d_kernel, d_bias):
-        rows = slice(i * chunk_rows, (i + 1) * chunk_rows)
-        chunk = _chunk_loss_and_gradients(inputs[rows], kernel, bias, labels[rows], weights[rows])
-        return i + 1, loss + chunk[0], d_inputs.write(i, chunk[1]), d_kernel + chunk[2], d_bias + chunk[3]
+        part = chunk(i)
+        return i + 1, loss + part[0], d_inputs.write(i, part[1]), d_kernel + part[2], d_bias + part[3]
 
-    d_inputs = tf.TensorArray(inputs.dtype, num_chunks, infer_shape=False, element_shape=[None, inputs.shape[1]])
-    start = (0, tf.constant(0.0), d_inputs, tf.zeros(tf.shape(kernel)), tf.zeros(tf.shape(bias)))
+    # The first chunk (empty for N = 0) starts the sums: no zero [units, V] accumulator to add to.
+    loss, first_d_inputs, d_kernel, d_bias = chunk(0)
+    d_inputs = tf.TensorArray(inputs.dtype, tf.maximum(num_chunks, 1), infer_shape=False,
+                              element_shape=[None, inputs.shape[1]]).write(0, first_d_inputs)
     # One chunk at a time: overlapping iterations would hold several chunks' [chunk_rows, V] tensors.
     _, loss, d_inputs, d_kernel, d_bias = tf.while_loop(
-        lambda i, *_: i < num_chunks, body, start, parallel_iterations=1
+        lambda i, *_: i < num_chunks, body, (1, loss, d_inputs, d_kernel, d_bias), parallel_iterations=1
     )
     return loss, d_inputs.concat(), d_kernel, d_bias
 
 
-def _chunk_loss_and_gradients(inputs, kernel, bias, labels, weights):
-    """One chunk's weighted loss sum and its gradients.
+def _chunk_loss_and_gradients(inputs, kernel, bias, labels):
+    """One chunk's loss sum and its gradients.
 
     Args:
         inputs: float [C, units]; kernel [units, V] and bias [V] in its dtype.
         labels: int32 [C].
-        weights: float32 [C].
 
     Returns:
         `(loss, d_inputs, d_kernel, d_bias)`: float32 [], [C, units] in the
@@ -518,15 +520,14 @@ def _chunk_loss_and_gradients(inputs, kernel, bias, labels, weights):
     """
     logits = tf.nn.bias_add(tf.matmul(inputs, kernel), bias)
     losses, probs = softmax_cross_entropy(labels, tf.cast(logits, tf.float32))
-    # d loss / d logits before the weights: softmax - one_hot(label). The
-    # weights scale the [C, units] GEMM operands and results instead.
-    d_logits = _minus_one_hot(probs, labels, tf.ones_like(weights))
+    d_logits = _minus_one_hot(probs, labels, tf.ones_like(losses))  # softmax - one_hot(label)
     d_logits_low = tf.cast(d_logits, inputs.dtype)  # The GEMMs' operand.
-    row_weights = weights[:, tf.newaxis]
-    d_inputs = tf.cast(tf.cast(tf.matmul(d_logits_low, kernel, transpose_b=True), tf.float32) * row_weights, inputs.dtype)
-    d_kernel = tf.matmul(tf.cast(tf.cast(inputs, tf.float32) * row_weights, inputs.dtype), d_logits_low, transpose_a=True)
-    d_bias = tf.matmul(weights[tf.newaxis], d_logits)[0]
-    return tf.reduce_sum(losses * weights), d_inputs, tf.cast(d_kernel, tf.float32), d_bias
+    return (
+        tf.reduce_sum(losses),
+        tf.matmul(d_logits_low, kernel, transpose_b=True),
+        tf.cast(tf.matmul(inputs, d_logits_low, transpose_a=True), tf.float32),
+        tf.reduce_sum(d_logits, 0),
+    )
 
 
 def softmax_cross_entropy(labels, logits):
