@@ -142,12 +142,14 @@ def test_training_logits_and_gradients_equal_the_keras_model(batch, attention, m
 
 
 def _softmax_layer_problem(rows, dtype, seed=0):
-    """Inputs [rows, 6] in `dtype`, float32 kernel [6, 30] and bias [30], labels int32 [rows] in [1, 30)."""
+    """Inputs [rows, 6] in `dtype`, float32 kernel [6, 30] and bias [30], labels int32 [rows] with
+    every third one padding, and the mask float32 [rows] (the weights)."""
     rng = np.random.default_rng(seed)
     inputs = tf.cast(tf.constant(rng.normal(size=[rows, 6]), tf.float32), dtype)
     kernel = tf.constant(rng.normal(size=[6, 30]), tf.float32)
     bias = tf.constant(rng.normal(size=[30]), tf.float32)
-    return inputs, kernel, bias, tf.constant(rng.integers(1, 30, rows), tf.int32)
+    labels = tf.constant(np.where(np.arange(rows) % 3 == 1, 0, rng.integers(1, 30, rows)), tf.int32)
+    return inputs, kernel, bias, labels, tf.cast(labels != 0, tf.float32)
 
 
 def _loss_and_gradients(loss_sum, inputs, kernel, bias):
@@ -170,15 +172,18 @@ def _autodiff_loss_sum(labels):
 @pytest.mark.parametrize("rows, chunk_rows", [(10, 4), (8, 4), (3, 4), (0, 4)],
                          ids=["rows_not_a_multiple", "rows_a_multiple", "fewer_rows_than_a_chunk", "no_rows"])
 def test_projected_cross_entropy_sum_equals_autodiff_of_masked_loss_sum(rows, chunk_rows):
-    inputs, kernel, bias, labels = _softmax_layer_problem(rows, tf.float32)
+    inputs, kernel, bias, labels, mask = _softmax_layer_problem(rows, tf.float32)
     loss, grads = _loss_and_gradients(
-        lambda *weights: model_lib.projected_cross_entropy_sum(*weights, labels, chunk_rows), inputs, kernel, bias)
+        lambda *weights: model_lib.projected_cross_entropy_sum(*weights, labels, mask, chunk_rows),
+        inputs, kernel, bias)
     expected_loss, expected_grads = _loss_and_gradients(_autodiff_loss_sum(labels), inputs, kernel, bias)
     assert loss.shape == [] and loss.dtype == tf.float32
     np.testing.assert_allclose(loss, expected_loss, rtol=1e-6)
     for name, grad, expected in zip(["inputs", "kernel", "bias"], grads, expected_grads):
         assert grad.shape == expected.shape and grad.dtype == tf.float32
         np.testing.assert_allclose(grad, expected, rtol=1e-5, atol=1e-6, err_msg=name)
+    if rows:  # Padded rows get no gradient.
+        assert not np.any(grads[0].numpy()[labels.numpy() == 0])
 
 
 def test_projected_cross_entropy_sum_in_bfloat16_rounds_only_its_gemms():
@@ -186,10 +191,10 @@ def test_projected_cross_entropy_sum_in_bfloat16_rounds_only_its_gemms():
     float32, up to the rounding of the logits and of softmax - one_hot to bfloat16's 8-bit
     mantissa (relative error 2^-9 each; measured: loss 1e-4, gradients 0.5% of their largest
     entry); the weights' gradients stay float32."""
-    inputs, kernel, bias, labels = _softmax_layer_problem(50, tf.bfloat16, seed=1)
+    inputs, kernel, bias, labels, mask = _softmax_layer_problem(50, tf.bfloat16, seed=1)
     kernel, bias = (tf.cast(tf.cast(weights, tf.bfloat16), tf.float32) for weights in (kernel, bias))
     loss, grads = _loss_and_gradients(
-        lambda *weights: model_lib.projected_cross_entropy_sum(*weights, labels, 16), inputs, kernel, bias)
+        lambda *weights: model_lib.projected_cross_entropy_sum(*weights, labels, mask, 16), inputs, kernel, bias)
     expected_loss, expected_grads = _loss_and_gradients(_autodiff_loss_sum(labels), inputs, kernel, bias)
     np.testing.assert_allclose(loss, expected_loss, rtol=1e-3)
     assert [grad.dtype for grad in grads] == [tf.bfloat16, tf.float32, tf.float32]
@@ -200,9 +205,11 @@ def test_projected_cross_entropy_sum_in_bfloat16_rounds_only_its_gemms():
 
 
 def test_training_loss_skips_padding_and_equals_autodiff_of_the_logits(batch, monkeypatch):
-    """`loss_sum` (the softmax layer on the non-padding rows only, in 3-row chunks) against
-    `masked_loss_sum` of `logits`, differentiated by TensorFlow: loss, token count, every gradient."""
+    """`loss_sum` (the softmax layer on the non-padding rows, padded to a multiple of 8 rows
+    with weight 0, in 3-row chunks) against `masked_loss_sum` of `logits`, differentiated by
+    TensorFlow: loss, token count, every gradient."""
     monkeypatch.setattr(model_lib, "SOFTMAX_CHUNK_ROWS", 3)
+    monkeypatch.setattr(model_lib, "ROW_MULTIPLE", 8)
     seq2seq = _model()
     variables = seq2seq.training_model.trainable_variables
     labels = tf.roll(batch["target_in"], -1, axis=1) * tf.cast(batch["target_in"] > 0, tf.int32)

@@ -227,12 +227,14 @@ class Seq2Seq:
         if not self._cpu_lstm:
             return masked_loss_sum(labels, self.logits(features, training))
         labels = tf.reshape(labels, [-1])
-        tokens = tf.where(labels != vocab.PAD_ID)[:, 0]  # The rows that are not padding.
-        outputs = tf.gather(self._decoder_outputs_cpu(features, training), tokens)
+        rows, weights = _token_rows(labels)
+        outputs = tf.gather(self._decoder_outputs_cpu(features, training), rows)
         with self._on(self.num_layers + 1), tf.name_scope(self.projection.name):
             kernel, bias = (tf.convert_to_tensor(v.value) for v in (self.projection.kernel, self.projection.bias))
-            loss = projected_cross_entropy_sum(outputs, kernel, bias, tf.gather(labels, tokens), SOFTMAX_CHUNK_ROWS)
-        return loss, tf.cast(tf.size(tokens), tf.float32)
+            loss = projected_cross_entropy_sum(
+                outputs, kernel, bias, tf.gather(labels, rows), weights, SOFTMAX_CHUNK_ROWS
+            )
+        return loss, tf.reduce_sum(weights)
 
     def _projection_weights(self):
         """The softmax layer's kernel [units, V] and bias [V] in its compute dtype."""
@@ -438,15 +440,38 @@ def sparse_cross_entropy(labels, logits):
     return tf.reshape(losses, tf.shape(labels)), grad
 
 
-# Rows per chunk of `projected_cross_entropy_sum`: [256, V] float32 tensors at a
-# time (10 MB for V = 10000); chosen by measurement (its docstring).
+# Rows per chunk of `projected_cross_entropy_sum`: its [C, V] float32 tensors are
+# 10 MB each for V = 10000. Chosen by measurement (/tmp microbenchmark of the
+# layer's forward and backward, N = 3200, units 256, V = 10000, one core): CPU
+# time flat within the noise (5%) for C = 128..1024, peak RSS growing above 256
+# (float32 673, 685, 714, 797 MB for C = 128, 256, 512, 1024).
 SOFTMAX_CHUNK_ROWS = 256
+# `Seq2Seq.loss_sum` feeds the softmax layer a multiple of this many rows.
+ROW_MULTIPLE = 32
 
 
-def projected_cross_entropy_sum(inputs, kernel, bias, labels, chunk_rows):
-    """The summed cross-entropy of the softmax layer `inputs @ kernel + bias`, the layer and loss in one.
+def _token_rows(labels):
+    """The rows of the non-padding labels, padded to a multiple of `ROW_MULTIPLE` with row 0 at weight 0.
 
-    `sum_n cross_entropy(labels[n], inputs[n] @ kernel + bias)`,
+    The softmax layer's GEMMs then see few distinct shapes (oneDNN builds a
+    kernel for each new shape, which costs time and memory).
+
+    Args:
+        labels: int32 [N], `vocab.PAD_ID` where padded.
+
+    Returns:
+        `(rows, weights)`: int64 [M] row indices, float32 [M] 1 or 0.
+    """
+    tokens = tf.where(labels != vocab.PAD_ID)[:, 0]
+    extra = -tf.size(tokens) % ROW_MULTIPLE
+    return (tf.concat([tokens, tf.zeros([extra], tf.int64)], 0),
+            tf.concat([tf.ones_like(tokens, tf.float32), tf.zeros([extra])], 0))
+
+
+def projected_cross_entropy_sum(inputs, kernel, bias, labels, weights, chunk_rows):
+    """The weighted sum of the softmax layer's cross-entropies, the layer and the loss in one.
+
+    `sum_n weights[n] * cross_entropy(labels[n], inputs[n] @ kernel + bias)`,
     computed `chunk_rows` rows at a time together with its gradients, so no
     [N, V] tensor ever exists: the forward pass holds one chunk's [chunk_rows,
     V] logits, softmax and logits gradient at a time and accumulates the
@@ -459,16 +484,17 @@ def projected_cross_entropy_sum(inputs, kernel, bias, labels, chunk_rows):
         kernel: float32 [units, V] (cast to the inputs' dtype for the GEMMs).
         bias: float32 [V] (likewise).
         labels: int32 [N], ids in [0, V).
+        weights: float32 [N], each row's weight.
         chunk_rows: rows per chunk (N need not be a multiple).
 
     Returns:
-        float32 scalar, the loss sum.
+        float32 scalar, the weighted loss sum.
     """
 
     @tf.custom_gradient
     def loss_sum(inputs, kernel, bias):
         loss, d_inputs, d_kernel, d_bias = _chunked_loss_and_gradients(
-            inputs, tf.cast(kernel, inputs.dtype), tf.cast(bias, inputs.dtype), labels, chunk_rows
+            inputs, tf.cast(kernel, inputs.dtype), tf.cast(bias, inputs.dtype), labels, weights, chunk_rows
         )
 
         def grad(upstream):
@@ -479,7 +505,7 @@ def projected_cross_entropy_sum(inputs, kernel, bias, labels, chunk_rows):
     return loss_sum(inputs, kernel, bias)
 
 
-def _chunked_loss_and_gradients(inputs, kernel, bias, labels, chunk_rows):
+def _chunked_loss_and_gradients(inputs, kernel, bias, labels, weights, chunk_rows):
     """`_chunk_loss_and_gradients` over the rows `chunk_rows` at a time, one chunk after another.
 
     Returns:
@@ -490,7 +516,7 @@ def _chunked_loss_and_gradients(inputs, kernel, bias, labels, chunk_rows):
 
     def chunk(i):
         rows = slice(i * chunk_rows, (i + 1) * chunk_rows)
-        return _chunk_loss_and_gradients(inputs[rows], kernel, bias, labels[rows])
+        return _chunk_loss_and_gradients(inputs[rows], kernel, bias, labels[rows], weights[rows])
 
     def body(i, loss, d_inputs, d_kernel, d_bias):
         part = chunk(i)
@@ -507,12 +533,13 @@ def _chunked_loss_and_gradients(inputs, kernel, bias, labels, chunk_rows):
     return loss, d_inputs.concat(), d_kernel, d_bias
 
 
-def _chunk_loss_and_gradients(inputs, kernel, bias, labels):
-    """One chunk's loss sum and its gradients.
+def _chunk_loss_and_gradients(inputs, kernel, bias, labels, weights):
+    """One chunk's weighted loss sum and its gradients.
 
     Args:
         inputs: float [C, units]; kernel [units, V] and bias [V] in its dtype.
         labels: int32 [C].
+        weights: float32 [C].
 
     Returns:
         `(loss, d_inputs, d_kernel, d_bias)`: float32 [], [C, units] in the
@@ -520,14 +547,17 @@ def _chunk_loss_and_gradients(inputs, kernel, bias, labels):
     """
     logits = tf.nn.bias_add(tf.matmul(inputs, kernel), bias)
     losses, probs = softmax_cross_entropy(labels, tf.cast(logits, tf.float32))
-    d_logits = _minus_one_hot(probs, labels, tf.ones_like(losses))  # softmax - one_hot(label)
+    # d loss / d logits before the weights: softmax - one_hot(label). The
+    # weights scale the [C, units] GEMM operands and results instead.
+    d_logits = _minus_one_hot(probs, labels, tf.ones_like(weights))
     d_logits_low = tf.cast(d_logits, inputs.dtype)  # The GEMMs' operand.
-    return (
-        tf.reduce_sum(losses),
-        tf.matmul(d_logits_low, kernel, transpose_b=True),
-        tf.cast(tf.matmul(inputs, d_logits_low, transpose_a=True), tf.float32),
-        tf.reduce_sum(d_logits, 0),
-    )
+    row_weights = weights[:, tf.newaxis]
+    d_inputs = tf.cast(tf.cast(tf.matmul(d_logits_low, kernel, transpose_b=True), tf.float32) * row_weights,
+                       inputs.dtype)
+    d_kernel = tf.matmul(tf.cast(tf.cast(inputs, tf.float32) * row_weights, inputs.dtype), d_logits_low,
+                         transpose_a=True)
+    d_bias = tf.matmul(weights[tf.newaxis], d_logits)[0]
+    return tf.reduce_sum(losses * weights), d_inputs, tf.cast(d_kernel, tf.float32), d_bias
 
 
 def softmax_cross_entropy(labels, logits):
