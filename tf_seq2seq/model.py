@@ -212,8 +212,9 @@ class Seq2Seq:
         """`masked_loss_sum(labels, self.logits(features, training))`, what a training step minimises.
 
         On the CPU path the softmax layer and the loss are one function
-        (`projected_cross_entropy`) whose backward pass scales the decoder
-        outputs rather than the [tokens, vocabulary] gradient.
+        (`projected_cross_entropy_sum`) over the non-padding tokens only, in
+        chunks, with its gradients computed in the forward pass: no [tokens,
+        vocabulary] tensor is held.
 
         Args:
             features: `{"source": int32 [B, S], "target_in": int32 [B, T]}`.
@@ -225,11 +226,15 @@ class Seq2Seq:
         """
         if not self._cpu_lstm:
             return masked_loss_sum(labels, self.logits(features, training))
-        outputs = self._decoder_outputs_cpu(features, training)
+        labels = tf.reshape(labels, [-1])
+        rows, weights = _token_rows(labels)
+        outputs = tf.gather(self._decoder_outputs_cpu(features, training), rows)
         with self._on(self.num_layers + 1), tf.name_scope(self.projection.name):
-            losses = projected_cross_entropy(outputs, *self._projection_weights(), tf.reshape(labels, [-1]))
-        mask = tf.cast(tf.reshape(labels, [-1]) != vocab.PAD_ID, tf.float32)
-        return tf.reduce_sum(losses * mask), tf.reduce_sum(mask)
+            kernel, bias = (tf.convert_to_tensor(v.value) for v in (self.projection.kernel, self.projection.bias))
+            loss = projected_cross_entropy_sum(
+                outputs, kernel, bias, tf.gather(labels, rows), weights, SOFTMAX_CHUNK_ROWS
+            )
+        return loss, tf.reduce_sum(weights)
 
     def _projection_weights(self):
         """The softmax layer's kernel [units, V] and bias [V] in its compute dtype."""
@@ -435,47 +440,124 @@ def sparse_cross_entropy(labels, logits):
     return tf.reshape(losses, tf.shape(labels)), grad
 
 
-def projected_cross_entropy(inputs, kernel, bias, labels):
-    """The cross-entropy of the softmax layer `inputs @ kernel + bias`, the layer and loss in one.
+# Rows per chunk of `projected_cross_entropy_sum`: its [C, V] float32 tensors are
+# 10 MB each for V = 10000. Chosen by measurement (/tmp microbenchmark of the
+# layer's forward and backward, N = 3200, units 256, V = 10000, one core): CPU
+# time flat within the noise (5%) for C = 128..1024, peak RSS growing above 256
+# (float32 673, 685, 714, 797 MB for C = 128, 256, 512, 1024).
+SOFTMAX_CHUNK_ROWS = 256
+# `Seq2Seq.loss_sum` feeds the softmax layer a multiple of this many rows.
+ROW_MULTIPLE = 32
 
-    The GEMM runs in the inputs' dtype (the policy's compute dtype), the
-    softmax and loss in float32. The backward pass scales the [N, units]
-    inputs by each row's upstream gradient instead of the [N, V] logits
-    gradient, and adds the bias into the GEMM: two passes over [N, V] fewer
-    than the layer and `sparse_cross_entropy` apart. The same math; in
-    bfloat16 the operands of the gradient GEMMs are rounded at other points.
+
+def _token_rows(labels):
+    """The rows of the non-padding labels, padded to a multiple of `ROW_MULTIPLE` with row 0 at weight 0.
+
+    The softmax layer's GEMMs then see few distinct shapes (oneDNN builds a
+    kernel for each new shape, which costs time and memory).
 
     Args:
-        inputs: float [N, units].
-        kernel: float [units, V], the inputs' dtype.
-        bias: float [V], the inputs' dtype.
-        labels: int32 [N], ids in [0, V).
+        labels: int32 [N], `vocab.PAD_ID` where padded.
 
     Returns:
-        float32 [N], the cross-entropy of each row.
+        `(rows, weights)`: int64 [M] row indices, float32 [M] 1 or 0.
+    """
+    tokens = tf.where(labels != vocab.PAD_ID)[:, 0]
+    extra = -tf.size(tokens) % ROW_MULTIPLE
+    return (tf.concat([tokens, tf.zeros([extra], tf.int64)], 0),
+            tf.concat([tf.ones_like(tokens, tf.float32), tf.zeros([extra])], 0))
+
+
+def projected_cross_entropy_sum(inputs, kernel, bias, labels, weights, chunk_rows):
+    """The weighted sum of the softmax layer's cross-entropies, the layer and the loss in one.
+
+    `sum_n weights[n] * cross_entropy(labels[n], inputs[n] @ kernel + bias)`,
+    computed `chunk_rows` rows at a time together with its gradients, so no
+    [N, V] tensor ever exists: the forward pass holds one chunk's [chunk_rows,
+    V] logits, softmax and logits gradient at a time and accumulates the
+    kernel and bias gradients in float32; the backward pass only scales the
+    gradients by the scalar upstream gradient. The GEMMs run in the inputs'
+    dtype (the policy's compute dtype), the softmax, loss and sums in float32.
+
+    Args:
+        inputs: float [N, units], the compute dtype.
+        kernel: float32 [units, V] (cast to the inputs' dtype for the GEMMs).
+        bias: float32 [V] (likewise).
+        labels: int32 [N], ids in [0, V).
+        weights: float32 [N], each row's weight.
+        chunk_rows: rows per chunk (N need not be a multiple).
+
+    Returns:
+        float32 scalar, the weighted loss sum.
     """
 
     @tf.custom_gradient
-    def cross_entropy(inputs, kernel, bias):
-        logits = tf.nn.bias_add(tf.matmul(inputs, kernel), bias)
-        losses, probs = softmax_cross_entropy(labels, tf.cast(logits, tf.float32))
+    def loss_sum(inputs, kernel, bias):
+        loss, d_inputs, d_kernel, d_bias = _chunked_loss_and_gradients(
+            inputs, tf.cast(kernel, inputs.dtype), tf.cast(bias, inputs.dtype), labels, weights, chunk_rows
+        )
 
         def grad(upstream):
-            dtype = inputs.dtype
-            # d loss / d logits before the upstream scale: softmax - one_hot(label).
-            d_logits = _minus_one_hot(tf.cast(probs, dtype), labels, tf.ones_like(labels, dtype))
-            scale = upstream[:, tf.newaxis]
-            d_inputs = tf.cast(tf.cast(tf.matmul(d_logits, kernel, transpose_b=True), tf.float32) * scale, dtype)
-            d_kernel = tf.matmul(tf.cast(tf.cast(inputs, tf.float32) * scale, dtype), d_logits, transpose_a=True)
-            # upstream^T @ d_logits, upstream split in two terms exact to ~2^-17 in bfloat16.
-            high = tf.cast(upstream, dtype)
-            low = tf.cast(upstream - tf.cast(high, tf.float32), dtype)
-            d_bias = tf.reduce_sum(tf.cast(tf.matmul(tf.stack([high, low]), d_logits), tf.float32), 0)
-            return d_inputs, d_kernel, tf.cast(d_bias, dtype)
+            return tf.cast(tf.cast(d_inputs, tf.float32) * upstream, inputs.dtype), d_kernel * upstream, d_bias * upstream
 
-        return losses, grad
+        return loss, grad
 
-    return cross_entropy(inputs, kernel, bias)
+    return loss_sum(inputs, kernel, bias)
+
+
+def _chunked_loss_and_gradients(inputs, kernel, bias, labels, weights, chunk_rows):
+    """`_chunk_loss_and_gradients` over the rows `chunk_rows` at a time, one chunk after another.
+
+    Returns:
+        `(loss, d_inputs, d_kernel, d_bias)`: float32 [], [N, units] in the
+        inputs' dtype, float32 [units, V] and float32 [V].
+    """
+    num_chunks = (tf.shape(inputs)[0] + chunk_rows - 1) // chunk_rows
+
+    def chunk(i):
+        rows = slice(i * chunk_rows, (i + 1) * chunk_rows)
+        return _chunk_loss_and_gradients(inputs[rows], kernel, bias, labels[rows], weights[rows])
+
+    def body(i, loss, d_inputs, d_kernel, d_bias):
+        part = chunk(i)
+        return i + 1, loss + part[0], d_inputs.write(i, part[1]), d_kernel + part[2], d_bias + part[3]
+
+    # The first chunk (empty for N = 0) starts the sums: no zero [units, V] accumulator to add to.
+    loss, first_d_inputs, d_kernel, d_bias = chunk(0)
+    d_inputs = tf.TensorArray(inputs.dtype, tf.maximum(num_chunks, 1), infer_shape=False,
+                              element_shape=[None, inputs.shape[1]]).write(0, first_d_inputs)
+    # One chunk at a time: overlapping iterations would hold several chunks' [chunk_rows, V] tensors.
+    _, loss, d_inputs, d_kernel, d_bias = tf.while_loop(
+        lambda i, *_: i < num_chunks, body, (1, loss, d_inputs, d_kernel, d_bias), parallel_iterations=1
+    )
+    return loss, d_inputs.concat(), d_kernel, d_bias
+
+
+def _chunk_loss_and_gradients(inputs, kernel, bias, labels, weights):
+    """One chunk's weighted loss sum and its gradients.
+
+    Args:
+        inputs: float [C, units]; kernel [units, V] and bias [V] in its dtype.
+        labels: int32 [C].
+        weights: float32 [C].
+
+    Returns:
+        `(loss, d_inputs, d_kernel, d_bias)`: float32 [], [C, units] in the
+        inputs' dtype, float32 [units, V] and float32 [V].
+    """
+    logits = tf.nn.bias_add(tf.matmul(inputs, kernel), bias)
+    losses, probs = softmax_cross_entropy(labels, tf.cast(logits, tf.float32))
+    # d loss / d logits before the weights: softmax - one_hot(label). The
+    # weights scale the [C, units] GEMM operands and results instead.
+    d_logits = _minus_one_hot(probs, labels, tf.ones_like(weights))
+    d_logits_low = tf.cast(d_logits, inputs.dtype)  # The GEMMs' operand.
+    row_weights = weights[:, tf.newaxis]
+    d_inputs = tf.cast(tf.cast(tf.matmul(d_logits_low, kernel, transpose_b=True), tf.float32) * row_weights,
+                       inputs.dtype)
+    d_kernel = tf.matmul(tf.cast(tf.cast(inputs, tf.float32) * row_weights, inputs.dtype), d_logits_low,
+                         transpose_a=True)
+    d_bias = tf.matmul(weights[tf.newaxis], d_logits)[0]
+    return tf.reduce_sum(losses * weights), d_inputs, tf.cast(d_kernel, tf.float32), d_bias
 
 
 def softmax_cross_entropy(labels, logits):
