@@ -441,10 +441,10 @@ def sparse_cross_entropy(labels, logits):
 
 
 # Rows per chunk of `projected_cross_entropy_sum`: its [C, V] float32 tensors are
-# 10 MB each for V = 10000. Chosen by measurement (/tmp microbenchmark of the
-# layer's forward and backward, N = 3200, units 256, V = 10000, one core): CPU
-# time flat within the noise (5%) for C = 128..1024, peak RSS growing above 256
-# (float32 673, 685, 714, 797 MB for C = 128, 256, 512, 1024).
+# 10 MB each for V = 10000. Chosen by measurement (the layer's forward and
+# backward alone, N = 3200, units 256, V = 10000, one core): CPU time flat within
+# the noise (5%) for C = 128..1024, peak RSS growing above 256 (float32 673, 685,
+# 714, 797 MB for C = 128, 256, 512, 1024).
 SOFTMAX_CHUNK_ROWS = 256
 # `Seq2Seq.loss_sum` feeds the softmax layer a multiple of this many rows.
 ROW_MULTIPLE = 32
