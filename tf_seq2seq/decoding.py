@@ -64,10 +64,12 @@ _Loop = collections.namedtuple(
 # Loop invariants, computed once before the loop so each step runs fewer ops:
 # beam size, candidates per step (2 x beam), whether each candidate is within
 # the beam (bool [candidates]), the rank of the n-th best finished hypothesis
-# (whose score decides when a sentence is done), no endings (`_Finished`
-# [batch, candidates]), and whether done sentences leave the batch.
+# (whose score decides when a sentence is done), the rows of sentences not
+# searching: no endings (`_Finished` [batch, candidates]) and no history
+# (int32 zeros [batch, beam]), and whether done sentences leave the batch.
 _Invariants = collections.namedtuple(
-    "_Invariants", ["beam_size", "candidates", "within_beam", "last_kept", "no_endings", "compact"]
+    "_Invariants",
+    ["beam_size", "candidates", "within_beam", "last_kept", "no_endings", "no_history", "compact"],
 )
 
 
@@ -157,7 +159,7 @@ def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0
         beam_size, candidates, tf.range(candidates) < beam_size,
         (beam_size if num_hypotheses is None else num_hypotheses) - 1,
         _Finished(no_endings, no_endings, no_ending_steps, no_ending_steps, no_ending_steps),
-        compact=padded_length is None,
+        no_history=nowhere, compact=padded_length is None,
     )
 
     def step(*loop):
@@ -244,13 +246,16 @@ def _step(loop, step_fn, invariants, max_length, length_penalty):
         top_log_probs, tf.where(ending, normalized, NEG_INF),
         tf.fill(tf.shape(token), loop.t), parent, token,
     )
-    finished = _merge_finished(loop.finished, _to_batch(endings, loop, invariants), invariants.beam_size)
+    finished = _merge_finished(loop.finished, _to_batch(endings, invariants.no_endings, loop, invariants),
+                               invariants.beam_size)
 
     alive_log_probs, keep = tf.math.top_k(tf.where(is_eos, NEG_INF, top_log_probs), k=invariants.beam_size)
     parent = tf.gather(parent, keep, batch_dims=1)
     token = tf.gather(token, keep, batch_dims=1)
-    history = _History(loop.history.tokens.write(loop.t, _to_batch(token, loop, invariants, 0)),
-                       loop.history.parents.write(loop.t, _to_batch(parent, loop, invariants, 0)))
+    history = _History(
+        loop.history.tokens.write(loop.t, _to_batch(token, invariants.no_history, loop, invariants)),
+        loop.history.parents.write(loop.t, _to_batch(parent, invariants.no_history, loop, invariants)),
+    )
     worst_kept = tf.gather(finished.scores[:, invariants.last_kept], loop.active)
     done = _sentences_done(alive_log_probs, worst_kept, max_length, length_penalty)
     if invariants.compact:  # Done sentences leave the batch.
@@ -259,8 +264,8 @@ def _step(loop, step_fn, invariants, max_length, length_penalty):
             tf.gather(value, searching) for value in (loop.active, alive_log_probs, parent, token)
         )
         go_on = tf.size(searching) > 0
-    else:
-        searching, active = tf.range(tf.shape(done)[0]), loop.active
+    else:  # `active` stays the whole batch, in order.
+        searching = active = loop.active
         go_on = tf.logical_not(tf.reduce_all(done))
     rows = tf.reshape(parent + invariants.beam_size * searching[:, tf.newaxis], [-1])
     states = [tf.gather(s, rows) for s in states]
@@ -268,24 +273,21 @@ def _step(loop, step_fn, invariants, max_length, length_penalty):
                  history, go_on)
 
 
-def _to_batch(values, loop, invariants, fill=None):
+def _to_batch(values, bases, loop, invariants):
     """Rows of the searching sentences ([A, k]) placed in the whole batch ([batch, k]).
 
     Args:
-        values: int32 [A, k] (the other rows get `fill`), or a `_Finished` of
-            [A, candidates] tensors (the other rows: `invariants.no_endings`).
+        values: a tensor [A, k] or a `_Finished` of them.
+        bases: the same structure of [batch, k] tensors, the other rows' values
+            (`invariants.no_endings` or `invariants.no_history`).
         loop: the `_Loop`, whose `active` says which rows of the batch.
         invariants: the `_Invariants`.
-        fill: for a tensor, the other rows' value.
     """
     if not invariants.compact:  # Every sentence is in the batch, in order.
         return values
     rows = loop.active[:, tf.newaxis]
-    if isinstance(values, _Finished):
-        return _Finished(*(tf.tensor_scatter_nd_update(base, rows, value)
-                           for base, value in zip(invariants.no_endings, values)))
-    shape = tf.stack([tf.shape(invariants.no_endings.scores)[0], tf.shape(values)[1]])
-    return tf.tensor_scatter_nd_update(tf.fill(shape, fill), rows, values)
+    return tf.nest.map_structure(lambda base, value: tf.tensor_scatter_nd_update(base, rows, value),
+                                 bases, values)
 
 
 def _merge_finished(finished, new, beam_size):

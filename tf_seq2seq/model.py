@@ -230,15 +230,16 @@ class Seq2Seq:
         rows, weights = _token_rows(labels)
         outputs = tf.gather(self._decoder_outputs_cpu(features, training), rows)
         with self._on(self.num_layers + 1), tf.name_scope(self.projection.name):
-            kernel, bias = (tf.convert_to_tensor(v.value) for v in (self.projection.kernel, self.projection.bias))
+            # float32 weights: their gradients stay float32 (the function casts them for its GEMMs).
+            kernel, bias = self._projection_weights(tf.float32)
             loss = projected_cross_entropy_sum(
                 outputs, kernel, bias, tf.gather(labels, rows), weights, SOFTMAX_CHUNK_ROWS
             )
         return loss, tf.reduce_sum(weights)
 
-    def _projection_weights(self):
-        """The softmax layer's kernel [units, V] and bias [V] in its compute dtype."""
-        dtype = self.projection.compute_dtype
+    def _projection_weights(self, dtype=None):
+        """The softmax layer's kernel [units, V] and bias [V] in `dtype` (default: its compute dtype)."""
+        dtype = dtype or self.projection.compute_dtype
         return tf.cast(self.projection.kernel.value, dtype), tf.cast(self.projection.bias.value, dtype)
 
     def _decoder_outputs_cpu(self, features, training):
