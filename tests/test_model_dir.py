@@ -60,3 +60,12 @@ def test_a_split_with_no_pair_within_the_length_limits_is_refused(tiny_corpus, t
         training.train(tiny_config(tiny_corpus, max_source_length=1, train_steps=2), model_dir)
     assert not any(map(os.path.exists, vocab.paths(model_dir)))  # Refused before any vocabulary.
     assert training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)["step"] == 2
+
+
+def test_a_resume_with_no_pair_within_new_length_limits_is_refused(tiny_corpus, tmp_path):
+    model_dir = str(tmp_path / "model")
+    assert training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)["step"] == 2
+    # The limits are not model fields: a resume may change them (here to none of the pairs).
+    with pytest.raises(Seq2SeqError, match=r"no training pair .* --max_target_length=1 words"):
+        training.train(tiny_config(tiny_corpus, max_target_length=1, train_steps=4), model_dir)
+    assert training.train(tiny_config(tiny_corpus, train_steps=4), model_dir)["step"] == 4

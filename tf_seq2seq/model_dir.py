@@ -17,6 +17,7 @@ from absl import logging
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import corpus
+from tf_seq2seq import pipeline
 from tf_seq2seq import tokenizer as tokenizer_lib
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
@@ -34,7 +35,8 @@ def prepare_model_dir(config, model_dir, chief=True):
     Raises:
         Seq2SeqError: if the directory holds a model with different model
             fields, the chief's vocabularies do not appear in time, or no
-            training pair is within the length limits.
+            training pair is within the length limits (checked on a resume
+            too: the limits are not model fields and may have changed).
     """
     if not chief:
         _wait_for_files(vocab.paths(model_dir), config.peer_timeout)
@@ -52,6 +54,7 @@ def prepare_model_dir(config, model_dir, chief=True):
     config.save(model_dir)
     source_path, target_path = vocab.paths(model_dir)
     if os.path.exists(source_path) and os.path.exists(target_path):
+        _check_a_pair_kept(config, model_dir)
         return
     logging.info("Building vocabularies from %s split %r and counting the pairs outside the "
                  "length limits (one pass over the split)", config.dataset, config.train_split)
@@ -99,11 +102,27 @@ def _check_some_pairs_kept(counts, config):
     """
     if counts.dropped < counts.pairs:
         return
-    raise Seq2SeqError(
-        f"none of the {counts.pairs} training pairs read from {config.dataset} split "
-        f"{config.train_split!r} is non-empty and within --max_source_length="
-        f"{config.max_source_length} / --max_target_length={config.max_target_length} words: "
-        "nothing to train on"
+    raise _nothing_to_train(config, f"none of the {counts.pairs} training pairs")
+
+
+def _check_a_pair_kept(config, model_dir):
+    """`_check_some_pairs_kept` for a resume, which counts nothing: reads up to the first pair kept.
+
+    Raises:
+        Seq2SeqError: if no pair of the split is non-empty and within the length limits.
+    """
+    source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dir, config.tokenizer)
+    pairs = corpus.load_split(config, config.train_split)
+    if not pipeline.any_pair_kept(pairs, source_tokenizer, target_tokenizer, config):
+        raise _nothing_to_train(config, "no training pair")
+
+
+def _nothing_to_train(config, which_pairs):
+    """The error for a split of which `which_pairs` is within the length limits."""
+    return Seq2SeqError(
+        f"{which_pairs} read from {config.dataset} split {config.train_split!r} is non-empty and "
+        f"within --max_source_length={config.max_source_length} / --max_target_length="
+        f"{config.max_target_length} words: nothing to train on"
     )
 
 

@@ -119,6 +119,30 @@ def filter_by_length(max_source_length, max_target_length):
     return lambda dataset: dataset.filter(keep)
 
 
+def any_pair_kept(pairs, source_tokenizer, target_tokenizer, config):
+    """Whether any pair is non-empty and within the length limits of `config`.
+
+    Reads only until the first such pair (usually the first pair), or the
+    whole of `pairs` if there is none.
+
+    Args:
+        pairs: finite `tf.data.Dataset` of `{"source": string [], "target": string []}`.
+        source_tokenizer: the source language's tokenizer.
+        target_tokenizer: the target language's tokenizer.
+        config: a `config.Config` (`max_source_length`, `max_target_length`,
+            `reverse_source`).
+
+    Returns:
+        bool.
+    """
+    kept = (
+        pairs.apply(tokenize(source_tokenizer, target_tokenizer, config.reverse_source))
+        .apply(filter_by_length(config.max_source_length, config.max_target_length))
+        .take(1)
+    )
+    return any(True for _ in kept)
+
+
 def bucket_by_length(batch_size, max_length, bucket_width=1, batch_tokens=0):
     """Transform: batches pairs of similar length, padding only to the batch's longest.
 
