@@ -287,6 +287,28 @@ def test_dropout_is_applied_only_in_training(batch):
 
 
 @pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+def test_kept_decode_weights_are_prepared_variables_and_step_exactly_like_read_ones(batch, policy):
+    seq2seq = _model(policy)
+    seq2seq.training_model(batch)
+    kept = seq2seq.decode_weights(keep=True)
+    dtype = tf.float32 if policy == "float32" else tf.bfloat16
+    assert all(isinstance(w, tf.Variable) and w.dtype == dtype for w in tf.nest.flatten(kept))
+    # Weights used as stored are the model's own variables (no copy): in float32
+    # the embeddings, the LSTM biases and the projection; the stacked LSTM
+    # kernels, and in bfloat16 every weight, are new variables.
+    own = [variable.value for variable in seq2seq.training_model.weights]
+    shared = [w for w in tf.nest.flatten(kept) if any(w is variable for variable in own)]
+    assert len(shared) == (3 + seq2seq.num_layers if policy == "float32" else 0)
+    states = seq2seq.encoder(batch["source"])
+    ids = batch["target_in"][:, 0]
+    kept_log_probs, kept_states = seq2seq.decode_step_fn(kept)(ids, states)
+    log_probs, new_states = seq2seq.decode_step_fn()(ids, states)
+    np.testing.assert_array_equal(kept_log_probs, log_probs)
+    for kept_state, state in zip(kept_states, new_states):
+        np.testing.assert_array_equal(tf.cast(kept_state, tf.float32), tf.cast(state, tf.float32))
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
 def test_decode_step_follows_the_teacher_forced_training_model(batch, policy):
     seq2seq = _model(policy)
     expected = tf.nn.log_softmax(seq2seq.training_model(batch))

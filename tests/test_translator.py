@@ -91,3 +91,13 @@ def test_nbest_is_sorted_by_normalized_score_and_scores_are_teacher_forced_log_p
     outputs = translator.beam_search(tf.constant([en for en, _ in PAIRS]), tf.constant(4), tf.constant(4))
     assert outputs["scores"].numpy() == pytest.approx(found.log_probs.numpy(), abs=1e-4)
     assert outputs["normalized_scores"].numpy() == pytest.approx(found.scores.numpy(), abs=1e-4)
+
+
+def test_kept_decode_weights_decode_the_same(trained_model_dir):
+    config = config_lib.load(trained_model_dir)
+    outputs = []
+    for keep in (False, True):
+        translator = translator_lib.from_model_dirs(config, [trained_model_dir], keep_decode_weights=keep)[0]
+        found = translator.beam_search(tf.constant(SOURCES), tf.constant(3), tf.constant(3))
+        outputs.append({name: found[name].numpy().tolist() for name in ("translations", "scores")})
+    assert outputs[1] == outputs[0]

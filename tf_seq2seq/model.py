@@ -25,6 +25,7 @@ stack pipelines across GPUs within one replica. The weights are created on
 those devices too; the exported graphs carry no device placement.
 """
 
+import collections
 import contextlib
 
 import keras
@@ -36,6 +37,9 @@ from tf_seq2seq import cpu_lstm
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
 
+
+# The decoder's weights as a step uses them (`Seq2Seq.decode_weights`).
+DecodeWeights = collections.namedtuple("DecodeWeights", ["embeddings", "layers", "projection", "attention"])
 
 class Seq2Seq:
     """The encoder-decoder and its training, encoding and decoding views."""
@@ -295,28 +299,60 @@ class Seq2Seq:
         """
         return self.decode_step_fn()(ids, states)
 
-    def decode_step_fn(self):
+    def decode_weights(self, keep=False):
+        """The decoder's weights as one step uses them, read now.
+
+        Each is cast to the compute dtype, and each LSTM's two kernels are
+        stacked into one `[x, h] x [W; U]` GEMM.
+
+        Args:
+            keep: return variables instead of values: a weight used as it is
+                stored is its own variable; any other (cast or stacked) is a
+                new non-trainable variable holding its value as it is now.
+
+        Returns:
+            `DecodeWeights` in the compute dtype: embeddings [target_vocab_size,
+            embedding_dim], per decoder layer `(kernel [input + units, 4 x
+            units], bias [4 x units])`, the projection's `(kernel [units,
+            target_vocab_size], bias [target_vocab_size])` and the attention's
+            weights (`attention.Attention.read`), or `()` without attention.
+        """
+        dtype = self.projection.compute_dtype
+
+        def kept(value):
+            return tf.Variable(value, trainable=False) if keep else value
+
+        def read(*variables):
+            """The variables' values (concatenated along axis 0) in the compute dtype."""
+            if keep and len(variables) == 1 and variables[0].dtype == dtype:
+                return variables[0].value
+            return kept(tf.cast(tf.concat([tf.convert_to_tensor(v.value) for v in variables], 0), dtype))
+
+        return DecodeWeights(
+            embeddings=read(self.target_embedding.embeddings),
+            layers=[(read(layer.cell.kernel, layer.cell.recurrent_kernel), read(layer.cell.bias))
+                    for layer in self.decoder_layers],
+            projection=(read(self.projection.kernel), read(self.projection.bias)),
+            attention=tuple(map(kept, self.attention.read(dtype))) if self.attention else (),
+        )
+
+    def decode_step_fn(self, weights=None):
         """`decode_step` with the weights read once, for a search loop.
 
         Call it outside the loop (e.g. before `decoding.beam_search`): the
-        weights are read, cast to the compute dtype and each LSTM's two kernels
-        stacked into one `[x, h] x [W; U]` GEMM here, so every step runs only
-        the arithmetic (fewer ops, which small-batch search pays for per step).
+        weights are read here (`decode_weights`), so every step runs only the
+        arithmetic (fewer ops, which small-batch search pays for per step).
+
+        Args:
+            weights: `DecodeWeights` read earlier (e.g. kept in a SavedModel,
+                so a request does not cast and stack them again); default:
+                read now.
 
         Returns:
             A function `(ids, states) -> (log_probs, states)` as `decode_step`.
         """
-        dtype = self.projection.compute_dtype
-
-        def read(*variables):
-            """The variables' values (concatenated along axis 0) in the compute dtype, read now."""
-            return tf.cast(tf.concat([tf.convert_to_tensor(v.value) for v in variables], 0), dtype)
-
-        embeddings = read(self.target_embedding.embeddings)
-        layers = [(read(layer.cell.kernel, layer.cell.recurrent_kernel), read(layer.cell.bias))
-                  for layer in self.decoder_layers]
-        projection = read(self.projection.kernel), read(self.projection.bias)
-        attention = self.attention and self.attention.read(dtype)
+        embeddings, layers, projection, attention = weights or self.decode_weights()
+        dtype = embeddings.dtype
         lstm_states = 2 * self.num_layers
 
         def step(ids, states):

@@ -57,7 +57,7 @@ def export_model_dir(config, model_dir, export_dir, checkpoint="latest", warmup_
         The version path.
     """
     model_dirs = model_dir if isinstance(model_dir, (list, tuple)) else [model_dir]
-    translator, _ = translator_lib.from_model_dirs(config, model_dirs, checkpoint)
+    translator, _ = translator_lib.from_model_dirs(config, model_dirs, checkpoint, keep_decode_weights=True)
     return export(translator, export_dir, config, warmup_xla)
 
 

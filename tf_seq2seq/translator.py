@@ -45,7 +45,7 @@ class Translator(tf.Module):
     ```
     """
 
-    def __init__(self, models, source_tokenizer, target_tokenizer, config):
+    def __init__(self, models, source_tokenizer, target_tokenizer, config, keep_decode_weights=False):
         """Args:
             models: a trained `model.Seq2Seq`, or a list of them (an ensemble).
             source_tokenizer: the source `tokenizer.WordTokenizer` or `tokenizer.WordpieceTokenizer`.
@@ -53,6 +53,12 @@ class Translator(tf.Module):
             config: the (first) model's `config.Config` (reverse_source,
                 max_source_length, beam_size, length_penalty, max_decode_ratio,
                 max_decode_length, max_batch_size).
+            keep_decode_weights: decode with the decoders' weights as they are
+                now, kept as variables in the form a step uses them
+                (`model.Seq2Seq.decode_weights`: in the compute dtype, LSTM
+                kernels stacked), so that a request does not cast and stack
+                them again (`serving.export_model_dir` does). Later changes to
+                the models' weights then reach the encoders only.
         """
         super().__init__(name="translator")
         self.members = list(models) if isinstance(models, (list, tuple)) else [models]
@@ -66,20 +72,25 @@ class Translator(tf.Module):
         self._max_decode_ratio = config.max_decode_ratio
         self._max_decode_length = config.max_decode_length
         self._max_batch_size = config.max_batch_size
+        self._kept_decode_weights = keep_decode_weights and [
+            member.decode_weights(keep=True) for member in self.members
+        ]
 
     @property
     def step_fn(self):
         """A new `beam_search` step function (an ensemble's averages its members' log-probs).
 
-        Each read reads the weights (`model.Seq2Seq.decode_step_fn`): read it
-        once per search, outside the loop.
+        Each read reads the weights (`model.Seq2Seq.decode_step_fn`), or the
+        kept ones (`keep_decode_weights`): read it once per search, outside the loop.
         """
-        if len(self.members) == 1:
-            return self.members[0].decode_step_fn()
-        return decoding.ensemble_step_fn(
-            [member.decode_step_fn() for member in self.members],
-            [member.num_states for member in self.members],
-        )
+        kept = self._kept_decode_weights or [None] * len(self.members)
+        step_fns = [
+            member.decode_step_fn(weights and tf.nest.map_structure(tf.convert_to_tensor, weights))
+            for member, weights in zip(self.members, kept)
+        ]
+        if len(step_fns) == 1:
+            return step_fns[0]
+        return decoding.ensemble_step_fn(step_fns, [member.num_states for member in self.members])
 
     def encode(self, sentences):
         """Tokenizes, truncates and encodes a batch of source sentences.
@@ -233,13 +244,14 @@ class Translator(tf.Module):
         return {"vectors": tf.cast(tf.concat(final_states, axis=1), tf.float32)}
 
 
-def from_model_dirs(config, model_dirs, checkpoint="latest"):
+def from_model_dirs(config, model_dirs, checkpoint="latest", keep_decode_weights=False):
     """A `Translator` of one model directory, or of several as an ensemble.
 
     Args:
         config: the first model's `config.Config` (decoding settings apply to all).
         model_dirs: list of model directories sharing vocabularies.
         checkpoint: which checkpoint of each (`model.Seq2Seq.restore`).
+        keep_decode_weights: see `Translator`.
 
     Returns:
         `(translator, checkpoint_paths)`, the checkpoint restored for each model.
@@ -257,7 +269,8 @@ def from_model_dirs(config, model_dirs, checkpoint="latest"):
         checkpoints.append(seq2seq.restore(model_dir, checkpoint))
         models.append(seq2seq)
     source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dirs[0], config.tokenizer)
-    return Translator(models, source_tokenizer, target_tokenizer, config), checkpoints
+    translator = Translator(models, source_tokenizer, target_tokenizer, config, keep_decode_weights)
+    return translator, checkpoints
 
 
 def _check_same_vocabularies(first_dir, first_config, model_dir, config):
