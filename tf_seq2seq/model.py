@@ -41,6 +41,7 @@ from tf_seq2seq.errors import Seq2SeqError
 # The decoder's weights as a step uses them (`Seq2Seq.decode_weights`).
 DecodeWeights = collections.namedtuple("DecodeWeights", ["embeddings", "layers", "projection", "attention"])
 
+
 class Seq2Seq:
     """The encoder-decoder and its training, encoding and decoding views."""
 
@@ -320,6 +321,7 @@ class Seq2Seq:
         dtype = self.projection.compute_dtype
 
         def kept(value):
+            """`value`, or with `keep` a new variable holding it."""
             return tf.Variable(value, trainable=False) if keep else value
 
         def read(*variables):

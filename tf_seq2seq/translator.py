@@ -53,12 +53,12 @@ class Translator(tf.Module):
             config: the (first) model's `config.Config` (reverse_source,
                 max_source_length, beam_size, length_penalty, max_decode_ratio,
                 max_decode_length, max_batch_size).
-            keep_decode_weights: decode with the decoders' weights as they are
-                now, kept as variables in the form a step uses them
-                (`model.Seq2Seq.decode_weights`: in the compute dtype, LSTM
-                kernels stacked), so that a request does not cast and stack
-                them again (`serving.export_model_dir` does). Later changes to
-                the models' weights then reach the encoders only.
+            keep_decode_weights: keep the decoders' weights as variables in
+                the form a step uses them (`model.Seq2Seq.decode_weights`: in
+                the compute dtype, LSTM kernels stacked), so that a request
+                does not cast and stack them again. For weights that no longer
+                change (`serving.export_model_dir`): a prepared weight keeps
+                the value it had here.
         """
         super().__init__(name="translator")
         self.members = list(models) if isinstance(models, (list, tuple)) else [models]
