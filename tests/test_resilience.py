@@ -1,9 +1,11 @@
 """Runs that last: resume after SIGKILL is exact, SIGTERM checkpoints, a non-finite loss stops cleanly."""
 
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -99,3 +101,43 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tiny_corpus, t
     for name in reader.get_variable_to_shape_map():
         if name.endswith("VARIABLE_VALUE"):
             assert np.all(np.isfinite(reader.get_tensor(name))), name
+
+
+BLOCKED_INSIDE_AN_OP = """
+import threading
+import tensorflow as tf
+from tf_seq2seq import stop_signals
+
+with stop_signals.stop_requests() as stop:
+    threading.Thread(target=lambda: stop.wait() and print("stop requested", flush=True), daemon=True).start()
+    print("blocking", flush=True)
+    tf.queue.FIFOQueue(1, tf.int32).dequeue()  # Never returns: Python runs no handler meanwhile.
+"""
+
+
+def next_line(stream, timeout=60):
+    """The next line of `stream`, or "" if none comes within `timeout` seconds."""
+    lines = queue.Queue()
+    threading.Thread(target=lambda: lines.put(stream.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        return ""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signals_are_heard_inside_a_blocking_op_and_a_second_one_stops_at_once(sig):
+    process = subprocess.Popen([sys.executable, "-c", BLOCKED_INSIDE_AN_OP], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    try:
+        assert next_line(process.stdout) == "blocking\n"
+        time.sleep(1)  # Inside the dequeue.
+        process.send_signal(sig)
+        assert next_line(process.stdout) == "stop requested\n"  # Heard, though the op still blocks.
+        assert process.poll() is None
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 128 + sig, err
+    assert f"Received {sig.name} again: stopping now" in err
