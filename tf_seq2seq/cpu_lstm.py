@@ -82,11 +82,14 @@ def _recurrence(gates_x, keep, h, c, recurrent_kernel):
         new_c = f * c + i * g
         new_h = o * tf.tanh(new_c)
         h = tf.where(keep[t], new_h, h)
-        c_prev, c = c, tf.where(keep[t], new_c, c)
+        c = tf.where(keep[t], new_c, c)
         return (t + 1, h, c, outputs.write(t, h), activations.write(t, tf.concat([i, f, g, o], 1)),
-                cells.write(t, tf.stack([c_prev, new_c])))
+                cells.write(t + 1, c))
 
-    arrays = [tf.TensorArray(dtype, size=time) for _ in range(3)]
+    # cells: the initial cell state, then the one after each step (at a masked
+    # step the kept one: the backward pass multiplies its terms by zero there).
+    arrays = [tf.TensorArray(dtype, size=time), tf.TensorArray(dtype, size=time),
+              tf.TensorArray(dtype, size=time + 1).write(0, c)]
     _, h_last, c_last, outputs, activations, cells = tf.while_loop(
         lambda t, *_: t < time, step, [tf.constant(0), h, c, *arrays]
     )
@@ -96,7 +99,7 @@ def _recurrence(gates_x, keep, h, c, recurrent_kernel):
         def back_step(t, d_h, d_c, d_z):
             t = t - 1
             i, f, g, o = tf.split(activations[t], 4, axis=1)
-            c_prev, new_c = cells[t][0], cells[t][1]
+            c_prev, new_c = cells[t], cells[t + 1]
             d_h = d_h + d_outputs[t]
             zero = tf.zeros_like(d_h)
             d_new_h, d_h_kept = tf.where(keep[t], d_h, zero), tf.where(keep[t], zero, d_h)
