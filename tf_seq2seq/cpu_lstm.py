@@ -75,28 +75,32 @@ def _recurrence(gates_x, keep, h, c, recurrent_kernel):
     time = tf.shape(gates_x)[0]
     dtype = gates_x.dtype
 
-    def step(t, h, c, outputs, activations, cells):
+    def step(t, h, c, hidden, activations, cells):
         z = gates_x[t] + tf.matmul(h, recurrent_kernel)
         i, f, g, o = tf.split(z, 4, axis=1)
         i, f, g, o = tf.sigmoid(i), tf.sigmoid(f), tf.tanh(g), tf.sigmoid(o)
         new_c = f * c + i * g
         new_h = o * tf.tanh(new_c)
         h = tf.where(keep[t], new_h, h)
-        c_prev, c = c, tf.where(keep[t], new_c, c)
-        return (t + 1, h, c, outputs.write(t, h), activations.write(t, tf.concat([i, f, g, o], 1)),
-                cells.write(t, tf.stack([c_prev, new_c])))
+        c = tf.where(keep[t], new_c, c)
+        return (t + 1, h, c, hidden.write(t + 1, h), activations.write(t, tf.concat([i, f, g, o], 1)),
+                cells.write(t + 1, c))
 
-    arrays = [tf.TensorArray(dtype, size=time) for _ in range(3)]
-    _, h_last, c_last, outputs, activations, cells = tf.while_loop(
+    # hidden and cells: the initial state, then the one after each step (at a
+    # masked step the kept one: the backward pass multiplies its terms by zero there).
+    arrays = [tf.TensorArray(dtype, size=time + 1).write(0, h), tf.TensorArray(dtype, size=time),
+              tf.TensorArray(dtype, size=time + 1).write(0, c)]
+    _, h_last, c_last, hidden, activations, cells = tf.while_loop(
         lambda t, *_: t < time, step, [tf.constant(0), h, c, *arrays]
     )
-    outputs, activations, cells = outputs.stack(), activations.stack(), cells.stack()
+    hidden, activations, cells = hidden.stack(), activations.stack(), cells.stack()
+    outputs = hidden[1:]  # A view: slices along the first axis share the buffer.
 
     def grad(d_outputs, d_h, d_c):
         def back_step(t, d_h, d_c, d_z):
             t = t - 1
             i, f, g, o = tf.split(activations[t], 4, axis=1)
-            c_prev, new_c = cells[t][0], cells[t][1]
+            c_prev, new_c = cells[t], cells[t + 1]
             d_h = d_h + d_outputs[t]
             zero = tf.zeros_like(d_h)
             d_new_h, d_h_kept = tf.where(keep[t], d_h, zero), tf.where(keep[t], zero, d_h)
@@ -114,8 +118,7 @@ def _recurrence(gates_x, keep, h, c, recurrent_kernel):
         )
         d_z = d_z.stack()
         units = tf.shape(h)[1]
-        previous_h = tf.concat([h[tf.newaxis], outputs[:-1]], 0)
-        d_recurrent = tf.matmul(tf.reshape(previous_h, [-1, units]), tf.reshape(d_z, [-1, 4 * units]),
+        d_recurrent = tf.matmul(tf.reshape(hidden[:-1], [-1, units]), tf.reshape(d_z, [-1, 4 * units]),
                                 transpose_a=True)
         return d_z, None, d_h0, d_c0, d_recurrent
 

@@ -587,8 +587,11 @@ def _chunk_loss_and_gradients(inputs, kernel, bias, labels, weights):
     logits = tf.nn.bias_add(tf.matmul(inputs, kernel), bias)
     losses, probs = softmax_cross_entropy(labels, tf.cast(logits, tf.float32))
     # d loss / d logits before the weights: softmax - one_hot(label). The
-    # weights scale the [C, units] GEMM operands and results instead.
-    d_logits = _minus_one_hot(probs, labels, tf.ones_like(weights))
+    # weights scale the [C, units] GEMM operands and results instead. Once the
+    # losses have read the softmax, the scatter is its last reader and writes in
+    # place rather than into a copy of it.
+    with tf.control_dependencies([losses]):
+        d_logits = _minus_one_hot(probs, labels, tf.ones_like(weights))
     d_logits_low = tf.cast(d_logits, inputs.dtype)  # The GEMMs' operand.
     row_weights = weights[:, tf.newaxis]
     d_inputs = tf.cast(tf.cast(tf.matmul(d_logits_low, kernel, transpose_b=True), tf.float32) * row_weights,
