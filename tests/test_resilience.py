@@ -1,4 +1,5 @@
-"""Runs that last: resume after SIGKILL is exact, SIGTERM checkpoints, a non-finite loss stops cleanly."""
+"""Runs that last: resume after SIGKILL is exact, SIGTERM checkpoints, a non-finite loss stops cleanly,
+signals are heard inside a blocking op."""
 
 import os
 import queue

@@ -325,7 +325,7 @@ class Seq2Seq:
             return tf.Variable(value, trainable=False) if keep else value
 
         def read(*variables):
-            """The variables' values (concatenated along axis 0) in the compute dtype."""
+            """The variables' values (concatenated along axis 0) in the compute dtype, or with `keep` their variable."""
             if keep and len(variables) == 1 and variables[0].dtype == dtype:
                 return variables[0].value
             return kept(tf.cast(tf.concat([tf.convert_to_tensor(v.value) for v in variables], 0), dtype))

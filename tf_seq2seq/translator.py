@@ -72,9 +72,9 @@ class Translator(tf.Module):
         self._max_decode_ratio = config.max_decode_ratio
         self._max_decode_length = config.max_decode_length
         self._max_batch_size = config.max_batch_size
-        self._kept_decode_weights = keep_decode_weights and [
-            member.decode_weights(keep=True) for member in self.members
-        ]
+        self._kept_decode_weights = (
+            [member.decode_weights(keep=True) for member in self.members] if keep_decode_weights else None
+        )
 
     @property
     def step_fn(self):
