@@ -25,7 +25,8 @@ disables XLA unless started with `--xla_cpu_compilation_enabled`, and one
 failed warm-up request fails the whole version load.
 
 The default graphs use only core TensorFlow and tensorflow-text ops and need
-no XLA. Load them after `import tensorflow_text`.
+no XLA. Load them after `import tensorflow_text`, or with `load`, which
+registers only the tensorflow-text ops they use (`text_ops`).
 """
 
 import os
@@ -37,6 +38,7 @@ import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import predict_requests
+from tf_seq2seq import text_ops
 from tf_seq2seq import translator as translator_lib
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
@@ -133,11 +135,12 @@ def _write_warmup(path, translator, export_dir, config, signatures):
 def load(path):
     """Loads an exported translator SavedModel (`tf.saved_model.load`).
 
+    Registers the tensorflow-text ops the graph uses first (`text_ops.register`).
+
     Raises:
         Seq2SeqError: if `path` is not a SavedModel directory.
     """
-    import tensorflow_text  # noqa: F401  Registers the ops the graph uses.
-
+    text_ops.register()
     if not tf.saved_model.contains_saved_model(path):
         raise Seq2SeqError(f"no SavedModel at {path}")
     return tf.saved_model.load(path)

@@ -7,13 +7,14 @@ SentencePiece), so detokenization is exact: join the tokens and turn every `▁`
 back into a space. `WordTokenizer` maps these words to ids (the paper's
 scheme); `WordpieceTokenizer` cuts them further into WordPiece subwords.
 Everything here is core TensorFlow or tensorflow-text ops that exist in
-tf-text 2.12 (the version TF Serving links).
+tf-text 2.12 (the version TF Serving links), loaded through `text_ops`, so
+the word tokenizer runs without importing all of tensorflow-text.
 """
 
 import tensorflow as tf
-import tensorflow_text as tf_text
 
 from tf_seq2seq import config as config_lib
+from tf_seq2seq import text_ops
 from tf_seq2seq import vocab
 
 SPACE = "▁"
@@ -32,7 +33,7 @@ def normalize(sentences):
         single spaces, no leading or trailing space, no literal `▁`.
     """
     text = tf.strings.unicode_transcode(sentences, "UTF-8", "UTF-8", errors="replace")
-    text = tf_text.normalize_utf8(text, "NFKC")
+    text = text_ops.normalize_utf8(text, "NFKC")
     text = tf.strings.regex_replace(text, SPACE, "_")
     return tf.strings.strip(tf.strings.regex_replace(text, r"\s+", " "))
 
@@ -48,7 +49,7 @@ def split_words(sentences):
         first token) start with `▁`. An empty sentence has no tokens.
     """
     text = tf.strings.regex_replace(normalize(sentences), r"(?:^| )(\S)", SPACE + r"\1")
-    return tf_text.regex_split(text, _TOKEN, _TOKEN)
+    return text_ops.regex_split(text, _TOKEN, _TOKEN)
 
 
 def count_words(sentences):
@@ -71,7 +72,7 @@ def count_words(sentences):
     chunks = tf.strings.split(normalize(sentences), " ")  # An empty sentence has one "" chunk.
     distinct, chunk_ids, chunk_counts = tf.unique_with_counts(chunks.flat_values, out_idx=tf.int64)
     marked = tf.where(distinct == "", distinct, SPACE + distinct)
-    pieces = tf_text.regex_split(marked, _TOKEN, _TOKEN)  # [distinct chunks, None]
+    pieces = text_ops.regex_split(marked, _TOKEN, _TOKEN)  # [distinct chunks, None]
     lengths = chunks.with_flat_values(tf.gather(pieces.row_lengths(), chunk_ids))
     tokens, token_ids = tf.unique(pieces.flat_values, out_idx=tf.int64)
     weights = tf.gather(tf.cast(chunk_counts, tf.int64), pieces.value_rowids())
@@ -172,12 +173,15 @@ class WordpieceTokenizer(_VocabularyTokenizer):
     Pieces after the first of a word start with `##` in the vocabulary;
     detokenization drops that marker and concatenates, so
     `detokenize(tokenize(x)) == normalize(x)` whenever every character of `x`
-    is in the vocabulary. Uses tensorflow-text's `FastWordpieceTokenizer`.
+    is in the vocabulary. Uses tensorflow-text's `FastWordpieceTokenizer`
+    (importing all of tensorflow-text, which builds its model in Python).
     """
 
     def __init__(self, vocab_path, name=None):
+        import tensorflow_text  # Only here: see `text_ops`.
+
         super().__init__(vocab_path, name=name)
-        self._wordpiece = tf_text.FastWordpieceTokenizer(
+        self._wordpiece = tensorflow_text.FastWordpieceTokenizer(
             vocab.read(vocab_path),
             suffix_indicator=SUFFIX,
             unknown_token=vocab.UNK,
