@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import serving
+from tf_seq2seq import serving, text_ops
 from tf_seq2seq import translator as translator_lib
 
 from conftest import PAIRS, run_python
@@ -150,7 +150,26 @@ def test_graphs_use_only_core_ops_and_tf_text_2_12_ops(export, request):
     assert result.returncode == 0, result.stderr
     non_core = set(json.loads(result.stdout.strip().splitlines()[-1]))
     assert non_core and non_core <= TF_TEXT_2_12_OPS
+    # `serving.load` registers them without importing all of tensorflow-text.
+    assert non_core <= {op for ops in text_ops.LIBRARIES.values() for op in ops}
     assert b"XlaLaunch" not in open(os.path.join(path, "saved_model.pb"), "rb").read()
+
+
+def test_serving_load_registers_the_ops_without_importing_tensorflow_text(exported_wordpiece):
+    path, translator = exported_wordpiece
+    code = f"""
+import json, sys
+import tensorflow as tf
+from tf_seq2seq import serving
+out = serving.load({path!r}).signatures["serving_default"](sentences=tf.constant({SENTENCES!r}))
+print(sorted(name for name in sys.modules if name.startswith("tensorflow_text")))
+print(json.dumps([t.decode() for t in out["translations"].numpy()]))
+"""
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr[-3000:]
+    imported, translations = result.stdout.splitlines()[-2:]
+    assert imported == "[]"
+    assert json.loads(translations) == in_process(translator)[0]
 
 
 # Fires many hostile inputs at the loaded SavedModel, in batches, timing each call.
