@@ -1,6 +1,7 @@
 """The tf.data pipeline: in-graph reversal, teacher-forcing targets, filtering, bucketing."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tf_seq2seq import pipeline, tokenizer, vocab
@@ -52,6 +53,23 @@ def test_tokenize_then_filter_drops_empty_and_long_pairs(tmp_path):
     assert [e["source"].tolist() for e in examples] == [[5, 4]]
     assert examples[0]["target_in"].tolist() == [vocab.BOS_ID, 4]
     assert examples[0]["target_out"].tolist() == [4, vocab.EOS_ID]
+
+
+@pytest.mark.parametrize("kind", ["word", "wordpiece"])
+def test_tokenize_in_tf_data_gives_the_ids_of_eager_tokenization(tmp_path, kind):
+    # tf.data traces the tokenizers without AutoGraph: the ids must be those of eager calls.
+    path = str(tmp_path / "vocab.txt")
+    pieces = [vocab.SUFFIX + w.lstrip("▁") for w in WORDS] if kind == "wordpiece" else []
+    vocab.write(path, list(vocab.SPECIALS) + WORDS + pieces)
+    words = tokenizer.WordpieceTokenizer(path) if kind == "wordpiece" else tokenizer.WordTokenizer(path)
+    sources = ["a  b\tc.", "ab, é d", "", "e" * 3 + " a"]
+    targets = ["d e a", "c", "b b.", "xa e"]
+    examples = list(pairs_dataset(sources, targets).apply(pipeline.tokenize(words, words, True)).as_numpy_iterator())
+    source = pipeline.encode_source(words, tf.constant(sources), reverse=True).to_list()
+    target_in, target_out = pipeline.encode_target(words, tf.constant(targets))
+    assert [e["source"].tolist() for e in examples] == source
+    assert [e["target_in"].tolist() for e in examples] == target_in.to_list()
+    assert [e["target_out"].tolist() for e in examples] == target_out.to_list()
 
 
 def test_buckets_group_similar_lengths_and_pad_only_to_the_batch(tmp_path):
