@@ -55,6 +55,27 @@ def test_tokenize_then_filter_drops_empty_and_long_pairs(tmp_path):
     assert examples[0]["target_out"].tolist() == [4, vocab.EOS_ID]
 
 
+def test_tokenize_with_length_limits_keeps_the_pairs_filter_by_length_keeps(tmp_path):
+    words = make_tokenizer(tmp_path)
+    lengths = [(2, 1), (0, 2), (5, 1), (1, 4), (4, 3), (3, 0), (4, 4), (1, 1)] * 3
+    pairs = pairs_dataset(
+        [" ".join("abcde"[i % 5] for i in range(s)) for s, _ in lengths],
+        [" ".join("edcba"[i % 5] for i in range(t)) for _, t in lengths],
+    ).enumerate().map(lambda i, pair: {**pair, "index": tf.cast(i, tf.int32)})
+    filtered = list(
+        pairs.apply(pipeline.tokenize(words, words, reverse_source=True))
+        .apply(pipeline.filter_by_length(max_source_length=4, max_target_length=3))
+        .as_numpy_iterator()
+    )
+    limited = list(pairs.apply(pipeline.tokenize(words, words, True, max_lengths=(4, 3))).as_numpy_iterator())
+    assert [e["index"] for e in limited] == [0, 4, 7, 8, 12, 15, 16, 20, 23]
+    assert len(limited) == len(filtered)
+    for mine, theirs in zip(limited, filtered):
+        assert {name: value.tolist() for name, value in mine.items()} == {
+            name: value.tolist() for name, value in theirs.items()
+        }
+
+
 @pytest.mark.parametrize("kind", ["word", "wordpiece"])
 def test_tokenize_in_tf_data_gives_the_ids_of_eager_tokenization(tmp_path, kind):
     # tf.data traces the tokenizers without AutoGraph: the ids must be those of eager calls.
