@@ -183,3 +183,16 @@ def test_input_shards_split_every_epoch_and_the_global_batch_between_workers(tin
     assert max(map(len, whole_batches)) == 5
     assert max(map(len, first_batches)) == 2 and max(map(len, second_batches)) == 3
     assert pipeline.shard_size(5, (0, 2)) + pipeline.shard_size(5, (1, 2)) == 5
+
+
+@pytest.mark.parametrize("known_size", [True, False])
+def test_shuffle_passes_numbers_every_pair_by_pass_and_place(known_size):
+    items = tf.data.Dataset.range(7).map(lambda i: {"source": tf.strings.as_string(i)})
+    if not known_size:
+        items = items.filter(lambda pair: True)  # Cardinality unknown: "pass" stays 0.
+    stream = list(items.apply(pipeline.shuffle_passes(buffer_size=4, seed=3)).take(21).as_numpy_iterator())
+    passes = [[int(pair["source"]) for pair in stream[start:start + 7]] for start in (0, 7, 14)]
+    assert all(sorted(one) == list(range(7)) for one in passes)
+    assert len({tuple(one) for one in passes}) > 1  # Each pass is shuffled anew.
+    expected = [(n // 7, n % 7) if known_size else (0, n) for n in range(21)]
+    assert [(pair["pass"], pair["index"]) for pair in stream] == expected

@@ -245,12 +245,13 @@ def shuffle_passes(buffer_size, seed):
         size = int(dataset.cardinality())
         size = size if size > 0 else 2**31 - 1
 
-        def number(count, pair):
-            position = {"pass": tf.cast(count // size, tf.int32), "index": tf.cast(count % size, tf.int32)}
-            return count + 1, {**pair, **position}
+        def number(counts, pairs):
+            positions = {"pass": tf.cast(counts // size, tf.int32), "index": tf.cast(counts % size, tf.int32)}
+            return {**pairs, **positions}
 
         passes = dataset.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=True).repeat()
-        return passes.scan(tf.constant(0, tf.int64), number)
+        # Numbered in batches: a function call per pair would cost more than the numbering.
+        return passes.enumerate().batch(_TOKENIZE_BATCH).map(number).unbatch()
 
     return transform
 
