@@ -1,6 +1,7 @@
 """The tf.data pipeline: in-graph reversal, teacher-forcing targets, filtering, bucketing."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tf_seq2seq import pipeline, tokenizer, vocab
@@ -52,6 +53,44 @@ def test_tokenize_then_filter_drops_empty_and_long_pairs(tmp_path):
     assert [e["source"].tolist() for e in examples] == [[5, 4]]
     assert examples[0]["target_in"].tolist() == [vocab.BOS_ID, 4]
     assert examples[0]["target_out"].tolist() == [4, vocab.EOS_ID]
+
+
+def test_tokenize_with_length_limits_keeps_the_pairs_filter_by_length_keeps(tmp_path):
+    words = make_tokenizer(tmp_path)
+    lengths = [(2, 1), (0, 2), (5, 1), (1, 4), (4, 3), (3, 0), (4, 4), (1, 1)] * 3
+    pairs = pairs_dataset(
+        [" ".join("abcde"[i % 5] for i in range(s)) for s, _ in lengths],
+        [" ".join("edcba"[i % 5] for i in range(t)) for _, t in lengths],
+    ).enumerate().map(lambda i, pair: {**pair, "index": tf.cast(i, tf.int32)})
+    filtered = list(
+        pairs.apply(pipeline.tokenize(words, words, reverse_source=True))
+        .apply(pipeline.filter_by_length(max_source_length=4, max_target_length=3))
+        .as_numpy_iterator()
+    )
+    limited = list(pairs.apply(pipeline.tokenize(words, words, True, max_lengths=(4, 3))).as_numpy_iterator())
+    assert [e["index"] for e in limited] == [0, 4, 7, 8, 12, 15, 16, 20, 23]
+    assert len(limited) == len(filtered)
+    for mine, theirs in zip(limited, filtered):
+        assert {name: value.tolist() for name, value in mine.items()} == {
+            name: value.tolist() for name, value in theirs.items()
+        }
+
+
+@pytest.mark.parametrize("kind", ["word", "wordpiece"])
+def test_tokenize_in_tf_data_gives_the_ids_of_eager_tokenization(tmp_path, kind):
+    # tf.data traces the tokenizers without AutoGraph: the ids must be those of eager calls.
+    path = str(tmp_path / "vocab.txt")
+    pieces = [vocab.SUFFIX + w.lstrip("▁") for w in WORDS] if kind == "wordpiece" else []
+    vocab.write(path, list(vocab.SPECIALS) + WORDS + pieces)
+    words = tokenizer.WordpieceTokenizer(path) if kind == "wordpiece" else tokenizer.WordTokenizer(path)
+    sources = ["a  b\tc.", "ab, é d", "", "e" * 3 + " a"]
+    targets = ["d e a", "c", "b b.", "xa e"]
+    examples = list(pairs_dataset(sources, targets).apply(pipeline.tokenize(words, words, True)).as_numpy_iterator())
+    source = pipeline.encode_source(words, tf.constant(sources), reverse=True).to_list()
+    target_in, target_out = pipeline.encode_target(words, tf.constant(targets))
+    assert [e["source"].tolist() for e in examples] == source
+    assert [e["target_in"].tolist() for e in examples] == target_in.to_list()
+    assert [e["target_out"].tolist() for e in examples] == target_out.to_list()
 
 
 def test_buckets_group_similar_lengths_and_pad_only_to_the_batch(tmp_path):
@@ -144,3 +183,16 @@ def test_input_shards_split_every_epoch_and_the_global_batch_between_workers(tin
     assert max(map(len, whole_batches)) == 5
     assert max(map(len, first_batches)) == 2 and max(map(len, second_batches)) == 3
     assert pipeline.shard_size(5, (0, 2)) + pipeline.shard_size(5, (1, 2)) == 5
+
+
+@pytest.mark.parametrize("known_size", [True, False])
+def test_shuffle_passes_numbers_every_pair_by_pass_and_place(known_size):
+    items = tf.data.Dataset.range(7).map(lambda i: {"source": tf.strings.as_string(i)})
+    if not known_size:
+        items = items.filter(lambda pair: True)  # Cardinality unknown: "pass" stays 0.
+    stream = list(items.apply(pipeline.shuffle_passes(buffer_size=4, seed=3)).take(21).as_numpy_iterator())
+    passes = [[int(pair["source"]) for pair in stream[start:start + 7]] for start in (0, 7, 14)]
+    assert all(sorted(one) == list(range(7)) for one in passes)
+    assert len({tuple(one) for one in passes}) > 1  # Each pass is shuffled anew.
+    expected = [(n // 7, n % 7) if known_size else (0, n) for n in range(21)]
+    assert [(pair["pass"], pair["index"]) for pair in stream] == expected

@@ -17,6 +17,18 @@ _TOKENIZE_BATCH = 1024
 POSITION_KEYS = ("pass", "index")
 
 
+def _traced_as_written(fn):
+    """`fn` for `tf.data`, traced without AutoGraph conversion.
+
+    `tf.data` converts a function and everything it calls (our tokenizers,
+    tensorflow-text's wrappers) with AutoGraph at each trace, re-parsing their
+    source: ~1 CPU-second of every training run's start-up. Only for functions
+    without Python control flow on tensors, which need no conversion: the
+    graph is the same.
+    """
+    return tf.autograph.experimental.do_not_convert(fn)
+
+
 def encode_source(tokenizer, sentences, reverse, max_length=None):
     """Source sentences to encoder ids (`tokenize`, then `prepare_source`).
 
@@ -67,24 +79,38 @@ def encode_target(tokenizer, sentences):
     return tf.concat([bos, ids], axis=1), tf.concat([ids, eos], axis=1)
 
 
-def tokenize(source_tokenizer, target_tokenizer, reverse_source):
+def tokenize(source_tokenizer, target_tokenizer, reverse_source, max_lengths=None):
     """Transform: `{"source", "target"}` strings -> id sequences, one pair per element.
 
     Tokenizes in batches of sentences for speed, then unbatches; order is kept.
+
+    Args:
+        source_tokenizer: the source language's tokenizer.
+        target_tokenizer: the target language's tokenizer.
+        reverse_source: whether to reverse each source sentence's ids.
+        max_lengths: `(max_source_length, max_target_length)` to drop the pairs
+            `filter_by_length` drops, in the batches before unbatching (cheaper
+            than a filter of every pair; the same pairs in the same order), or
+            None to keep all.
 
     Returns:
         A transform producing `{"source": int32 [S], "target_in": int32 [T],
         "target_out": int32 [T]}`, plus the `POSITION_KEYS` of pairs that have them.
     """
 
+    @_traced_as_written
     def encode(batch):
         target_in, target_out = encode_target(target_tokenizer, batch["target"])
-        return {
+        pairs = {
             **{name: batch[name] for name in POSITION_KEYS if name in batch},
             "source": encode_source(source_tokenizer, batch["source"], reverse_source),
             "target_in": target_in,
             "target_out": target_out,
         }
+        if max_lengths is None:
+            return pairs
+        kept = _within_limits(pairs["source"].row_lengths(), pairs["target_out"].row_lengths(), *max_lengths)
+        return {name: tf.ragged.boolean_mask(value, kept) for name, value in pairs.items()}
 
     def transform(dataset):
         return (
@@ -99,21 +125,36 @@ def tokenize(source_tokenizer, target_tokenizer, reverse_source):
     return transform
 
 
-def filter_by_length(max_source_length, max_target_length):
-    """Transform: drops pairs with an empty side or a side over its length limit.
+def _within_limits(source_length, target_out_length, max_source_length, max_target_length):
+    """Whether pairs are kept: no empty side, no side over its length limit.
 
     Target length counts the `<eos>` label, so a target of `max_target_length`
     words or fewer is kept.
+
+    Args:
+        source_length: int [...], source ids per pair.
+        target_out_length: int [...], target labels per pair (`<eos>` included).
+        max_source_length: int.
+        max_target_length: int.
+
+    Returns:
+        bool [...].
     """
+    target_length = target_out_length - 1
+    return (
+        (source_length > 0)
+        & (target_length > 0)
+        & (source_length <= max_source_length)
+        & (target_length <= max_target_length)
+    )
+
+
+def filter_by_length(max_source_length, max_target_length):
+    """Transform: drops pairs with an empty side or a side over its length limit (`_within_limits`)."""
 
     def keep(example):
-        source_length = tf.size(example["source"])
-        target_length = tf.size(example["target_out"]) - 1
-        return (
-            (source_length > 0)
-            & (target_length > 0)
-            & (source_length <= max_source_length)
-            & (target_length <= max_target_length)
+        return _within_limits(
+            tf.size(example["source"]), tf.size(example["target_out"]), max_source_length, max_target_length
         )
 
     return lambda dataset: dataset.filter(keep)
@@ -135,11 +176,8 @@ def any_pair_kept(pairs, source_tokenizer, target_tokenizer, config):
     Returns:
         bool.
     """
-    kept = (
-        pairs.apply(tokenize(source_tokenizer, target_tokenizer, config.reverse_source))
-        .apply(filter_by_length(config.max_source_length, config.max_target_length))
-        .take(1)
-    )
+    max_lengths = (config.max_source_length, config.max_target_length)
+    kept = pairs.apply(tokenize(source_tokenizer, target_tokenizer, config.reverse_source, max_lengths)).take(1)
     return any(True for _ in kept)
 
 
@@ -207,12 +245,13 @@ def shuffle_passes(buffer_size, seed):
         size = int(dataset.cardinality())
         size = size if size > 0 else 2**31 - 1
 
-        def number(count, pair):
-            position = {"pass": tf.cast(count // size, tf.int32), "index": tf.cast(count % size, tf.int32)}
-            return count + 1, {**pair, **position}
+        def number(counts, pairs):
+            positions = {"pass": tf.cast(counts // size, tf.int32), "index": tf.cast(counts % size, tf.int32)}
+            return {**pairs, **positions}
 
         passes = dataset.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=True).repeat()
-        return passes.scan(tf.constant(0, tf.int64), number)
+        # Numbered in batches: a function call per pair would cost more than the numbering.
+        return passes.enumerate().batch(_TOKENIZE_BATCH).map(number).unbatch()
 
     return transform
 
@@ -260,8 +299,8 @@ def training_batches(pairs, source_tokenizer, target_tokenizer, config, shard=(0
     if shard[1] > 1:
         stream = stream.shard(shard[1], shard[0])
     return (
-        stream.apply(tokenize(source_tokenizer, target_tokenizer, config.reverse_source))
-        .apply(filter_by_length(config.max_source_length, config.max_target_length))
+        stream.apply(tokenize(source_tokenizer, target_tokenizer, config.reverse_source,
+                              (config.max_source_length, config.max_target_length)))
         .apply(
             bucket_by_length(
                 shard_size(config.batch_size, shard),
