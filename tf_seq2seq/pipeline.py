@@ -17,18 +17,6 @@ _TOKENIZE_BATCH = 1024
 POSITION_KEYS = ("pass", "index")
 
 
-def _traced_as_written(fn):
-    """`fn` for `tf.data`, traced without AutoGraph conversion.
-
-    `tf.data` converts a function and everything it calls (our tokenizers,
-    tensorflow-text's wrappers) with AutoGraph at each trace, re-parsing their
-    source: ~1 CPU-second of every training run's start-up. Only for functions
-    without Python control flow on tensors, which need no conversion: the
-    graph is the same.
-    """
-    return tf.autograph.experimental.do_not_convert(fn)
-
-
 def encode_source(tokenizer, sentences, reverse, max_length=None):
     """Source sentences to encoder ids (`tokenize`, then `prepare_source`).
 
@@ -98,7 +86,11 @@ def tokenize(source_tokenizer, target_tokenizer, reverse_source, max_lengths=Non
         "target_out": int32 [T]}`, plus the `POSITION_KEYS` of pairs that have them.
     """
 
-    @_traced_as_written
+    # tf.data would convert `encode` and all it calls (our tokenizers,
+    # tensorflow-text's wrappers) with AutoGraph at each trace, re-parsing their
+    # source: ~1 CPU-second of a run's start-up. It has no Python control flow
+    # on tensors, so the graph is the same without.
+    @tf.autograph.experimental.do_not_convert
     def encode(batch):
         target_in, target_out = encode_target(target_tokenizer, batch["target"])
         pairs = {
