@@ -1,4 +1,4 @@
-"""tensorflow-text's ops loaded on their own: the same results, and word models never import all of it."""
+"""tensorflow-text's ops loaded on their own: the same results, and our models never import all of it."""
 
 import os
 
@@ -6,8 +6,9 @@ import pytest
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from tests.conftest import run_python
-from tf_seq2seq import text_ops, tokenizer
+from tests.conftest import run_python, tiny_config
+from tf_seq2seq import corpus, text_ops, tokenizer, vocab
+from tf_seq2seq import model_dir as model_dir_lib
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 HARD_TEXT = [
@@ -36,24 +37,48 @@ def test_regex_split_works_in_a_graph_on_an_unknown_batch():
     assert split(tf.constant(["a b", "", "c"])).to_list() == [[b"a", b"b"], [], [b"c"]]
 
 
-def test_word_models_train_export_and_serve_without_importing_tensorflow_text(tiny_corpus, tmp_path):
+def test_wordpiece_tokenize_matches_tensorflow_texts_tokenizer(french_wordpiece):
+    _, pieces, _ = french_wordpiece
+    theirs = tf_text.FastWordpieceTokenizer(pieces, suffix_indicator=tokenizer.SUFFIX, unknown_token=vocab.UNK,
+                                            no_pretokenization=True, token_out_type=tf.int32)
+    words = tokenizer.split_words(tf.constant(HARD_TEXT + ["é" * 49, "é" * 51])).flat_values  # 98, 102 bytes.
+    ours = text_ops.wordpiece_tokenize(words, text_ops.wordpiece_model(pieces, tokenizer.SUFFIX, vocab.UNK))
+    assert ours.to_list() == theirs.tokenize(words).to_list()
+    assert ours.values.dtype == tf.int32 and ours.row_splits.dtype == tf.int64
+
+
+def test_wordpiece_tokenizer_cuts_each_sentence_as_tensorflow_text_did(french_wordpiece):
+    words, pieces, _ = french_wordpiece
+    theirs = tf_text.FastWordpieceTokenizer(pieces, suffix_indicator=tokenizer.SUFFIX, unknown_token=vocab.UNK,
+                                            no_pretokenization=True, token_out_type=tf.int32)
+    sentences = tf.constant(HARD_TEXT + [pair["target"].numpy().decode() for pair in corpus.load("sample", "test", "en", "fr").take(300)])
+    expected = theirs.tokenize(tokenizer.split_words(sentences)).merge_dims(1, 2)
+    assert words.tokenize(sentences).to_list() == expected.to_list()
+
+
+@pytest.mark.parametrize("kind", ["word", "wordpiece"])
+def test_models_train_export_and_serve_without_importing_tensorflow_text(tiny_corpus, tmp_path, kind):
+    # The vocabularies first, here: learning wordpieces uses tensorflow-text's learner.
+    model_dir_lib.prepare_model_dir(tiny_config(tiny_corpus, train_steps=2, tokenizer=kind), str(tmp_path / "model"))
     code = f"""
 import sys
 sys.path.insert(0, {os.path.dirname(TESTS)!r})
 import tensorflow as tf
 from tests.conftest import tiny_config
 from tf_seq2seq import serving, training
-config = tiny_config({tiny_corpus!r}, train_steps=2)
+config = tiny_config({tiny_corpus!r}, train_steps=2, tokenizer={kind!r})
 training.train(config, {str(tmp_path / "model")!r})
 path = serving.export_model_dir(config, {str(tmp_path / "model")!r}, {str(tmp_path / "export")!r})
 loaded = serving.load(path)
 translations = loaded.signatures["serving_default"](sentences=tf.constant(["I am cold."]))["translations"]
 print("imported:", sorted(name for name in sys.modules if name.startswith("tensorflow_text")))
-import tensorflow_text  # Loading the same op libraries again works.
+import tensorflow_text  # Loading the same op libraries (and model builder) again works.
 print(tensorflow_text.regex_split(tf.constant(["a b"]), " ", "").to_list(), translations.shape)
 """
     result = run_python(code)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
-    assert "imported: []" in lines
+    # Only the wordpiece model builder, on its own: not the package.
+    builder = ["tensorflow_text.core.pybinds.pywrap_fast_wordpiece_tokenizer_model_builder"]
+    assert f"imported: {builder if kind == 'wordpiece' else []}" in lines
     assert lines[-1] == "[[b'a', b'b']] (1,)"

@@ -8,7 +8,7 @@ back into a space. `WordTokenizer` maps these words to ids (the paper's
 scheme); `WordpieceTokenizer` cuts them further into WordPiece subwords.
 Everything here is core TensorFlow or tensorflow-text ops that exist in
 tf-text 2.12 (the version TF Serving links), loaded through `text_ops`, so
-the word tokenizer runs without importing all of tensorflow-text.
+neither tokenizer imports all of tensorflow-text.
 """
 
 import tensorflow as tf
@@ -173,26 +173,22 @@ class WordpieceTokenizer(_VocabularyTokenizer):
     Pieces after the first of a word start with `##` in the vocabulary;
     detokenization drops that marker and concatenates, so
     `detokenize(tokenize(x)) == normalize(x)` whenever every character of `x`
-    is in the vocabulary. Uses tensorflow-text's `FastWordpieceTokenizer`
-    (importing all of tensorflow-text, which builds its model in Python).
+    is in the vocabulary. Uses tensorflow-text's wordpiece op and model
+    (`text_ops.wordpiece_tokenize`), as its `FastWordpieceTokenizer` does.
     """
 
     def __init__(self, vocab_path, name=None):
-        import tensorflow_text  # Only here: see `text_ops`.
-
         super().__init__(vocab_path, name=name)
-        self._wordpiece = tensorflow_text.FastWordpieceTokenizer(
-            vocab.read(vocab_path),
-            suffix_indicator=SUFFIX,
-            unknown_token=vocab.UNK,
-            no_pretokenization=True,
-            token_out_type=tf.int64,
-        )
+        self._model = text_ops.wordpiece_model(vocab.read(vocab_path), SUFFIX, vocab.UNK)
 
     def tokenize(self, sentences):
         """Sentences to piece ids: string [batch] -> `tf.RaggedTensor` int32 [batch, None]."""
-        pieces = self._wordpiece.tokenize(split_words(sentences))
-        return tf.cast(pieces.merge_dims(1, 2), tf.int32)
+        words = split_words(sentences)
+        pieces = text_ops.wordpiece_tokenize(words.flat_values, self._model)
+        # A sentence's pieces are those of its words: its word row splits, in piece positions.
+        return tf.RaggedTensor.from_row_splits(
+            pieces.values, tf.gather(pieces.row_splits, words.row_splits), validate=False
+        )
 
     def _token_text(self, tokens):
         return tf.strings.regex_replace(tokens, "^" + SUFFIX, "")
