@@ -5,6 +5,7 @@ import os
 
 import pytest
 import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import serving, text_ops
@@ -152,7 +153,6 @@ def test_graphs_use_only_core_ops_and_tf_text_2_12_ops(export, request):
     assert non_core and non_core <= TF_TEXT_2_12_OPS
     # `serving.load` registers them without importing all of tensorflow-text.
     assert non_core <= {op for ops in text_ops.LIBRARIES.values() for op in ops}
-    assert b"XlaLaunch" not in open(os.path.join(path, "saved_model.pb"), "rb").read()
 
 
 def test_serving_load_registers_the_ops_without_importing_tensorflow_text(exported_wordpiece):
@@ -307,3 +307,47 @@ def test_warmup_xla_writes_requests_that_only_an_xla_enabled_server_replays(
     ]
     assert "XLA compilation disabled" in replayed[-1][2]
 
+
+def xla_compiled_nodes(graph_def):
+    """The nodes of a GraphDef and of its function library that need XLA.
+
+    A node needs XLA if it is an XLA op (`XlaLaunch`, `_XlaCompile`, ...) or
+    carries `_XlaMustCompile: true` (a call of a `jit_compile` function); a
+    function compiled with `jit_compile` carries that attribute itself.
+
+    Returns:
+        Sorted list of `"function/node"` names (`"function"` for a function's own attribute).
+    """
+    def must_compile(attr):
+        return "_XlaMustCompile" in attr and attr["_XlaMustCompile"].b
+
+    def needing_xla(prefix, nodes):
+        return [f"{prefix}/{node.name}" for node in nodes if "Xla" in node.op or must_compile(node.attr)]
+
+    found = needing_xla("", graph_def.node)
+    for function in graph_def.library.function:
+        found += needing_xla(function.signature.name, function.node_def)
+        if must_compile(function.attr):
+            found.append(function.signature.name)
+    return sorted(found)
+
+
+def saved_model_xla_nodes(path):
+    """`xla_compiled_nodes` of every graph in the SavedModel at `path`."""
+    model = saved_model_pb2.SavedModel()
+    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+        model.ParseFromString(f.read())
+    return [name for meta_graph in model.meta_graphs for name in xla_compiled_nodes(meta_graph.graph_def)]
+
+
+@pytest.mark.parametrize("export", ["exported", "exported_wordpiece"])
+def test_default_export_holds_no_xla_compiled_function(export, request):
+    """TF Serving disables XLA: no function of a default export may need it (a `jit_compile`
+    function is a call node with `_XlaMustCompile`, not an `XlaLaunch` op)."""
+    path, _ = request.getfixturevalue(export)
+    assert saved_model_xla_nodes(path) == []
+
+
+def test_jit_compile_export_holds_xla_compiled_functions(exported_xla):
+    """The check above finds XLA where it is: `jit_compile` exports put it in `beam_search_xla`."""
+    assert saved_model_xla_nodes(exported_xla)
