@@ -19,6 +19,7 @@ import argparse
 import collections
 import glob
 import os
+import re
 import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -58,9 +59,8 @@ def op_seconds(log_dir):
 def op_type_of(event_name):
     """The op type of a kernel event named `node_name:OpType`, else None (framework events)."""
     name, _, op_type = event_name.rpartition(":")
-    if not name or name.endswith(":") or not op_type or " " in op_type or not op_type[0].isupper() and op_type[0] != "_":
-        return None
-    return op_type
+    is_kernel = name and not name.endswith(":") and re.fullmatch(r"_?[A-Z]\w*", op_type)
+    return op_type if is_kernel else None
 
 
 def profile(precision, steps):
