@@ -37,10 +37,15 @@ def test_regex_split_works_in_a_graph_on_an_unknown_batch():
     assert split(tf.constant(["a b", "", "c"])).to_list() == [[b"a", b"b"], [], [b"c"]]
 
 
+def tensorflow_texts_wordpiece(pieces):
+    """tensorflow-text's own tokenizer of the wordpiece vocabulary `pieces`, as `WordpieceTokenizer` used it."""
+    return tf_text.FastWordpieceTokenizer(pieces, suffix_indicator=tokenizer.SUFFIX, unknown_token=vocab.UNK,
+                                          no_pretokenization=True, token_out_type=tf.int32)
+
+
 def test_wordpiece_tokenize_matches_tensorflow_texts_tokenizer(french_wordpiece):
     _, pieces, _ = french_wordpiece
-    theirs = tf_text.FastWordpieceTokenizer(pieces, suffix_indicator=tokenizer.SUFFIX, unknown_token=vocab.UNK,
-                                            no_pretokenization=True, token_out_type=tf.int32)
+    theirs = tensorflow_texts_wordpiece(pieces)
     words = tokenizer.split_words(tf.constant(HARD_TEXT + ["é" * 49, "é" * 51])).flat_values  # 98, 102 bytes.
     ours = text_ops.wordpiece_tokenize(words, text_ops.wordpiece_model(pieces, tokenizer.SUFFIX, vocab.UNK))
     assert ours.to_list() == theirs.tokenize(words).to_list()
@@ -49,10 +54,9 @@ def test_wordpiece_tokenize_matches_tensorflow_texts_tokenizer(french_wordpiece)
 
 def test_wordpiece_tokenizer_cuts_each_sentence_as_tensorflow_text_did(french_wordpiece):
     words, pieces, _ = french_wordpiece
-    theirs = tf_text.FastWordpieceTokenizer(pieces, suffix_indicator=tokenizer.SUFFIX, unknown_token=vocab.UNK,
-                                            no_pretokenization=True, token_out_type=tf.int32)
-    sentences = tf.constant(HARD_TEXT + [pair["target"].numpy().decode() for pair in corpus.load("sample", "test", "en", "fr").take(300)])
-    expected = theirs.tokenize(tokenizer.split_words(sentences)).merge_dims(1, 2)
+    sample = [pair["target"].numpy().decode() for pair in corpus.load("sample", "test", "en", "fr").take(300)]
+    sentences = tf.constant(HARD_TEXT + sample)
+    expected = tensorflow_texts_wordpiece(pieces).tokenize(tokenizer.split_words(sentences)).merge_dims(1, 2)
     assert words.tokenize(sentences).to_list() == expected.to_list()
 
 

@@ -59,9 +59,9 @@ def _library(filename):
 def _wordpiece_model_builder():
     """tensorflow-text's wordpiece model builder, loaded without importing the package.
 
-    It is loaded under its own module name, so a later `import tensorflow_text`
-    finds it in `sys.modules` instead of initialising the extension twice
-    (which crashes the process at exit).
+    It is registered under the module name tensorflow-text gives it, so a
+    later `import tensorflow_text` finds it in `sys.modules` instead of
+    initialising the extension twice (which crashes the process at exit).
     """
     name = f"tensorflow_text.core.pybinds.{_WORDPIECE_MODEL_BUILDER}"
     if name not in sys.modules:
