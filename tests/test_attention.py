@@ -68,8 +68,8 @@ def test_decoding_steps_compute_the_training_models_log_probs(kind):
     step_fn, states = seq2seq.decode_step_fn(), seq2seq.initial_states(tf.constant(SOURCES))
     assert len(states) == seq2seq.num_states == 4 + (2 if kind == "luong" else 3)
     for t in range(2):  # Both sentences' real target positions.
-        log_probs, states = step_fn(tf.constant(TARGET_IN)[:, t], states)
-        np.testing.assert_allclose(log_probs, expected[:, t], atol=1e-5)
+        scores, states = step_fn(tf.constant(TARGET_IN)[:, t], states)
+        np.testing.assert_allclose(decoding.to_log_probs(scores), expected[:, t], atol=1e-5)
 
 
 def teacher_forced_log_probs(seq2seq, source, hypotheses):

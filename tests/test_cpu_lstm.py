@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import cpu_lstm
+from tf_seq2seq import decoding
 from tf_seq2seq import model as model_lib
 
 
@@ -301,9 +302,9 @@ def test_kept_decode_weights_are_prepared_variables_and_step_exactly_like_read_o
     assert len(shared) == (3 + seq2seq.num_layers if policy == "float32" else 0)
     states = seq2seq.encoder(batch["source"])
     ids = batch["target_in"][:, 0]
-    kept_log_probs, kept_states = seq2seq.decode_step_fn(kept)(ids, states)
-    log_probs, new_states = seq2seq.decode_step_fn()(ids, states)
-    np.testing.assert_array_equal(kept_log_probs, log_probs)
+    kept_scores, kept_states = seq2seq.decode_step_fn(kept)(ids, states)
+    scores, new_states = seq2seq.decode_step_fn()(ids, states)
+    np.testing.assert_array_equal(kept_scores.values, scores.values)
     for kept_state, state in zip(kept_states, new_states):
         np.testing.assert_array_equal(tf.cast(kept_state, tf.float32), tf.cast(state, tf.float32))
 
@@ -316,7 +317,8 @@ def test_decode_step_follows_the_teacher_forced_training_model(batch, policy):
     states = seq2seq.encoder(batch["source"])
     mask = (batch["target_in"] > 0).numpy()
     for t in range(batch["target_in"].shape[1]):
-        log_probs, states = step(batch["target_in"][:, t], states)
+        scores, states = step(batch["target_in"][:, t], states)
+        log_probs = decoding.to_log_probs(scores)
         assert log_probs.dtype == tf.float32
         np.testing.assert_allclose(log_probs.numpy()[mask[:, t]], expected.numpy()[mask[:, t], t],
                                    atol=1e-5 if policy == "float32" else 0.1)

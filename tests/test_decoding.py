@@ -21,13 +21,20 @@ def make_table(seed):
     return logits - np.log(np.exp(logits).sum(-1, keepdims=True))
 
 
-def toy_step_fn(table):
-    """A `step_fn` whose state is (sentence index, step); log-probs come from `table`."""
+def toy_step_fn(table, as_logits=False):
+    """A `step_fn` whose state is (sentence index, step); log-probs come from `table`.
+
+    With `as_logits` it returns `decoding.Logits`: the log-probs shifted by a
+    different constant in every row (as logits are), which the search must undo.
+    """
     table = tf.constant(table, tf.float32)
 
     def step_fn(ids, states):
         sentence, step = tf.unstack(tf.cast(states[0], tf.int32), axis=1)
         log_probs = tf.gather_nd(table, tf.stack([sentence, step, ids], axis=1))
+        if as_logits:
+            shift = 3.0 * tf.cast(sentence, tf.float32) - 2.0 * tf.cast(step + ids, tf.float32)
+            log_probs = decoding.Logits(log_probs + shift[:, tf.newaxis])
         return log_probs, [states[0] + tf.constant([[0.0, 1.0]])]
 
     return step_fn
@@ -56,13 +63,14 @@ def strip(ids):
     return ids[: ids.index(vocab.EOS_ID) + 1] if vocab.EOS_ID in ids else ids
 
 
+@pytest.mark.parametrize("as_logits", [False, True])
 @pytest.mark.parametrize("length_penalty", [0.0, 1.0])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_wide_beam_finds_the_exhaustive_n_best(seed, length_penalty):
+def test_wide_beam_finds_the_exhaustive_n_best(seed, length_penalty, as_logits):
     table = make_table(seed)
     beam = len(ALLOWED) ** MAX_LENGTH  # Wide enough to keep every prefix.
     found = decoding.beam_search(
-        toy_step_fn(table), initial_states(), beam, MAX_LENGTH, length_penalty
+        toy_step_fn(table, as_logits), initial_states(), beam, MAX_LENGTH, length_penalty
     )
     for sentence in range(BATCH):
         expected = enumerate_hypotheses(table, sentence, length_penalty)[:5]
@@ -195,6 +203,19 @@ def test_scores_are_sorted_and_padding_follows_eos():
             assert found.log_probs[sentence, rank].numpy() == pytest.approx(log_prob, abs=1e-4)
             assert found.scores[sentence, rank].numpy() == pytest.approx(log_prob / normalizer, abs=1e-4)
     assert ended_early > 0  # Some rows hold padding after <eos>, so the check above bites.
+
+
+def test_logits_give_the_top_tokens_and_log_probs_of_their_log_softmax():
+    logits = 8 * tf.random.stateless_normal([6, 1000], seed=[1, 2])
+    extremes = tf.constant([[1000.0, -1000.0] + [0.0] * 998, [3.0] * 1000, [-1e4] * 999 + [1e4]])
+    logits = tf.concat([logits, extremes], 0)  # Row 6: <pad> wins; row 7: all tied.
+    log_probs = tf.nn.log_softmax(logits)
+    np.testing.assert_allclose(decoding.to_log_probs(decoding.Logits(logits)), log_probs, rtol=1e-6, atol=2e-5)
+    assert decoding.to_log_probs(log_probs) is log_probs
+    values, ids = decoding._top_tokens(decoding.Logits(logits), 10)
+    expected_values, expected_ids = decoding._top_tokens(log_probs, 10)
+    np.testing.assert_array_equal(ids, expected_ids)
+    np.testing.assert_allclose(values, expected_values, rtol=1e-6, atol=2e-5)
 
 
 @pytest.mark.parametrize("vocab_size", [5, 6, 37, 100, 1000])

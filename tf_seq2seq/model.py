@@ -34,6 +34,7 @@ import tensorflow as tf
 from tf_seq2seq import attention as attention_lib
 from tf_seq2seq import checkpoints
 from tf_seq2seq import cpu_lstm
+from tf_seq2seq import decoding
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
 
@@ -295,8 +296,9 @@ class Seq2Seq:
                 `[h_1, c_1, ...]` float32 [N, units], then any attention memory.
 
         Returns:
-            `(log_probs, states)`: float32 [N, target_vocab_size] log-softmax of
-            the next token, and the new states in the same layout.
+            `(scores, states)`: `decoding.Logits`, float32 [N,
+            target_vocab_size] logits of the next token (`decoding.
+            to_log_probs` normalises them), and the new states in the same layout.
         """
         return self.decode_step_fn()(ids, states)
 
@@ -351,7 +353,7 @@ class Seq2Seq:
                 read now.
 
         Returns:
-            A function `(ids, states) -> (log_probs, states)` as `decode_step`.
+            A function `(ids, states) -> (scores, states)` as `decode_step`.
         """
         embeddings, layers, projection, attention = weights or self.decode_weights()
         dtype = embeddings.dtype
@@ -371,7 +373,7 @@ class Seq2Seq:
                 x, _ = attention_lib.attend(self.attention.kind, attention, x[:, tf.newaxis], memory_states)
                 x = x[:, 0]
             logits = tf.nn.bias_add(tf.matmul(x, projection[0]), projection[1])
-            return tf.nn.log_softmax(tf.cast(logits, tf.float32)), new_states + memory_states
+            return decoding.Logits(tf.cast(logits, tf.float32)), new_states + memory_states
 
         return step
 

@@ -1,0 +1,75 @@
+"""Two SavedModels' beam search against each other in one process, alternated, for small differences.
+
+    taskset -c 1 .venv/bin/python bench/decode_ab.py --a=OLD/1 --b=NEW/1 [--batch_sizes=32,1] [--rounds=2]
+
+Two exports of the same weights (e.g. from two checkouts) decode the 1000
+Multi30k test2016 sentences through their `beam_search` signatures at beam 5,
+in chunks (64 sentences at batch size > 1, 10 at batch 1) that alternate A, B
+and B, A, so the machine's load drifts over both alike. Per batch size it
+prints each model's sentences per CPU-second of this process, B's speed over
+A's, in how many chunks A was faster, and how many best translations are
+identical. Separate processes (`bench/peer.py --decode_only`) vary by more
+than a few percent on a shared machine; alternating chunks in one process
+shows differences of 1-2%.
+"""
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import tensorflow as tf  # noqa: E402
+
+from peer import DATA  # noqa: E402
+from tf_seq2seq import corpus, inference, serving  # noqa: E402
+
+BEAM_SIZE = 5
+
+
+def chunk_seconds(signature, sentences, batch_size):
+    """Translates `sentences`; returns (CPU-seconds of this process, best translations)."""
+    start = time.process_time()
+    nbest = inference.translate_texts(signature, sentences, BEAM_SIZE, 1, batch_size)
+    return time.process_time() - start, [hypotheses[0][0] for hypotheses in nbest]
+
+
+def compare(signatures, sentences, batch_size, rounds):
+    """Prints the A/B line of one batch size."""
+    chunk = 64 if batch_size > 1 else 10
+    for signature in signatures.values():
+        inference.translate_texts(signature, sentences[:batch_size], BEAM_SIZE, 1, batch_size)  # Warm-up.
+    seconds = {name: [] for name in signatures}
+    best = {name: [] for name in signatures}
+    for round_ in range(rounds):
+        for index, begin in enumerate(range(0, len(sentences), chunk)):
+            for name in ("A", "B") if (index + round_) % 2 == 0 else ("B", "A"):
+                spent, translations = chunk_seconds(signatures[name], sentences[begin : begin + chunk], batch_size)
+                seconds[name].append(spent)
+                if round_ == 0:
+                    best[name] += translations
+    rate = {name: rounds * len(sentences) / sum(spent) for name, spent in seconds.items()}
+    a_faster = sum(a < b for a, b in zip(seconds["A"], seconds["B"]))
+    same = sum(a == b for a, b in zip(best["A"], best["B"]))
+    print(f"batch {batch_size}: A {rate['A']:.1f}, B {rate['B']:.1f} sentences per CPU-second; "
+          f"B / A {rate['B'] / rate['A']:.3f}; A faster in {a_faster} of {len(seconds['A'])} chunks; "
+          f"identical translations {same} of {len(sentences)}", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--a", required=True, help="SavedModel version directory A")
+    parser.add_argument("--b", required=True, help="SavedModel version directory B")
+    parser.add_argument("--batch_sizes", default="32,1")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    signatures = {name: serving.load(path).signatures["beam_search"] for name, path in (("A", args.a), ("B", args.b))}
+    sentences = corpus.read_lines(os.path.join(DATA, "test2016.en"))
+    for batch_size in map(int, args.batch_sizes.split(",")):
+        compare(signatures, sentences, batch_size, args.rounds)
+
+
+if __name__ == "__main__":
+    main()
