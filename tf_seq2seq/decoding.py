@@ -2,10 +2,10 @@
 
 `beam_search` works on any `step_fn(ids, states) -> (log_probs, states)`, so
 single models and ensembles decode the same way; a step may return `Logits`
-instead of log-probs, and the search normalises only the candidates it keeps. It is one explicit
-`tf.while_loop` with shapes fixed across iterations: it runs unchanged inside
-an exported SavedModel (no autograph, no Python in the loop) and compiles with
-XLA when the batch and `padded_length` are static.
+instead of log-probs, and the search normalises only the candidates it keeps.
+It is one explicit `tf.while_loop` with shapes fixed across iterations: it
+runs unchanged inside an exported SavedModel (no autograph, no Python in the
+loop) and compiles with XLA when the batch and `padded_length` are static.
 
 Each step extends the `beam_size` live hypotheses of every sentence by every
 token and keeps the best `2 x beam_size` candidates. Candidates ending in

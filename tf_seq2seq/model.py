@@ -296,9 +296,9 @@ class Seq2Seq:
                 `[h_1, c_1, ...]` float32 [N, units], then any attention memory.
 
         Returns:
-            `(scores, states)`: `decoding.Logits`, float32 [N,
-            target_vocab_size] logits of the next token (`decoding.
-            to_log_probs` normalises them), and the new states in the same layout.
+            `(scores, states)`: `decoding.Logits` of the next token, float32
+            [N, target_vocab_size] (`decoding.to_log_probs` normalises them),
+            and the new states in the same layout.
         """
         return self.decode_step_fn()(ids, states)
 
