@@ -60,18 +60,26 @@ log-softmax is written at every step.
 def to_log_probs(scores):
     """float32 [N, V] log-probs of a `step_fn`'s scores (log-probs already, or `Logits`)."""
     if isinstance(scores, Logits):
-        return scores.values - _log_sum_exp(scores.values, tf.reduce_max(scores.values, 1, keepdims=True))
+        return scores.values - log_sum_exp(scores.values, tf.nn.softmax(scores.values))
     return scores
 
 
-def _log_sum_exp(logits, row_max):
-    """`log(sum(exp(logits)))` of each row, float32 [N, 1], given its max [N, 1].
+def log_sum_exp(logits, probs, row_max=None):
+    """`log(sum(exp(logits)))` of each row, float32 [N, 1], from its softmax `probs` [N, V].
 
-    From one softmax pass (oneDNN's, cheaper on a CPU than an exp pass or
-    TensorFlow's LogSoftmax): the largest probability is exp(max - logsumexp)
-    >= 1 / V, which never underflows, so logsumexp = max - log(it).
+    One softmax pass (oneDNN's, cheaper on a CPU than an exp pass or
+    TensorFlow's LogSoftmax) gives it: the largest probability is
+    exp(max - logsumexp) >= 1 / V, which never underflows, so logsumexp =
+    max - log(it).
+
+    Args:
+        logits: float32 [N, V].
+        probs: float32 [N, V], `tf.nn.softmax(logits)`.
+        row_max: float32 [N, 1], each row's largest logit if already known.
     """
-    return row_max - tf.math.log(tf.reduce_max(tf.nn.softmax(logits), 1, keepdims=True))
+    if row_max is None:
+        row_max = tf.reduce_max(logits, 1, keepdims=True)
+    return row_max - tf.math.log(tf.reduce_max(probs, 1, keepdims=True))
 
 
 # Finished hypotheses, [batch, beam] each: scores, and where the hypothesis
@@ -409,7 +417,8 @@ def _top_tokens(scores, k):
     kept = tf.gather(rows, best_blocks, batch_dims=1)
     values, position = tf.math.top_k(tf.reshape(kept, [tf.shape(kept)[0], -1]), k=wanted)
     if isinstance(scores, Logits):
-        values -= _log_sum_exp(scores.values, tf.reduce_max(block_maxima, 1, keepdims=True))
+        row_max = tf.reduce_max(block_maxima, 1, keepdims=True)
+        values -= log_sum_exp(scores.values, tf.nn.softmax(scores.values), row_max)
     ids = tf.gather(best_blocks, position // width, batch_dims=1) * width + position % width
     values = tf.where(_is_forbidden(ids), NEG_INF, values)
     values, keep = tf.math.top_k(values, k=tf.minimum(k, vocab_size))

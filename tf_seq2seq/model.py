@@ -605,10 +605,7 @@ def _chunk_loss_and_gradients(inputs, kernel, bias, labels, weights):
 
 
 def softmax_cross_entropy(labels, logits):
-    """The cross-entropy of each row, and the softmax, from one softmax pass.
-
-    The softmax's largest probability is exp(max - logsumexp) >= 1 / V (it
-    never underflows), so logsumexp = max - log(max probability).
+    """The cross-entropy of each row, and the softmax, from one softmax pass (`decoding.log_sum_exp`).
 
     Args:
         labels: int32 [N], ids in [0, V).
@@ -618,8 +615,7 @@ def softmax_cross_entropy(labels, logits):
         `(losses, probs)`: float32 [N] and [N, V].
     """
     probs = tf.nn.softmax(logits)
-    log_sum_exp = tf.reduce_max(logits, 1) - tf.math.log(tf.reduce_max(probs, 1))
-    return log_sum_exp - tf.gather(logits, labels, batch_dims=1), probs
+    return decoding.log_sum_exp(logits, probs)[:, 0] - tf.gather(logits, labels, batch_dims=1), probs
 
 
 def _minus_one_hot(values, labels, amounts):
