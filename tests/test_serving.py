@@ -131,16 +131,9 @@ TF_TEXT_2_12_OPS = {"NormalizeUTF8", "RegexSplitWithOffsets", "FastWordpieceToke
 # register (run without importing tensorflow_text).
 NON_CORE_OPS = """
 import json, sys
-from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow.python.framework import op_def_registry
-model = saved_model_pb2.SavedModel()
-model.ParseFromString(open(sys.argv[1] + "/saved_model.pb", "rb").read())
-ops = set()
-for meta_graph in model.meta_graphs:
-    ops |= {node.op for node in meta_graph.graph_def.node}
-    for function in meta_graph.graph_def.library.function:
-        ops |= {node.op for node in function.node_def}
-print(json.dumps(sorted(op for op in ops if op_def_registry.get(op) is None)))
+from tf_seq2seq import serving
+print(json.dumps(sorted(op for op in serving.op_types(sys.argv[1]) if op_def_registry.get(op) is None)))
 """
 
 
@@ -155,20 +148,28 @@ def test_graphs_use_only_core_ops_and_tf_text_2_12_ops(export, request):
     assert non_core <= {op for ops in text_ops.LIBRARIES.values() for op in ops}
 
 
-def test_serving_load_registers_the_ops_without_importing_tensorflow_text(exported_wordpiece):
-    path, translator = exported_wordpiece
+@pytest.mark.parametrize("export, libraries", [
+    ("exported", ["_normalize_ops.so", "_regex_split_ops.so"]),
+    ("exported_wordpiece", ["_fast_wordpiece_tokenizer.so", "_normalize_ops.so", "_regex_split_ops.so"]),
+])
+def test_serving_load_registers_only_the_ops_the_graph_uses_without_importing_tensorflow_text(
+        export, libraries, request):
+    path, translator = request.getfixturevalue(export)
     code = f"""
-import json, sys
+import json, os, sys
 import tensorflow as tf
-from tf_seq2seq import serving
+from tf_seq2seq import serving, text_ops
 out = serving.load({path!r}).signatures["serving_default"](sentences=tf.constant({SENTENCES!r}))
 print(sorted(name for name in sys.modules if name.startswith("tensorflow_text")))
+mapped = {{os.path.basename(line.split()[-1]) for line in open("/proc/self/maps") if line.rstrip().endswith(".so")}}
+print(json.dumps(sorted(mapped & set(text_ops.LIBRARIES))))
 print(json.dumps([t.decode() for t in out["translations"].numpy()]))
 """
     result = run_python(code)
     assert result.returncode == 0, result.stderr[-3000:]
-    imported, translations = result.stdout.splitlines()[-2:]
+    imported, mapped, translations = result.stdout.splitlines()[-3:]
     assert imported == "[]"
+    assert json.loads(mapped) == libraries
     assert json.loads(translations) == in_process(translator)[0]
 
 

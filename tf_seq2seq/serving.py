@@ -35,6 +35,7 @@ import shutil
 
 import keras
 import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import predict_requests
@@ -135,12 +136,30 @@ def _write_warmup(path, translator, export_dir, config, signatures):
 def load(path):
     """Loads an exported translator SavedModel (`tf.saved_model.load`).
 
-    Registers the tensorflow-text ops the graph uses first (`text_ops.register`).
+    Registers the tensorflow-text ops the graph uses first (`text_ops.register`):
+    a word model's graph loads two of its op libraries, a wordpiece model's three.
 
     Raises:
         Seq2SeqError: if `path` is not a SavedModel directory.
     """
-    text_ops.register()
     if not tf.saved_model.contains_saved_model(path):
         raise Seq2SeqError(f"no SavedModel at {path}")
+    text_ops.register(op_types(path))
     return tf.saved_model.load(path)
+
+
+def op_types(path):
+    """The op types of every graph and graph function of the SavedModel at `path`.
+
+    Returns:
+        set of str, e.g. `{"MatMul", "RegexSplitWithOffsets", ...}`.
+    """
+    saved_model = saved_model_pb2.SavedModel()
+    with tf.io.gfile.GFile(os.path.join(path, "saved_model.pb"), "rb") as f:
+        saved_model.ParseFromString(f.read())
+    types = set()
+    for meta_graph in saved_model.meta_graphs:
+        types.update(node.op for node in meta_graph.graph_def.node)
+        for function in meta_graph.graph_def.library.function:
+            types.update(node.op for node in function.node_def)
+    return types

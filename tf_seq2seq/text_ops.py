@@ -74,10 +74,16 @@ def _wordpiece_model_builder():
     return sys.modules[name]
 
 
-def register():
-    """Registers every tensorflow-text op an exported model may use, so it can be loaded."""
-    for filename in LIBRARIES:
-        _library(filename)
+def register(op_types=None):
+    """Registers the tensorflow-text ops a graph uses, so it can be loaded.
+
+    Args:
+        op_types: the op types of the graph (e.g. `serving.op_types`); loads
+            the libraries holding any of them. Default: every library we use.
+    """
+    for filename, ops in LIBRARIES.items():
+        if op_types is None or not op_types.isdisjoint(ops):
+            _library(filename)
 
 
 def normalize_utf8(text, form):
