@@ -42,35 +42,29 @@ def pairs_dataset(sources, targets):
     return tf.data.Dataset.from_tensor_slices({"source": sources, "target": targets})
 
 
-def test_tokenize_then_filter_drops_empty_and_long_pairs(tmp_path):
+def test_tokenize_with_length_limits_drops_empty_and_long_pairs(tmp_path):
     words = make_tokenizer(tmp_path)
     pairs = pairs_dataset(["a b", "", "a b c d e", "c"], ["a", "b", "c", "a b c d"])
-    examples = list(
-        pairs.apply(pipeline.tokenize(words, words, reverse_source=True))
-        .apply(pipeline.filter_by_length(max_source_length=4, max_target_length=3))
-        .as_numpy_iterator()
-    )
+    examples = list(pairs.apply(pipeline.tokenize(words, words, True, max_lengths=(4, 3))).as_numpy_iterator())
     assert [e["source"].tolist() for e in examples] == [[5, 4]]
     assert examples[0]["target_in"].tolist() == [vocab.BOS_ID, 4]
     assert examples[0]["target_out"].tolist() == [4, vocab.EOS_ID]
 
 
-def test_tokenize_with_length_limits_keeps_the_pairs_filter_by_length_keeps(tmp_path):
+def test_tokenize_with_length_limits_keeps_the_pairs_within_them_unchanged_and_in_order(tmp_path):
     words = make_tokenizer(tmp_path)
     lengths = [(2, 1), (0, 2), (5, 1), (1, 4), (4, 3), (3, 0), (4, 4), (1, 1)] * 3
     pairs = pairs_dataset(
         [" ".join("abcde"[i % 5] for i in range(s)) for s, _ in lengths],
         [" ".join("edcba"[i % 5] for i in range(t)) for _, t in lengths],
     ).enumerate().map(lambda i, pair: {**pair, "index": tf.cast(i, tf.int32)})
-    filtered = list(
-        pairs.apply(pipeline.tokenize(words, words, reverse_source=True))
-        .apply(pipeline.filter_by_length(max_source_length=4, max_target_length=3))
-        .as_numpy_iterator()
-    )
+    everything = list(pairs.apply(pipeline.tokenize(words, words, reverse_source=True)).as_numpy_iterator())
     limited = list(pairs.apply(pipeline.tokenize(words, words, True, max_lengths=(4, 3))).as_numpy_iterator())
-    assert [e["index"] for e in limited] == [0, 4, 7, 8, 12, 15, 16, 20, 23]
-    assert len(limited) == len(filtered)
-    for mine, theirs in zip(limited, filtered):
+    # Non-empty sides of at most 4 source and 3 target words.
+    kept = [i for i, (s, t) in enumerate(lengths) if 0 < s <= 4 and 0 < t <= 3]
+    assert kept == [0, 4, 7, 8, 12, 15, 16, 20, 23]
+    assert [e["index"] for e in limited] == kept
+    for mine, theirs in zip(limited, [everything[i] for i in kept]):
         assert {name: value.tolist() for name, value in mine.items()} == {
             name: value.tolist() for name, value in theirs.items()
         }

@@ -66,7 +66,7 @@ def score(hypotheses, references):
 class Perplexity:
     """Teacher-forced perplexity of a model's current weights on sentence pairs.
 
-    Pairs outside the training length limits (`filter_by_length`) are left out.
+    Pairs outside the training length limits (`pipeline.length_limits`) are left out.
     """
 
     def __init__(self, training_model, source_tokenizer, target_tokenizer, config, pairs):
@@ -77,11 +77,10 @@ class Perplexity:
             config: the model's `config.Config`.
             pairs: `tf.data.Dataset` of `{"source": string [], "target": string []}`.
         """
-        max_length = max(config.max_source_length, config.max_target_length) + 1
+        limits = pipeline.length_limits(config)
         self._batches = (
-            pairs.apply(pipeline.tokenize(source_tokenizer, target_tokenizer, config.reverse_source))
-            .apply(pipeline.filter_by_length(config.max_source_length, config.max_target_length))
-            .apply(pipeline.bucket_by_length(BATCH_SIZE, max_length))
+            pairs.apply(pipeline.tokenize(source_tokenizer, target_tokenizer, config.reverse_source, limits))
+            .apply(pipeline.bucket_by_length(BATCH_SIZE, max(limits) + 1))
         )
         self._loss = tf.function(
             lambda features, labels: model_lib.masked_loss_sum(

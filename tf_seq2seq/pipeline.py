@@ -76,10 +76,10 @@ def tokenize(source_tokenizer, target_tokenizer, reverse_source, max_lengths=Non
         source_tokenizer: the source language's tokenizer.
         target_tokenizer: the target language's tokenizer.
         reverse_source: whether to reverse each source sentence's ids.
-        max_lengths: `(max_source_length, max_target_length)` to drop the pairs
-            `filter_by_length` drops, in the batches before unbatching (cheaper
-            than a filter of every pair; the same pairs in the same order), or
-            None to keep all.
+        max_lengths: `(max_source_length, max_target_length)` (`length_limits`)
+            to drop the pairs with an empty side or a side over its limit
+            (`_within_limits`), in the batches before unbatching (cheaper than
+            a filter of every pair), or None to keep all.
 
     Returns:
         A transform producing `{"source": int32 [S], "target_in": int32 [T],
@@ -141,15 +141,9 @@ def _within_limits(source_length, target_out_length, max_source_length, max_targ
     )
 
 
-def filter_by_length(max_source_length, max_target_length):
-    """Transform: drops pairs with an empty side or a side over its length limit (`_within_limits`)."""
-
-    def keep(example):
-        return _within_limits(
-            tf.size(example["source"]), tf.size(example["target_out"]), max_source_length, max_target_length
-        )
-
-    return lambda dataset: dataset.filter(keep)
+def length_limits(config):
+    """`(max_source_length, max_target_length)` of a `config.Config`, `tokenize`'s `max_lengths`."""
+    return config.max_source_length, config.max_target_length
 
 
 def any_pair_kept(pairs, source_tokenizer, target_tokenizer, config):
@@ -168,8 +162,9 @@ def any_pair_kept(pairs, source_tokenizer, target_tokenizer, config):
     Returns:
         bool.
     """
-    max_lengths = (config.max_source_length, config.max_target_length)
-    kept = pairs.apply(tokenize(source_tokenizer, target_tokenizer, config.reverse_source, max_lengths)).take(1)
+    kept = pairs.apply(
+        tokenize(source_tokenizer, target_tokenizer, config.reverse_source, length_limits(config))
+    ).take(1)
     return any(True for _ in kept)
 
 
@@ -291,12 +286,11 @@ def training_batches(pairs, source_tokenizer, target_tokenizer, config, shard=(0
     if shard[1] > 1:
         stream = stream.shard(shard[1], shard[0])
     return (
-        stream.apply(tokenize(source_tokenizer, target_tokenizer, config.reverse_source,
-                              (config.max_source_length, config.max_target_length)))
+        stream.apply(tokenize(source_tokenizer, target_tokenizer, config.reverse_source, length_limits(config)))
         .apply(
             bucket_by_length(
                 shard_size(config.batch_size, shard),
-                max(config.max_source_length, config.max_target_length) + 1,
+                max(length_limits(config)) + 1,
                 bucket_width=config.bucket_width,
                 batch_tokens=shard_size(config.batch_tokens, shard),
             )
