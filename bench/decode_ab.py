@@ -15,36 +15,30 @@ shows differences of 1-2%.
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf  # noqa: E402
 
-from peer import DATA  # noqa: E402
-from tf_seq2seq import corpus, inference, serving  # noqa: E402
+from peer import DATA, timed_translations, warm_up  # noqa: E402
+from tf_seq2seq import corpus, serving  # noqa: E402
 
 BEAM_SIZE = 5
-
-
-def chunk_seconds(signature, sentences, batch_size):
-    """Translates `sentences`; returns (CPU-seconds of this process, best translations)."""
-    start = time.process_time()
-    nbest = inference.translate_texts(signature, sentences, BEAM_SIZE, 1, batch_size)
-    return time.process_time() - start, [hypotheses[0][0] for hypotheses in nbest]
 
 
 def compare(signatures, sentences, batch_size, rounds):
     """Prints the A/B line of one batch size."""
     chunk = 64 if batch_size > 1 else 10
     for signature in signatures.values():
-        inference.translate_texts(signature, sentences[:batch_size], BEAM_SIZE, 1, batch_size)  # Warm-up.
+        warm_up(signature, sentences, BEAM_SIZE, batch_size)
     seconds = {name: [] for name in signatures}
     best = {name: [] for name in signatures}
     for round_ in range(rounds):
         for index, begin in enumerate(range(0, len(sentences), chunk)):
             for name in ("A", "B") if (index + round_) % 2 == 0 else ("B", "A"):
-                spent, translations = chunk_seconds(signatures[name], sentences[begin : begin + chunk], batch_size)
+                spent, translations = timed_translations(
+                    signatures[name], sentences[begin : begin + chunk], BEAM_SIZE, batch_size
+                )
                 seconds[name].append(spent)
                 if round_ == 0:
                     best[name] += translations

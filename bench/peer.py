@@ -71,14 +71,24 @@ def export(model_dir):
     ).stdout.split()[-1]
 
 
+def warm_up(signature, sentences, beam_size, batch_size):
+    """Translates one batch of `sentences` (traces the signature's batch shapes) before timing."""
+    inference.translate_texts(signature, sentences[:batch_size], beam_size, 1, batch_size)
+
+
+def timed_translations(signature, sentences, beam_size, batch_size):
+    """Translates `sentences` with a `beam_search` signature; returns (CPU-seconds of this process, best translations)."""
+    start = time.process_time()
+    nbest = inference.translate_texts(signature, sentences, beam_size, 1, batch_size)
+    return time.process_time() - start, [hypotheses[0][0] for hypotheses in nbest]
+
+
 def decode(saved_model, sentences, beam_size, batch_size):
     """Translates `sentences`; returns (translations, sentences per CPU-second of this process)."""
     signature = serving.load(saved_model).signatures["beam_search"]
-    inference.translate_texts(signature, sentences[:batch_size], beam_size, 1, batch_size)  # Warm-up.
-    start = time.process_time()
-    nbest = inference.translate_texts(signature, sentences, beam_size, 1, batch_size)
-    rate = len(sentences) / (time.process_time() - start)
-    return [hypotheses[0][0] for hypotheses in nbest], rate
+    warm_up(signature, sentences, beam_size, batch_size)
+    seconds, translations = timed_translations(signature, sentences, beam_size, batch_size)
+    return translations, len(sentences) / seconds
 
 
 def ours(args):
