@@ -16,51 +16,20 @@ Profiling adds a little time to every op; the split, not the sum, is the point.
 """
 
 import argparse
-import collections
-import glob
 import os
-import re
 import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from absl import logging  # noqa: E402
-from tensorflow.tsl.profiler.protobuf import xplane_pb2  # noqa: E402
 
 from peer import DATA, PEER_SETTINGS  # noqa: E402
+from profiles import gemm_seconds, profiled  # noqa: E402
 from tf_seq2seq import config as config_lib  # noqa: E402
 from tf_seq2seq import training  # noqa: E402
 
 TOP_OP_TYPES = 8
-
-
-def op_seconds(log_dir):
-    """CPU op time by op type, in seconds, from the profile written to `log_dir`.
-
-    Returns:
-        `collections.Counter` of op type -> seconds, summed over every thread.
-    """
-    space = xplane_pb2.XSpace()
-    (path,) = glob.glob(os.path.join(log_dir, "**", "*.xplane.pb"), recursive=True)
-    with open(path, "rb") as f:
-        space.ParseFromString(f.read())
-    seconds = collections.Counter()
-    for plane in space.planes:
-        for line in plane.lines:
-            for event in line.events:
-                op_type = op_type_of(plane.event_metadata[event.metadata_id].name)
-                if op_type:
-                    seconds[op_type] += event.duration_ps * 1e-12
-    return seconds
-
-
-def op_type_of(event_name):
-    """The op type of a kernel event named `node_name:OpType`, else None (framework events)."""
-    name, _, op_type = event_name.rpartition(":")
-    is_kernel = name and not name.endswith(":") and re.fullmatch(r"_?[A-Z]\w*", op_type)
-    return op_type if is_kernel else None
 
 
 def profile(precision, steps):
@@ -70,20 +39,15 @@ def profile(precision, steps):
         checkpoint_every_steps=10**9, keep_checkpoints=1,
         mixed_precision="" if precision == "float32" else precision, **PEER_SETTINGS,
     )
-    with tempfile.TemporaryDirectory() as model_dir, tempfile.TemporaryDirectory() as log_dir:
-        tf.profiler.experimental.start(log_dir)
-        try:
-            result = training.train(config, model_dir)
-        finally:
-            tf.profiler.experimental.stop()
+    with tempfile.TemporaryDirectory() as model_dir:
+        result, seconds = profiled(lambda: training.train(config, model_dir))
         keras.mixed_precision.set_global_policy("float32")
-        seconds = op_seconds(log_dir)
     return 1 / result["throughput"]["steps_per_sec"], {op: s / steps for op, s in seconds.items()}
 
 
 def split(per_step):
     """(GEMM seconds, other seconds) of one step's op time by type."""
-    gemm = sum(s for op, s in per_step.items() if "MatMul" in op)
+    gemm = gemm_seconds(per_step)
     return gemm, sum(per_step.values()) - gemm
 
 
