@@ -120,6 +120,14 @@ def test_a_truncated_checkpoint_is_named_on_translate_and_resume(trained_model_d
     assert tf.train.latest_checkpoint(model_dir) == latest  # Nothing written over it.
 
 
+def test_a_truncated_export_is_named_on_translate(exported_model, tmp_path):
+    corrupt = shutil.copytree(exported_model, tmp_path / "1")
+    graph_file = corrupt / "saved_model.pb"
+    os.truncate(graph_file, os.path.getsize(graph_file) // 2)
+    assert_one_line_error(cli("translate", f"--saved_model={corrupt}", input="Go.\n"),
+                          f"{graph_file} cannot be read")
+
+
 def test_invalid_utf8_is_repaired_by_translate_and_refused_by_evaluate(trained_model_dir, tmp_path):
     sources = b"Go.\nbad \xff byte\nHi.\n"
     input_file = tmp_path / "input.en"

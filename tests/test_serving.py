@@ -2,9 +2,11 @@
 
 import json
 import os
+import shutil
 
 import pytest
 import tensorflow as tf
+from google.protobuf import text_format
 from tensorflow.core.protobuf import saved_model_pb2
 
 from tf_seq2seq import config as config_lib
@@ -19,6 +21,7 @@ SENTENCES = [en for en, _ in PAIRS[:5]] + ["Unknown words here.", ""]
 TF2_CLIENT = """
 import json, sys
 import tensorflow as tf
+from google.protobuf import text_format
 import tensorflow_text  # Registers the tf-text ops used by the graph.
 model = tf.saved_model.load(sys.argv[1])
 sentences = tf.constant(json.loads(sys.argv[2]))
@@ -39,6 +42,7 @@ print(json.dumps({
 TF1_CLIENT = """
 import json, sys
 import tensorflow as tf
+from google.protobuf import text_format
 import tensorflow_text  # Registers the tf-text ops used by the graph.
 with tf.Graph().as_default(), tf.compat.v1.Session() as session:
     meta_graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], sys.argv[1])
@@ -158,6 +162,7 @@ def test_serving_load_registers_only_the_ops_the_graph_uses_without_importing_te
     code = f"""
 import json, os, sys
 import tensorflow as tf
+from google.protobuf import text_format
 from tf_seq2seq import serving, text_ops
 out = serving.load({path!r}).signatures["serving_default"](sentences=tf.constant({SENTENCES!r}))
 print(sorted(name for name in sys.modules if name.startswith("tensorflow_text")))
@@ -173,10 +178,22 @@ print(json.dumps([t.decode() for t in out["translations"].numpy()]))
     assert json.loads(translations) == in_process(translator)[0]
 
 
+def test_op_types_reads_a_text_format_saved_model_as_the_binary_one(exported, tmp_path):
+    path, _ = exported
+    text_copy = shutil.copytree(path, tmp_path / "1")
+    binary = saved_model_pb2.SavedModel()
+    binary.ParseFromString((text_copy / "saved_model.pb").read_bytes())
+    (text_copy / "saved_model.pbtxt").write_text(text_format.MessageToString(binary))
+    os.remove(text_copy / "saved_model.pb")
+    assert tf.saved_model.contains_saved_model(str(text_copy))
+    assert serving.op_types(str(text_copy)) == serving.op_types(path) >= {"RegexSplitWithOffsets", "MatMul"}
+
+
 # Fires many hostile inputs at the loaded SavedModel, in batches, timing each call.
 HOSTILE_CLIENT = r"""
 import json, random, sys, time
 import tensorflow as tf
+from google.protobuf import text_format
 import tensorflow_text  # Registers the tf-text ops used by the graph.
 model = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
 rng = random.Random(0)
@@ -217,6 +234,7 @@ def test_hostile_inputs_never_crash_the_loaded_model(exported):
 WARMUP_CLIENT = """
 import ctypes, json, os, sys
 import tensorflow as tf
+from google.protobuf import text_format
 import tensorflow_text  # Registers the tf-text ops used by the graph.
 from tf_seq2seq import predict_requests
 if sys.argv[2] == "xla_off":
@@ -256,6 +274,7 @@ def test_warmup_file_replays_against_the_loaded_model(exported):
 XLA_CLIENT = """
 import json, sys
 import tensorflow as tf
+from google.protobuf import text_format
 import tensorflow_text  # Registers the tf-text ops used by the graph.
 model = tf.saved_model.load(sys.argv[1])
 sentences = tf.constant(json.loads(sys.argv[2]))

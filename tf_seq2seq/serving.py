@@ -35,6 +35,7 @@ import shutil
 
 import keras
 import tensorflow as tf
+from google.protobuf import message, text_format
 from tensorflow.core.protobuf import saved_model_pb2
 
 from tf_seq2seq import config as config_lib
@@ -151,12 +152,26 @@ def load(path):
 def op_types(path):
     """The op types of every graph and graph function of the SavedModel at `path`.
 
+    Reads `saved_model.pb`, or `saved_model.pbtxt` as TensorFlow does without it.
+
     Returns:
         set of str, e.g. `{"MatMul", "RegexSplitWithOffsets", ...}`.
+
+    Raises:
+        Seq2SeqError: if the file cannot be parsed (e.g. truncated), naming it.
     """
     saved_model = saved_model_pb2.SavedModel()
-    with tf.io.gfile.GFile(os.path.join(path, "saved_model.pb"), "rb") as f:
-        saved_model.ParseFromString(f.read())
+    binary = os.path.join(path, "saved_model.pb")
+    graph_file = binary if tf.io.gfile.exists(binary) else binary + "txt"
+    with tf.io.gfile.GFile(graph_file, "rb") as f:
+        content = f.read()
+    try:
+        if graph_file == binary:
+            saved_model.ParseFromString(content)
+        else:
+            text_format.Parse(content, saved_model)
+    except (message.DecodeError, text_format.ParseError) as error:
+        raise Seq2SeqError(f"{graph_file} cannot be read ({error}): export the model again") from error
     types = set()
     for meta_graph in saved_model.meta_graphs:
         types.update(node.op for node in meta_graph.graph_def.node)
