@@ -21,7 +21,6 @@ SENTENCES = [en for en, _ in PAIRS[:5]] + ["Unknown words here.", ""]
 TF2_CLIENT = """
 import json, sys
 import tensorflow as tf
-from google.protobuf import text_format
 import tensorflow_text  # Registers the tf-text ops used by the graph.
 model = tf.saved_model.load(sys.argv[1])
 sentences = tf.constant(json.loads(sys.argv[2]))
@@ -42,7 +41,6 @@ print(json.dumps({
 TF1_CLIENT = """
 import json, sys
 import tensorflow as tf
-from google.protobuf import text_format
 import tensorflow_text  # Registers the tf-text ops used by the graph.
 with tf.Graph().as_default(), tf.compat.v1.Session() as session:
     meta_graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], sys.argv[1])
@@ -162,7 +160,6 @@ def test_serving_load_registers_only_the_ops_the_graph_uses_without_importing_te
     code = f"""
 import json, os, sys
 import tensorflow as tf
-from google.protobuf import text_format
 from tf_seq2seq import serving, text_ops
 out = serving.load({path!r}).signatures["serving_default"](sentences=tf.constant({SENTENCES!r}))
 print(sorted(name for name in sys.modules if name.startswith("tensorflow_text")))
@@ -193,7 +190,6 @@ def test_op_types_reads_a_text_format_saved_model_as_the_binary_one(exported, tm
 HOSTILE_CLIENT = r"""
 import json, random, sys, time
 import tensorflow as tf
-from google.protobuf import text_format
 import tensorflow_text  # Registers the tf-text ops used by the graph.
 model = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
 rng = random.Random(0)
@@ -234,7 +230,6 @@ def test_hostile_inputs_never_crash_the_loaded_model(exported):
 WARMUP_CLIENT = """
 import ctypes, json, os, sys
 import tensorflow as tf
-from google.protobuf import text_format
 import tensorflow_text  # Registers the tf-text ops used by the graph.
 from tf_seq2seq import predict_requests
 if sys.argv[2] == "xla_off":
@@ -274,7 +269,6 @@ def test_warmup_file_replays_against_the_loaded_model(exported):
 XLA_CLIENT = """
 import json, sys
 import tensorflow as tf
-from google.protobuf import text_format
 import tensorflow_text  # Registers the tf-text ops used by the graph.
 model = tf.saved_model.load(sys.argv[1])
 sentences = tf.constant(json.loads(sys.argv[2]))
