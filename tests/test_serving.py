@@ -348,10 +348,8 @@ def xla_compiled_nodes(graph_def):
 
 def saved_model_xla_nodes(path):
     """`xla_compiled_nodes` of every graph in the SavedModel at `path`."""
-    model = saved_model_pb2.SavedModel()
-    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
-        model.ParseFromString(f.read())
-    return [name for meta_graph in model.meta_graphs for name in xla_compiled_nodes(meta_graph.graph_def)]
+    meta_graphs = serving.read_saved_model(path).meta_graphs
+    return [name for meta_graph in meta_graphs for name in xla_compiled_nodes(meta_graph.graph_def)]
 
 
 @pytest.mark.parametrize("export", ["exported", "exported_wordpiece"])

@@ -152,10 +152,24 @@ def load(path):
 def op_types(path):
     """The op types of every graph and graph function of the SavedModel at `path`.
 
-    Reads `saved_model.pb`, or `saved_model.pbtxt` as TensorFlow does without it.
-
     Returns:
         set of str, e.g. `{"MatMul", "RegexSplitWithOffsets", ...}`.
+
+    Raises:
+        Seq2SeqError: if its graph file cannot be parsed (`read_saved_model`).
+    """
+    types = set()
+    for meta_graph in read_saved_model(path).meta_graphs:
+        types.update(node.op for node in meta_graph.graph_def.node)
+        for function in meta_graph.graph_def.library.function:
+            types.update(node.op for node in function.node_def)
+    return types
+
+
+def read_saved_model(path):
+    """The `SavedModel` proto (its graphs) of the SavedModel at `path`.
+
+    Reads `saved_model.pb`, or `saved_model.pbtxt` as TensorFlow does without it.
 
     Raises:
         Seq2SeqError: if the file cannot be parsed (e.g. truncated), naming it.
@@ -172,9 +186,4 @@ def op_types(path):
             text_format.Parse(content, saved_model)
     except (message.DecodeError, text_format.ParseError) as error:
         raise Seq2SeqError(f"{graph_file} cannot be read ({error}): export the model again") from error
-    types = set()
-    for meta_graph in saved_model.meta_graphs:
-        types.update(node.op for node in meta_graph.graph_def.node)
-        for function in meta_graph.graph_def.library.function:
-            types.update(node.op for node in function.node_def)
-    return types
+    return saved_model

@@ -74,15 +74,15 @@ def _wordpiece_model_builder():
     return sys.modules[name]
 
 
-def register(op_types=None):
+def register(op_types):
     """Registers the tensorflow-text ops a graph uses, so it can be loaded.
 
     Args:
-        op_types: the op types of the graph (e.g. `serving.op_types`); loads
-            the libraries holding any of them. Default: every library we use.
+        op_types: set of the graph's op types (e.g. `serving.op_types`); loads
+            the libraries holding any of them.
     """
     for filename, ops in LIBRARIES.items():
-        if op_types is None or not op_types.isdisjoint(ops):
+        if not op_types.isdisjoint(ops):
             _library(filename)
 
 
