@@ -1,7 +1,8 @@
-"""tf-seq2seq against the OpenNMT-tf 2.32 peer, with the peer's model and settings, on Multi30k.
+"""tf-seq2seq against the OpenNMT-tf 2.32 and OpenNMT-py 3.5.1 peers, with their model and settings, on Multi30k.
 
-    taskset -c 1 .venv/bin/python bench/peer.py --steps=2000 [--mixed_precision=mixed_bfloat16] [--peer]
+    taskset -c 1 .venv/bin/python bench/peer.py --steps=2000 [--mixed_precision=mixed_bfloat16] [--peer] [--peer_py]
     taskset -c 1 .venv/bin/python bench/peer.py --model_dir=DIR --decode_only
+    taskset -c 1 .venv/bin/python bench/peer.py --set=seed=2 --set=loss_normalization=tokens
 
 Trains our 2 x 256 attention-free LSTM with the peer's settings
 (../shared/peers/onmt/README.md: reversed source, Adam 1e-3, batch 64, clip 5,
@@ -9,8 +10,11 @@ Trains our 2 x 256 attention-free LSTM with the peer's settings
 decodes the 1000 Multi30k test2016 sentences through the SavedModel's
 `beam_search` signature at beam 5, batch 32 and batch 1 (one untimed warm-up
 call each); `--decode_only` exports and decodes the model already trained in
-`--model_dir`. With `--peer` it then runs `../shared/peers/onmt/run.sh STEPS`. It
-prints, for both sides and as ratios: training CPU-seconds and peak RSS
+`--model_dir`. `--set NAME=VALUE` changes one of our settings (any `Config`
+field, e.g. for an ablation). With `--peer` it then runs
+`../shared/peers/onmt/run.sh STEPS` (OpenNMT-tf), with `--peer_py`
+`../shared/peers/onmt_py/run.sh STEPS` (OpenNMT-py, the quality reference;
+its first run installs PyTorch). It prints, for every side and as ratios: training CPU-seconds and peak RSS
 (`/usr/bin/time` of the training process), sentences per CPU-second of
 decoding (this process's CPU time, tokenization and detokenization included),
 and test2016 BLEU (sacrebleu, cased 13a, on detokenized text).
@@ -35,7 +39,10 @@ from tf_seq2seq import model_dir as model_dir_lib  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "..", "shared", "data", "multi30k_en_fr")
-PEER = os.path.join(HERE, "..", "..", "shared", "peers", "onmt", "run.sh")
+PEERS = {  # Flag -> (name in the table, script).
+    "peer": ("OpenNMT-tf 2.32", os.path.join(HERE, "..", "..", "shared", "peers", "onmt", "run.sh")),
+    "peer_py": ("OpenNMT-py 3.5.1", os.path.join(HERE, "..", "..", "shared", "peers", "onmt_py", "run.sh")),
+}
 # The peer's model and training settings (its README), on our flags.
 PEER_SETTINGS = dict(
     train_split="train", eval_split="val", test_split="test2016",
@@ -91,12 +98,25 @@ def decode(saved_model, sentences, beam_size, batch_size):
     return translations, len(sentences) / seconds
 
 
+def overrides(assignments):
+    """`{name: value}` from `NAME=VALUE` strings, each value of its `Config` field's type."""
+    types = {field.name: field.type for field in dataclasses.fields(config_lib.Config)}
+    changes = {}
+    for assignment in assignments:
+        name, _, value = assignment.partition("=")
+        if name not in types:
+            raise SystemExit(f"--set {assignment}: no setting named {name!r}")
+        kind = types[name]
+        changes[name] = value.lower() in ("1", "true") if kind is bool else kind(value)
+    return changes
+
+
 def ours(args):
     """Our figures: `train_cpu_s`, `train_rss`, `sent_per_cpu_s_bN`, `bleu`."""
+    settings = {**PEER_SETTINGS, "checkpoint_every_steps": args.steps, **overrides(args.set)}
     config = config_lib.Config(
-        dataset=f"files:{DATA}", train_steps=args.steps, epochs=100,
-        checkpoint_every_steps=args.steps, log_every_steps=100,
-        mixed_precision=args.mixed_precision, **PEER_SETTINGS,
+        dataset=f"files:{DATA}", train_steps=args.steps, epochs=100, log_every_steps=100,
+        mixed_precision=args.mixed_precision, **settings,
     )
     model_dir = args.model_dir or tempfile.mkdtemp(prefix="peer_bench_")
     results = {}
@@ -115,9 +135,9 @@ def ours(args):
     return results
 
 
-def peer(steps):
-    """The peer's figures, parsed from `run.sh STEPS` (its training line only on a fresh run)."""
-    output = subprocess.run(["bash", PEER, str(steps)], check=True, capture_output=True, text=True).stdout
+def peer(script, steps):
+    """A peer's figures, parsed from its `run.sh STEPS` (its training line only on a fresh run)."""
+    output = subprocess.run(["bash", script, str(steps)], check=True, capture_output=True, text=True).stdout
     results = {}
     train = re.search(r"cpu_s=([\d.]+)\+([\d.]+).*max_rss_kb=(\d+)", output)
     if train:
@@ -131,8 +151,14 @@ def peer(steps):
     return results
 
 
-def report(steps, ours_results, peer_results):
-    """Prints a Markdown table of both sides and our figure over the peer's."""
+def report(steps, ours_results, peers):
+    """Prints a Markdown table of every side and our figure over each peer's.
+
+    Args:
+        steps: training steps.
+        ours_results: our figures (`ours`).
+        peers: `{peer name: figures}` (`peer`), possibly empty.
+    """
     rows = [
         (f"training CPU-seconds, {steps} steps", "train_cpu_s", "{:.0f}"),
         ("peak RSS in training (GB)", "train_rss", "{:.2f}"),
@@ -140,22 +166,25 @@ def report(steps, ours_results, peer_results):
           for b in BATCHES],
         ("test2016 BLEU", "bleu", "{:.2f}"),
     ]
-    print("| figure | OpenNMT-tf 2.32 | tf-seq2seq | tf-seq2seq vs peer (speed, size or BLEU) |")
-    print("|---|---|---|---|")
+    header = ["figure", *peers, "tf-seq2seq", *(f"tf-seq2seq vs {name}" for name in peers)]
+    print(f"| {' | '.join(header)} |")
+    print("|---" * len(header) + "|")
     for label, key, form in rows:
         scale = 1e-9 if key == "train_rss" else 1
+        cells = [form.format(r[key] * scale) if key in r else "-" for r in (*peers.values(), ours_results)]
+        ratios = [_ratio(key, ours_results, theirs) for theirs in peers.values()]
+        print(f"| {' | '.join([label, *cells, *ratios])} |")
 
-        def cell(results):
-            return form.format(results[key] * scale) if key in results else "-"
 
-        ratio = "-"
-        if key in ours_results and key in peer_results:
-            mine, theirs = ours_results[key], peer_results[key]
-            if key == "bleu":
-                ratio = f"{mine - theirs:+.2f} BLEU"
-            else:  # For CPU-seconds, the peer's over ours is our relative speed.
-                ratio = f"{theirs / mine if key == 'train_cpu_s' else mine / theirs:.2f}x"
-        print(f"| {label} | {cell(peer_results)} | {cell(ours_results)} | {ratio} |")
+def _ratio(key, mine, theirs):
+    """Our figure against a peer's: a BLEU difference, else a ratio where > 1 is better for us."""
+    if key not in mine or key not in theirs:
+        return "-"
+    if key == "bleu":
+        return f"{mine[key] - theirs[key]:+.2f} BLEU"
+    # For CPU-seconds and memory, the peer's over ours is our relative speed or thrift.
+    lower_is_better = key in ("train_cpu_s", "train_rss")
+    return f"{theirs[key] / mine[key] if lower_is_better else mine[key] / theirs[key]:.2f}x"
 
 
 def main():
@@ -165,15 +194,18 @@ def main():
     parser.add_argument("--model_dir", default="", help="keep our model here (default: a temp dir)")
     parser.add_argument("--decode_only", action="store_true",
                         help="export and decode the model trained in --model_dir (no training)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="one of our settings changed (a Config field; repeatable)")
     parser.add_argument("--peer", action="store_true", help="also run ../shared/peers/onmt/run.sh")
+    parser.add_argument("--peer_py", action="store_true", help="also run ../shared/peers/onmt_py/run.sh")
     args = parser.parse_args()
     if args.decode_only and not args.model_dir:
         parser.error("--decode_only needs --model_dir")
     ours_results = ours(args)
-    peer_results = peer(args.steps) if args.peer else {}
+    peers = {name: peer(script, args.steps) for flag, (name, script) in PEERS.items() if getattr(args, flag)}
     precision = args.mixed_precision or "float32"
     print(f"{args.steps} steps, Multi30k En->Fr, 2 x 256 LSTM, tf-seq2seq in {precision}")
-    report(args.steps, ours_results, peer_results)
+    report(args.steps, ours_results, peers)
 
 
 if __name__ == "__main__":

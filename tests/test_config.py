@@ -52,3 +52,13 @@ def test_loading_a_directory_without_config_or_with_unknown_fields_is_an_error(t
     (tmp_path / config_lib.CONFIG_FILE).write_text(json.dumps(values), encoding="utf-8")
     with pytest.raises(Seq2SeqError, match="config.json has unknown fields: colour, flavour$"):
         config_lib.load(tmp_path)
+
+
+def test_a_config_saved_before_a_setting_existed_loads_as_it_was_trained(tmp_path):
+    values = dataclasses.asdict(config_lib.Config())
+    for name in config_lib.LEGACY_VALUES:
+        del values[name]
+    (tmp_path / config_lib.CONFIG_FILE).write_text(json.dumps(values), encoding="utf-8")
+    loaded = config_lib.load(tmp_path)
+    assert (loaded.loss_normalization, loaded.adam_epsilon) == ("tokens", 1e-7)
+    assert (config_lib.Config().loss_normalization, config_lib.Config().adam_epsilon) == ("sentences", 1e-8)

@@ -66,6 +66,38 @@ def test_gradient_clipping_bounds_the_sgd_update(trained_model_dir, clip_norm):
         assert update_norm == pytest.approx(grad_norm, rel=1e-3)
 
 
+def sgd_update(model_dir, **changes):
+    """One unclipped SGD step (lr 1) on `one_batch`: (update of every weight, step metrics)."""
+    config = tiny_config("x", optimizer="sgd", learning_rate=1.0, clip_norm=0.0, **changes)
+    seq2seq = model_lib.for_model_dir(config, model_dir)
+    optimizer = optimization.make_optimizer(config)
+    optimizer.build(seq2seq.training_model.trainable_variables)
+    batch = one_batch(model_dir, config)
+    step = train_step.make_train_step(
+        tf.distribute.get_strategy(), seq2seq, optimizer, 0.0,
+        tf.data.Dataset.from_tensors(batch).element_spec, normalization=config.loss_normalization,
+    )
+    before = [v.numpy().copy() for v in seq2seq.training_model.trainable_variables]
+    metrics = step(batch)
+    return [v.numpy() - b for v, b in zip(seq2seq.training_model.trainable_variables, before)], metrics
+
+
+def test_sentence_normalisation_steps_target_tokens_per_sentence_times_the_token_one(trained_model_dir):
+    per_sentence, metrics = sgd_update(trained_model_dir, loss_normalization="sentences")
+    per_token, _ = sgd_update(trained_model_dir, loss_normalization="tokens")
+    tokens, sentences = float(metrics["target_tokens"]), float(metrics["sentences"])
+    assert sentences == 2 and tokens > sentences  # "Va !" and "Salut." with <eos>.
+    for a, b in zip(per_sentence, per_token):
+        np.testing.assert_allclose(a, b * tokens / sentences, rtol=1e-4, atol=1e-8)
+
+
+@pytest.mark.parametrize("epsilon", [1e-8, 1e-3])
+def test_adam_takes_its_epsilon_from_the_config(epsilon):
+    optimizer = optimization.make_optimizer(tiny_config("x", optimizer="adam", adam_epsilon=epsilon))
+    assert optimizer.epsilon == epsilon
+    assert not hasattr(optimization.make_optimizer(tiny_config("x", optimizer="sgd")), "epsilon")
+
+
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
 def test_mixed_precision_trains_with_float32_logits(tiny_corpus, tmp_path, policy):
     import keras

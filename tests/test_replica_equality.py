@@ -37,10 +37,11 @@ TESTS = os.path.dirname(os.path.abspath(__file__))
 # run name -> config changes. Adam at the demo's rate; SGD at a rate that moves the weights.
 RUNS = {
     "sgd": dict(optimizer="sgd", learning_rate=0.5),
+    "sgd_tokens": dict(optimizer="sgd", learning_rate=0.5, loss_normalization="tokens"),
     "adam": dict(optimizer="adam", learning_rate=0.003),
     "adam_bf16": dict(optimizer="adam", learning_rate=0.003, mixed_precision="mixed_bfloat16"),
 }
-FLOAT32_RUNS = ("sgd", "adam")
+FLOAT32_RUNS = ("sgd", "sgd_tokens", "adam")
 # float32: the replicas only sum the same numbers in another order.
 TOLERANCE = 1e-5
 # bfloat16 keeps 8 significant bits, and a replica's GEMMs over half the batch

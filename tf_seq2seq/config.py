@@ -12,6 +12,9 @@ import os
 from tf_seq2seq.errors import Seq2SeqError
 
 CONFIG_FILE = "config.json"
+# Fields added after models were trained without them, with the values those models were
+# trained with: a `config.json` that lacks one resumes and reports as it was trained.
+LEGACY_VALUES = {"loss_normalization": "tokens", "adam_epsilon": 1e-7}
 
 
 # The choices of the fields that take one of a few values (flags and library share them).
@@ -21,6 +24,7 @@ PRECISION_POLICIES = ("", "mixed_float16", "mixed_bfloat16")
 DISTRIBUTIONS = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 COLLECTIVES = ("auto", "ring", "nccl")
 ATTENTIONS = ("none", "luong", "bahdanau")
+LOSS_NORMALIZATIONS = ("sentences", "tokens")
 # Default `--bucket_width`. Narrower buckets pad less but learnt slower per step: test2016
 # BLEU after 2000 Multi30k steps was 11.25 (width 1), 11.31 (3), 11.97 (5) (README, Performance).
 BUCKET_WIDTH = 5
@@ -172,6 +176,19 @@ class Config:
     clip_norm: float = _field(
         5.0, "training",
         "Clip the global gradient norm to this value; 0 disables (paper: 5).",
+        lower_bound=0.0,
+    )
+    loss_normalization: str = _field(
+        "sentences", "training",
+        "What the summed token losses of a step are divided by: sentences (the paper's "
+        "Section 3.4, OpenNMT-py's and OpenNMT-tf's default: the gradient of the mean sentence "
+        "loss, so --clip_norm acts on the paper's scale) or tokens (the mean token loss, "
+        "~1/average-target-length the gradient). Counted over all replicas and workers.",
+        choices=LOSS_NORMALIZATIONS,
+    )
+    adam_epsilon: float = _field(
+        1e-8, "training",
+        "Adam's epsilon (PyTorch's and the Adam paper's 1e-8; Keras' default is 1e-7).",
         lower_bound=0.0,
     )
     mixed_precision: str = _field(
@@ -357,7 +374,7 @@ def load(model_dir):
     unknown = sorted(set(values) - known)
     if unknown:
         raise Seq2SeqError(f"{path} has unknown fields: {', '.join(unknown)}")
-    return Config(**values)
+    return Config(**{**LEGACY_VALUES, **values})
 
 
 def exists(model_dir):

@@ -136,7 +136,7 @@ def make_optimizer(config, epoch_steps=None):
     """The optimizer named by `config.optimizer` with `learning_rate(config, epoch_steps)`.
 
     Its `apply` takes gradients already summed over replicas (see
-    `_AppliesReducedGradients`). Under `mixed_float16` it is wrapped in a `keras.optimizers.LossScaleOptimizer`
+    `_AppliesReducedGradients`); Adam's epsilon is `config.adam_epsilon`. Under `mixed_float16` it is wrapped in a `keras.optimizers.LossScaleOptimizer`
     (dynamic loss scaling, non-finite steps skipped).
     """
     optimizers = dict(zip(config_lib.OPTIMIZERS, (ReducedSGD, ReducedAdam)))
@@ -144,7 +144,8 @@ def make_optimizer(config, epoch_steps=None):
         raise Seq2SeqError(
             f"unknown --optimizer {config.optimizer!r}: expected one of {sorted(optimizers)}"
         )
-    optimizer = optimizers[config.optimizer](learning_rate=learning_rate(config, epoch_steps))
+    options = {"epsilon": config.adam_epsilon} if config.optimizer == "adam" else {}
+    optimizer = optimizers[config.optimizer](learning_rate=learning_rate(config, epoch_steps), **options)
     if config.mixed_precision == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer

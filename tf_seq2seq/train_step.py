@@ -4,8 +4,9 @@
 trains on its `replica_slice` of the batch it shares, the gradients are summed
 over replicas once (`optimization.sum_over_replicas`), clipped by their global
 norm and applied. The loss is the sum of token cross-entropies over
-non-padding targets divided by the global number of target tokens in the step,
-so replicas agree on its scale.
+non-padding targets divided by the global number of sentences (or target
+tokens) in the step, counted over all replicas, so replicas agree on its scale
+and every strategy takes the step one replica would take on the whole batch.
 """
 
 import keras
@@ -16,7 +17,8 @@ from tf_seq2seq import pipeline
 from tf_seq2seq import vocab
 
 
-def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec, sharded_input=False):
+def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec, sharded_input=False,
+                    normalization="sentences"):
     """Builds the distributed training step.
 
     Args:
@@ -28,6 +30,8 @@ def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec, shard
             for every new bucket shape.
         sharded_input: whether each worker feeds its own batch (its input
             shard) rather than every worker the same global batch.
+        normalization: divide the summed token losses by the step's global
+            number of `sentences` (the paper) or target `tokens`.
 
     Returns:
         A `tf.function` from a batch (every replica sharing it trains on its
@@ -42,8 +46,10 @@ def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec, shard
         features, labels = replica_slice((features, labels), *_batch_share(strategy, sharded_input))
         with tf.GradientTape() as tape:
             loss_sum, num_tokens = seq2seq.loss_sum(features, labels, training=True)
-            global_tokens = context.all_reduce(tf.distribute.ReduceOp.SUM, num_tokens)
-            loss = loss_sum / tf.maximum(global_tokens, 1.0)
+            num_sentences = tf.cast(tf.shape(labels)[0], tf.float32)
+            divisor = num_sentences if normalization == "sentences" else num_tokens
+            global_divisor = context.all_reduce(tf.distribute.ReduceOp.SUM, divisor)
+            loss = loss_sum / tf.maximum(global_divisor, 1.0)
             # float16 training scales the loss up (and the optimizer scales the
             # gradients back down); otherwise the scale is 1.
             scaled_loss = optimizer.scale_loss(loss)
@@ -59,7 +65,7 @@ def make_train_step(strategy, seq2seq, optimizer, clip_norm, element_spec, shard
             "loss_sum": loss_sum,
             "target_tokens": num_tokens,
             "source_tokens": tf.reduce_sum(tf.cast(features["source"] != vocab.PAD_ID, tf.float32)),
-            "sentences": tf.cast(tf.shape(labels)[0], tf.float32),
+            "sentences": num_sentences,
             # Every replica holds the same global norm: sum / replicas below.
             "grad_norm": norm / strategy.num_replicas_in_sync,
         }

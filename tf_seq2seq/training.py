@@ -188,6 +188,7 @@ def _setup(config, model_dir, strategy, chief, write_dir):
     train_step = train_step_lib.make_train_step(
         strategy, seq2seq, optimizer, config.clip_norm,
         (train_step_lib.without_positions(features_spec), labels_spec), sharded,
+        config.loss_normalization,
     )
     writer = (
         tf.summary.create_file_writer(os.path.join(model_dir, dashboards.TRAIN)) if chief
