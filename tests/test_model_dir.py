@@ -69,3 +69,78 @@ def test_a_resume_with_no_pair_within_new_length_limits_is_refused(tiny_corpus, 
     with pytest.raises(Seq2SeqError, match=r"no training pair .* --max_target_length=1 words"):
         training.train(tiny_config(tiny_corpus, max_target_length=1, train_steps=4), model_dir)
     assert training.train(tiny_config(tiny_corpus, train_steps=4), model_dir)["step"] == 4
+
+
+def copy_of(model_dir, tmp_path):
+    """A copy of a trained model directory, to damage."""
+    import shutil
+
+    return shutil.copytree(model_dir, tmp_path / "copy")
+
+
+def test_a_truncated_config_is_one_line_on_every_command(trained_model_dir, tmp_path, tiny_corpus):
+    from test_cli import assert_one_line_error, cli
+
+    model_dir = copy_of(trained_model_dir, tmp_path)
+    config_path = model_dir / config_lib.CONFIG_FILE
+    config_path.write_text(config_path.read_text(encoding="utf-8")[:40], encoding="utf-8")
+    with pytest.raises(Seq2SeqError, match=r"config.json cannot be read \(.*\): restore it"):
+        config_lib.load(model_dir)
+    for command in ("evaluate", "translate"):
+        assert_one_line_error(cli(command, f"--model_dir={model_dir}", input="Go.\n"),
+                              f"{config_path} cannot be read")
+
+
+def test_a_trained_directory_without_its_vocabularies_is_refused_and_left_as_it_was(
+        trained_model_dir, tmp_path, tiny_corpus):
+    from tf_seq2seq import vocab
+
+    from conftest import tiny_flags
+    from test_cli import assert_one_line_error, cli
+
+    model_dir = copy_of(trained_model_dir, tmp_path)
+    source_path, _ = vocab.paths(str(model_dir))
+    os.remove(source_path)
+    config_before = (model_dir / config_lib.CONFIG_FILE).read_bytes()
+    # Another dataset would build vocabularies of another size: nothing may be rebuilt.
+    result = cli("train", f"--model_dir={model_dir}",
+                 *tiny_flags(tiny_corpus, train_steps=500, vocab_sample_size=3))
+    assert_one_line_error(result, f"{source_path} is missing, but {model_dir} holds checkpoints")
+    assert not os.path.exists(source_path)
+    assert (model_dir / config_lib.CONFIG_FILE).read_bytes() == config_before
+    os.remove(model_dir / config_lib.CONFIG_FILE)
+    with pytest.raises(Seq2SeqError, match=r"config.json is missing, but .* holds checkpoints"):
+        model_dir_lib.prepare_model_dir(tiny_config(tiny_corpus), str(model_dir))
+    assert not (model_dir / config_lib.CONFIG_FILE).exists()
+
+
+# Holds the training lock of argv[1], says so, then waits to be killed.
+_HOLD_LOCK = """
+import sys, time
+from tf_seq2seq import model_dir
+with model_dir.training_lock(sys.argv[1]):
+    print("locked", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_second_training_run_is_refused_and_a_dead_holders_lock_taken_over(tiny_corpus, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import tiny_flags
+    from test_cli import assert_one_line_error, cli
+
+    model_dir = str(tmp_path / "model")
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, model_dir], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        result = cli("train", f"--model_dir={model_dir}", *tiny_flags(tiny_corpus, train_steps=2))
+        assert_one_line_error(result, f"{model_dir} is being trained by another process (pid {holder.pid} on ")
+        assert not config_lib.exists(model_dir)  # Refused before anything was written.
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    # The kernel released the dead holder's lock: training takes it over.
+    assert training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)["step"] == 2

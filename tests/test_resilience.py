@@ -3,6 +3,7 @@ signals are heard inside a blocking op."""
 
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -69,7 +70,7 @@ def test_run_killed_and_resumed_ends_with_the_weights_of_an_uninterrupted_run(ti
         np.testing.assert_allclose(actual[name], expected[name], rtol=1e-5, atol=1e-6, err_msg=name)
 
 
-def test_sigterm_writes_a_checkpoint_then_stops(tiny_corpus, tmp_path):
+def test_sigterm_writes_a_checkpoint_then_stops_with_a_resume_line_and_status_143(tiny_corpus, tmp_path):
     model_dir = str(tmp_path / "model")
     process = train_process(model_dir, tiny_corpus, train_steps=10**6, checkpoint_every_steps=10**5)
     deadline = time.monotonic() + 300
@@ -79,9 +80,12 @@ def test_sigterm_writes_a_checkpoint_then_stops(tiny_corpus, tmp_path):
     time.sleep(3)  # Let it train some steps.
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=120)
-    assert process.returncode == 0, err
-    assert "Received SIGTERM" in err
-    step = int(out.split("step ")[1].split(",")[0])
+    assert process.returncode == 128 + signal.SIGTERM == 143, err  # A scheduler sees a failure.
+    assert "Received SIGTERM" in err and "trained" not in out
+    match = re.search(r"stopped by SIGTERM at step (\d+) of \d+ \(checkpoint saved in (.*)\); "
+                      r"run the same command to resume", err.splitlines()[-1])
+    assert match and match.group(2) == model_dir, err[-2000:]
+    step = int(match.group(1))
     assert step > 0
     assert tf.train.latest_checkpoint(model_dir).endswith(f"ckpt-{step}")
 

@@ -363,13 +363,21 @@ def load(model_dir):
     """Reads `MODEL_DIR/config.json`.
 
     Raises:
-        Seq2SeqError: if the file is missing or holds unknown fields.
+        Seq2SeqError: if the file is missing, unreadable (e.g. truncated) or
+            holds unknown fields.
     """
     path = os.path.join(model_dir, CONFIG_FILE)
     if not os.path.exists(path):
         raise Seq2SeqError(f"{path} not found: {model_dir} is not a trained model directory")
-    with open(path, encoding="utf-8") as f:
-        values = json.load(f)
+    try:
+        with open(path, encoding="utf-8") as f:
+            values = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise Seq2SeqError(
+            f"{path} cannot be read ({e}): restore it from a copy, or train in a new --model_dir"
+        ) from None
+    if not isinstance(values, dict):
+        raise Seq2SeqError(f"{path} holds no settings: restore it from a copy, or train in a new --model_dir")
     known = {f.name for f in dataclasses.fields(Config)}
     unknown = sorted(set(values) - known)
     if unknown:

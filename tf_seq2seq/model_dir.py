@@ -4,10 +4,15 @@ A model directory holds `config.json` and `vocab/` (written here, by the chief,
 on a first run and checked on a resume), then the checkpoints and events of
 training (`checkpoints`, `progress`). In a cluster only the chief writes there;
 every other worker writes to a temporary `worker_dir` it deletes at the end.
+While it trains, the chief holds `training_lock`, so that a second training
+run on the same directory is refused instead of mixing checkpoints.
 """
 
+import contextlib
+import fcntl
 import hashlib
 import os
+import socket
 import shutil
 import tempfile
 import time
@@ -23,6 +28,44 @@ from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
 
 
+LOCK_FILE = "train.lock"
+
+
+@contextlib.contextmanager
+def training_lock(model_dir):
+    """Holds `MODEL_DIR/train.lock` while a run trains there (an exclusive `flock`).
+
+    The kernel releases the lock when its process ends, however it ends, so the
+    lock of a killed run is taken over without a check of its own. The file
+    keeps the holder's pid and host for the message of a refused run. Where the
+    file system does not lock (some network file systems), training goes on
+    with a warning.
+
+    Raises:
+        Seq2SeqError: if another process holds the lock.
+    """
+    os.makedirs(model_dir, exist_ok=True)
+    path = os.path.join(model_dir, LOCK_FILE)
+    with open(path, "a+", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "unknown"
+            raise Seq2SeqError(
+                f"{model_dir} is being trained by another process ({holder}, per {path}): wait "
+                "for it to end or stop it, or train in another --model_dir"
+            ) from None
+        except OSError as e:
+            logging.warning("%s cannot be locked (%s): nothing stops a second training run there",
+                            path, e.strerror or e)
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+        lock.flush()
+        yield
+
+
 def prepare_model_dir(config, model_dir, chief=True):
     """Saves the config and vocabularies on a first run; checks them on a resume.
 
@@ -34,12 +77,15 @@ def prepare_model_dir(config, model_dir, chief=True):
 
     Raises:
         Seq2SeqError: if the directory holds a model with different model
-            fields, the chief's vocabularies do not appear in time, or no
+            fields, holds checkpoints without its config or vocabularies
+            (nothing is rebuilt once a checkpoint exists), the chief's vocabularies do not appear in time, or no
             training pair is within the length limits (checked on a resume
             too: the limits are not model fields and may have changed).
     """
     if not chief:
         _wait_for_files(vocab.paths(model_dir), config.peer_timeout)
+    if tf.train.latest_checkpoint(model_dir) is not None:
+        _check_trained_parts(model_dir)
     if config_lib.exists(model_dir):
         differences = config_lib.load(model_dir).model_differences(config)
         if differences and chief and tf.train.latest_checkpoint(model_dir) is None:
@@ -92,6 +138,23 @@ def prepare_model_dir(config, model_dir, chief=True):
         counts.dropped, counts.pairs, 100.0 * counts.dropped / max(counts.pairs, 1),
         config.max_source_length, config.max_target_length,
     )
+
+
+def _check_trained_parts(model_dir):
+    """Refuses a directory with checkpoints whose config or vocabularies are gone.
+
+    The checkpoints' weights belong to those files: building new ones would
+    train (and later serve) a model whose ids mean other words.
+
+    Raises:
+        Seq2SeqError: naming the first missing file.
+    """
+    for path in (os.path.join(model_dir, config_lib.CONFIG_FILE), *vocab.paths(model_dir)):
+        if not os.path.isfile(path):
+            raise Seq2SeqError(
+                f"{path} is missing, but {model_dir} holds checkpoints trained with it: restore it "
+                "from a copy (or an export's assets), or train in a new --model_dir"
+            )
 
 
 def _check_some_pairs_kept(counts, config):

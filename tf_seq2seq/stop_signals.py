@@ -10,6 +10,18 @@ from absl import logging
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+class StopRequest(threading.Event):
+    """An event set by the first stop signal; `signal` is that signal (a `signal.Signals`), else None."""
+
+    def __init__(self):
+        super().__init__()
+        self.signal = None
+
+    def exit_status(self):
+        """128 + the signal's number: how a shell and a scheduler tell a run stopped by it."""
+        return 128 + int(self.signal)
+
+
 @contextlib.contextmanager
 def stop_requests():
     """Turns SIGINT and SIGTERM into a request to checkpoint and stop.
@@ -23,10 +35,10 @@ def stop_requests():
     `signal.set_wakeup_fd` instead.
 
     Yields:
-        A `threading.Event` set when a signal arrived. Outside the main thread
+        A `StopRequest` set when a signal arrived. Outside the main thread
         (where Python cannot handle signals) it is never set.
     """
-    stop = threading.Event()
+    stop = StopRequest()
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
@@ -52,7 +64,7 @@ def _watch(read_fd, stop):
 
     Args:
         read_fd: the read end of the wakeup pipe.
-        stop: the `threading.Event` of `stop_requests`.
+        stop: the `StopRequest` of `stop_requests`.
     """
     while signal_numbers := os.read(read_fd, 64):
         for signum in signal_numbers:
@@ -65,4 +77,5 @@ def _watch(read_fd, stop):
                 os._exit(128 + signum)
             logging.warning("Received %s: saving a checkpoint, then stopping (send it again to stop "
                             "at once, without a checkpoint)", name)
+            stop.signal = signal.Signals(signum)
             stop.set()

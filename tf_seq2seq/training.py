@@ -11,6 +11,7 @@ a cluster, `data-shard-I/` (worker I's input position).
 Re-running `train` on the same directory resumes from the latest checkpoint.
 """
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -44,6 +45,9 @@ def train(config, model_dir, strategy=None):
     Checkpoints every `config.checkpoint_every_steps` steps, at the end of
     each epoch and when it stops.
 
+    The chief holds `model_dir.training_lock` while it trains: a second run
+    on the same directory fails at once.
+
     Stops when the global step reaches `config.train_steps` (if > 0), after
     `config.epochs` passes over the training split (if > 0; one pass when
     neither is set; see `limits.Limits`), on early stopping, or on SIGINT/SIGTERM,
@@ -67,11 +71,13 @@ def train(config, model_dir, strategy=None):
         trained on), `loss` (last logged mean token loss, or None
         if no step ran), `seconds` (float, this run's training time),
         `target_tokens` and `source_tokens` (this run's totals), `best_bleu`
-        (None without evaluation) and `throughput` (`progress.Progress.steady_throughput`).
+        (None without evaluation), `throughput` (`progress.Progress.steady_throughput`),
+        `total_steps` (the step limit, None if unknown) and `stopped_by`
+        (the `stop_signals.StopRequest` that stopped the run, None if it ended by itself).
 
     Raises:
-        Seq2SeqError: bad input, a model directory of another model, or a
-            non-finite loss.
+        Seq2SeqError: bad input, a model directory of another model or in use
+            by another training run, or a non-finite loss.
 
     Examples:
 
@@ -93,7 +99,8 @@ def train(config, model_dir, strategy=None):
                            "workers would disagree on when to stop")
     write_dir = model_dir if chief else model_dir_lib.worker_dir(model_dir, task)
     try:
-        return _train(config, model_dir, strategy, chief, write_dir)
+        with model_dir_lib.training_lock(model_dir) if chief else contextlib.nullcontext():
+            return _train(config, model_dir, strategy, chief, write_dir)
     except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
             tf.errors.CancelledError) as e:
         if not in_cluster:
@@ -263,6 +270,8 @@ def _loop(config, model_dir, chief, run):
         "source_tokens": int(progress.totals["source_tokens"]),
         "best_bleu": validation.best_bleu if validation else None,
         "throughput": progress.steady_throughput(),
+        "total_steps": limits.total_steps,
+        "stopped_by": stop if stop.is_set() else None,
     }
 
 
