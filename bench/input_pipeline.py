@@ -55,7 +55,7 @@ def pipeline_rates(config, model_dir, batches):
         the share of the batches' source+target positions that are padding.
     """
     source, target = tokenizer.from_model_dir(model_dir, config.tokenizer)
-    pairs = corpus.load_split(config, config.train_split)
+    pairs = corpus.training_pairs(config)
     dataset = pipeline.training_batches(pairs, source, target, config.replace(epochs=100))
     iterator = iter(dataset)
     next(iterator)  # Warm-up: traces the tokenizer and fills the shuffle buffer.

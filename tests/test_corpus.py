@@ -126,3 +126,25 @@ def test_tsv_line_without_exactly_one_tab_is_named(tmp_path):
     (tmp_path / "train.tsv").write_text("a\tb\nno tab here\n", encoding="utf-8")
     with pytest.raises(Seq2SeqError, match=r"train\.tsv:2: expected one TAB .* found 0"):
         corpus.load(f"tsv:{tmp_path}", "train", "en", "fr")
+
+
+def test_a_byte_order_mark_opening_a_file_is_not_read_as_text(tmp_path):
+    directory = write_corpus(tmp_path, {"train": PAIRS})
+    for name in ("train.en", "train.fr"):
+        path = tmp_path / name
+        path.write_text("\ufeff" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "val.tsv").write_text("\ufeffHi.\tSalut.\n", encoding="utf-8")
+    assert first(corpus.load(f"files:{directory}", "train", "en", "fr"), 1) == PAIRS[:1]
+    assert first(corpus.load(f"tsv:{directory}", "val", "en", "fr"), 1) == [("Hi.", "Salut.")]
+    assert corpus.read_lines(str(tmp_path / "train.en"))[0] == PAIRS[0][0]
+
+
+def test_training_lines_too_long_for_the_limits_are_blanked_before_tokenization(tmp_path):
+    config = tiny_config(str(tmp_path), max_source_length=10, max_target_length=20)
+    limit = corpus.max_line_bytes(config)
+    assert limit == 20 * corpus.BYTES_PER_TOKEN
+    pairs = [("a" * limit, "b"), ("c", "d" * (limit + 1)), ("é" * (limit // 2 + 1), "e")] + PAIRS
+    write_corpus(tmp_path, {"train": pairs})
+    read = first(corpus.training_pairs(config), len(pairs))
+    assert read == [("a" * limit, "b"), ("c", ""), ("", "e")] + PAIRS  # Bytes, not characters.
+    assert int(corpus.training_pairs(config).cardinality()) == len(pairs)

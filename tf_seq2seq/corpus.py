@@ -11,7 +11,11 @@ A corpus is named by a spec string (flag `--dataset`):
 
 Local files are checked before training starts (they exist, are valid UTF-8,
 have the same number of lines and are not empty), so a bad corpus stops with an
-error naming the file and line rather than failing deep inside `tf.data`.
+error naming the file and line rather than failing deep inside `tf.data`. A
+byte order mark opening a line is removed. `training_pairs` blanks the lines
+too long to be a sentence within the length limits before anything tokenizes
+them (raw web-crawled corpora hold megabyte lines), so training skips such a
+pair as it skips an empty one.
 """
 
 import gzip
@@ -26,6 +30,10 @@ from tf_seq2seq.errors import Seq2SeqError
 SAMPLE_DIR = os.path.join(os.path.dirname(__file__), "resources", "sample")
 # Our split names -> TFDS split names.
 TFDS_SPLITS = {"train": "train", "val": "validation", "validation": "validation", "test": "test"}
+BYTE_ORDER_MARK = "\ufeff"
+# A training line longer than this many bytes per token of its length limit is
+# skipped unread: words average ~6 bytes with their space in English and French.
+BYTES_PER_TOKEN = 64
 
 
 def load(spec, split, source_lang, target_lang, data_dir=None):
@@ -70,6 +78,33 @@ def load_split(config, split):
     return load(config.dataset, split, config.source_lang, config.target_lang, config.data_dir)
 
 
+def training_pairs(config):
+    """The training split of `config`'s corpus, its over-long lines blanked.
+
+    A line of more than `max_line_bytes(config)` bytes becomes empty before any
+    tokenization (which would hold all its words at once), so the pair is
+    counted and skipped with the empty ones. The pairs' order and number are
+    those of `load_split`.
+
+    Args:
+        config: a `config.Config`.
+
+    Returns:
+        A `tf.data.Dataset` of `{"source": string [], "target": string []}`.
+    """
+    limit = max_line_bytes(config)
+
+    def blank_long_lines(batch):
+        return {side: tf.where(tf.strings.length(lines) > limit, "", lines) for side, lines in batch.items()}
+
+    return _map_batched(load_split(config, config.train_split), blank_long_lines)
+
+
+def max_line_bytes(config):
+    """The longest training line read, in bytes: `BYTES_PER_TOKEN` per token of the longer length limit."""
+    return BYTES_PER_TOKEN * max(config.max_source_length, config.max_target_length)
+
+
 def read_lines(path, repair=False):
     """Reads a local text file (optionally `.gz`) as a list of stripped lines.
 
@@ -84,7 +119,7 @@ def read_lines(path, repair=False):
     """
     try:
         with _open_binary(path) as f:
-            return [line.strip() for line in decode_lines(f, path, repair)]
+            return [line.lstrip(BYTE_ORDER_MARK).strip() for line in decode_lines(f, path, repair)]
     except OSError as e:
         raise Seq2SeqError(f"cannot read {path}: {e.strerror or e}") from None
 
@@ -179,7 +214,7 @@ def _load_files(directory, split, source_lang, target_lang):
     pairs = tf.data.Dataset.zip({"source": _lines(source_path), "target": _lines(target_path)})
     # The size is known from the check: record it for epoch-based schedules.
     pairs = pairs.apply(tf.data.experimental.assert_cardinality(source_lines))
-    return _map_batched(pairs, lambda batch: tf.nest.map_structure(tf.strings.strip, batch))
+    return _map_batched(pairs, lambda batch: tf.nest.map_structure(_clean_lines, batch))
 
 
 def _load_tsv(directory, split):
@@ -189,11 +224,16 @@ def _load_tsv(directory, split):
         raise Seq2SeqError(f"empty corpus: {path} has no lines")
 
     def to_pairs(lines):
-        columns = tf.strings.split(lines, "\t", maxsplit=1).to_tensor(shape=[None, 2])
+        columns = tf.strings.split(_clean_lines(lines), "\t", maxsplit=1).to_tensor(shape=[None, 2])
         return {"source": tf.strings.strip(columns[:, 0]), "target": tf.strings.strip(columns[:, 1])}
 
     pairs = _lines(path).apply(tf.data.experimental.assert_cardinality(lines))
     return _map_batched(pairs, to_pairs)
+
+
+def _clean_lines(lines):
+    """Lines of a file without a leading byte order mark or surrounding whitespace (string [N])."""
+    return tf.strings.strip(tf.strings.regex_replace(lines, "^" + BYTE_ORDER_MARK, ""))
 
 
 def _lines(path):

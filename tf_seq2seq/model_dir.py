@@ -104,7 +104,7 @@ def prepare_model_dir(config, model_dir, chief=True):
         return
     logging.info("Building vocabularies from %s split %r and counting the pairs outside the "
                  "length limits (one pass over the split)", config.dataset, config.train_split)
-    pairs = corpus.load_split(config, config.train_split)
+    pairs = corpus.training_pairs(config)
     if config.vocab_sample_size > 0:
         pairs = pairs.take(config.vocab_sample_size)
     counts = vocab.count(
@@ -133,10 +133,10 @@ def prepare_model_dir(config, model_dir, chief=True):
             100 * counts.target.coverage(vocab.WORDPIECE_WORDS),
         )
     logging.info(
-        "%d of %d training pairs (%.2f%%) are empty or longer than --max_source_length=%d / "
-        "--max_target_length=%d words and are skipped in training",
+        "%d of %d training pairs (%.2f%%) are empty, have a line over %d bytes, or are longer than "
+        "--max_source_length=%d / --max_target_length=%d words, and are skipped in training",
         counts.dropped, counts.pairs, 100.0 * counts.dropped / max(counts.pairs, 1),
-        config.max_source_length, config.max_target_length,
+        corpus.max_line_bytes(config), config.max_source_length, config.max_target_length,
     )
 
 
@@ -175,7 +175,7 @@ def _check_a_pair_kept(config, model_dir):
         Seq2SeqError: if no pair of the split is non-empty and within the length limits.
     """
     source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dir, config.tokenizer)
-    pairs = corpus.load_split(config, config.train_split)
+    pairs = corpus.training_pairs(config)
     if not pipeline.any_pair_kept(pairs, source_tokenizer, target_tokenizer, config):
         raise _nothing_to_train(config, "no training pair")
 

@@ -277,7 +277,7 @@ def training_batches(pairs, source_tokenizer, target_tokenizer, config, shard=(0
 
     settings = config.Config(batch_size=32)
     source, target = tokenizer.from_model_dir("runs/demo", settings.tokenizer)
-    pairs = corpus.load_split(settings, settings.train_split)
+    pairs = corpus.training_pairs(settings)
     features, target_out = next(iter(pipeline.training_batches(pairs, source, target, settings)))
     features["source"]  # int32 [32, S], reversed and right-padded.
     ```

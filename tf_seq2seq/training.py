@@ -153,7 +153,7 @@ def _setup(config, model_dir, strategy, chief, write_dir):
     optimization.set_precision(config)
     model_dir_lib.prepare_model_dir(config, model_dir, chief)
     source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dir, config.tokenizer)
-    pairs = corpus.load_split(config, config.train_split)
+    pairs = corpus.training_pairs(config)
     shard = distribution.input_shard(strategy)
     batches = pipeline.training_batches(pairs, source_tokenizer, target_tokenizer, config, shard)
     sharded = shard[1] > 1
