@@ -168,3 +168,24 @@ def test_translate_into_a_closed_pipe_stops_quietly(trained_model_dir, tmp_path)
         stderr = process.stderr.read()
     assert process.returncode == 128 + 13, stderr  # Like a Unix filter killed by SIGPIPE.
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+
+
+def test_first_hour_mistakes_are_named_with_what_to_do(tmp_path):
+    from tf_seq2seq import config as config_lib
+
+    missing_flagfile = cli("train", f"--flagfile={tmp_path}/none.flags", f"--model_dir={tmp_path}/m")
+    assert_one_line_error(missing_flagfile, "error: Unable to open flagfile: ")
+    assert "ERROR::" not in missing_flagfile.stderr
+    a_file = tmp_path / "model.txt"
+    a_file.write_text("", encoding="utf-8")
+    assert_one_line_error(cli("train", f"--model_dir={a_file}"), f"--model_dir={a_file} is a file, not a directory")
+    training_dir = tmp_path / "trained"
+    config_lib.Config().save(str(training_dir))
+    assert_one_line_error(cli("translate", f"--saved_model={training_dir}"),
+                          f"no SavedModel at {training_dir}: it is a training model directory (give it as "
+                          "--model_dir, or export it first)")
+    exports = tmp_path / "exports"
+    for version in ("2", "10"):
+        (exports / version).mkdir(parents=True)
+    assert_one_line_error(cli("translate", f"--saved_model={exports}"),
+                          f"no SavedModel at {exports}: it holds the versions 2, 10; name one, e.g. {exports}/10")

@@ -97,3 +97,20 @@ def test_a_finished_run_goes_on_when_either_limit_is_raised(tiny_corpus, tmp_pat
         tiny_config(tiny_corpus, train_steps=more_epochs["step"] + 5, epochs=0, **settings), model_dir
     )
     assert more_steps["step"] == more_epochs["step"] + 5 and more_steps["epochs"] > more_epochs["epochs"]
+
+
+def test_a_run_ending_between_evaluations_is_evaluated_at_its_last_step(tiny_corpus, tmp_path, caplog):
+    import json
+
+    model_dir = str(tmp_path / "model")
+    config = tiny_config(tiny_corpus, train_steps=7, eval_every_steps=5, eval_sentences=2, log_every_steps=5)
+    with caplog.at_level("INFO", logger="absl"):
+        result = training.train(config, model_dir)
+    assert [int(line.split("eval step ")[1].split(":")[0]) for line in caplog.messages
+            if line.startswith("eval step ")] == [5, 7]
+    with open(os.path.join(model_dir, "best", "eval.json"), encoding="utf-8") as f:
+        assert json.load(f)["bleu"] == result["best_bleu"]
+    caplog.clear()
+    with caplog.at_level("INFO", logger="absl"):
+        training.train(config, model_dir)  # Nothing left to train: nothing evaluated again.
+    assert not [line for line in caplog.messages if line.startswith("eval step ")]

@@ -80,7 +80,7 @@ def run(main, reads, required=(), commands=()):
         try:
             arguments = flags.FLAGS(argv)
         except flags.Error as e:
-            fail(" ".join(str(e).split()) + " (--help lists the flags)")
+            fail(" ".join(str(e).removeprefix("ERROR::").split()) + " (--help lists the flags)")
         missing = [name for name in required if flags.FLAGS[name].value is None]
         if missing:
             fail(f"missing {', '.join('--' + name for name in missing)} (--help lists the flags)")
@@ -124,6 +124,8 @@ def check_writable(directory, flag):
     Raises:
         Seq2SeqError: naming the flag, the directory and the reason.
     """
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise Seq2SeqError(f"{flag}={directory} is a file, not a directory")
     try:
         os.makedirs(directory, exist_ok=True)
         with tempfile.TemporaryFile(dir=directory):

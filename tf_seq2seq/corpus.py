@@ -260,7 +260,9 @@ def _load_tfds(name, split, source_lang, target_lang, data_dir):
     try:
         builder = tfds.builder(name, data_dir=data_dir or None)
     except Exception as e:  # TFDS raises several types for unknown names.
-        raise Seq2SeqError(f"unknown TFDS dataset {name!r}: {e}") from None
+        # The first line: TFDS goes on with the list of every dataset it knows.
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise Seq2SeqError(f"unknown TFDS dataset {name!r}: {reason} (tfds.list_builders() lists them)") from None
     languages = set(builder.info.features.keys())
     missing = {source_lang, target_lang} - languages
     if missing:

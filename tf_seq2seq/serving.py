@@ -134,6 +134,20 @@ def _write_warmup(path, translator, export_dir, config, signatures):
     )
 
 
+def _where_the_saved_model_is(path):
+    """A hint for a `path` that holds no SavedModel: its versions, or that it is a model directory."""
+    from tf_seq2seq import config as config_lib  # Only for this message.
+
+    if config_lib.exists(path):
+        return f": it is a training model directory (give it as --model_dir, or export it first)"
+    versions = sorted(
+        (name for name in (os.listdir(path) if os.path.isdir(path) else ()) if name.isdigit()), key=int
+    )
+    if versions:
+        return f": it holds the versions {', '.join(versions)}; name one, e.g. {os.path.join(path, versions[-1])}"
+    return ""
+
+
 def load(path):
     """Loads an exported translator SavedModel (`tf.saved_model.load`).
 
@@ -144,7 +158,7 @@ def load(path):
         Seq2SeqError: if `path` is not a SavedModel directory.
     """
     if not tf.saved_model.contains_saved_model(path):
-        raise Seq2SeqError(f"no SavedModel at {path}")
+        raise Seq2SeqError(f"no SavedModel at {path}{_where_the_saved_model_is(path)}")
     text_ops.register(op_types(path))
     return tf.saved_model.load(path)
 

@@ -214,6 +214,9 @@ def _setup(config, model_dir, strategy, chief, write_dir):
 def _loop(config, model_dir, chief, run):
     """Trains until a limit, early stopping or a stop request; checkpoints on the way and at the end.
 
+    With evaluation, a run that reaches its limit between two evaluations is
+    evaluated at its last step too, so it always has a best checkpoint.
+
     The chief notes the run's start in `model_dir` (`dashboards.write_run_start`).
 
     Returns:
@@ -260,6 +263,9 @@ def _loop(config, model_dir, chief, run):
             loss = progress.report(int(step), progress_lib.current_learning_rate(run.optimizer), float(epochs))
         if int(step) != saved_step or run.checkpoints.latest is None:
             run.save(int(step))
+        if validation and progress.totals["steps"] and not stop.is_set() and int(step) % config.eval_every_steps:
+            logging.info("Evaluating the last step, %d (not a multiple of --eval_every_steps)", int(step))
+            validation.run(int(step))
     writer.flush()
     return {
         "step": int(step),
