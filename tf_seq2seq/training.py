@@ -3,7 +3,8 @@
 The loop is our own (`strategy.run` inside a `tf.function`) rather than
 `keras.Model.fit`, so that every strategy runs the same code. The loss is the
 sum of token cross-entropies over non-padding targets divided by the global
-number of target tokens in the step, so replicas agree on its scale.
+number of sentences in the step (`--loss_normalization`; or of target
+tokens), so replicas agree on its scale.
 
 A model directory holds `config.json`, `vocab/`, `ckpt-N` checkpoints (model,
 optimizer, step and input-pipeline position), `train/` TensorBoard events and, in
