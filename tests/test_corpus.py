@@ -150,3 +150,17 @@ def test_training_lines_too_long_for_the_limits_are_blanked_before_tokenization(
     read = first(corpus.training_pairs(config), len(pairs))
     assert read == [("a" * limit, "b"), ("c", ""), ("", "e")] + PAIRS  # Bytes, not characters.
     assert int(corpus.training_pairs(config).cardinality()) == len(pairs)
+
+
+def test_a_file_is_checked_once_per_process_until_it_changes(tmp_path, caplog):
+    directory = write_corpus(tmp_path, {"train": PAIRS})
+    with caplog.at_level("INFO", logger="absl"):
+        for _ in range(3):
+            corpus.load(f"files:{directory}", "train", "en", "fr")
+    assert sum(message.startswith("Checking ") for message in caplog.messages) == 2  # .en and .fr.
+    with open(tmp_path / "train.en", "a", encoding="utf-8") as f:
+        f.write("One more.\n")
+    caplog.clear()
+    with caplog.at_level("INFO", logger="absl"), pytest.raises(Seq2SeqError, match="has 9 lines but"):
+        corpus.load(f"files:{directory}", "train", "en", "fr")
+    assert [m for m in caplog.messages if m.startswith("Checking ")] == [f"Checking {tmp_path}/train.en (UTF-8, line count)"]

@@ -18,6 +18,7 @@ them (raw web-crawled corpora hold megabyte lines), so training skips such a
 pair as it skips an empty one.
 """
 
+import functools
 import gzip
 import os
 import zlib
@@ -176,6 +177,9 @@ def split_path(directory, split, lang):
 def _count_valid_lines(path, check=None):
     """Counts lines of a text file, checking that every line is valid UTF-8.
 
+    A file is read once per process while its size and modification time
+    stay the same (a training run opens its split more than once).
+
     Args:
         path: a text file, optionally `.gz`.
         check: optional function from a decoded line to an error message, or
@@ -185,6 +189,14 @@ def _count_valid_lines(path, check=None):
         Seq2SeqError: naming the file and 1-based line of the first invalid
             line, or a corrupt `.gz` file.
     """
+    stat = os.stat(path)
+    return _count_unchanged_file(path, stat.st_size, stat.st_mtime_ns, check)
+
+
+@functools.lru_cache(maxsize=64)
+def _count_unchanged_file(path, size, mtime_ns, check):
+    """`_count_valid_lines` of `path` as of its `size` and `mtime_ns` (the cache key)."""
+    del size, mtime_ns  # Only the cache key: a changed file is read again.
     logging.info("Checking %s (UTF-8, line count)", path)
     count = 0
     with _open_binary(path) as f:
