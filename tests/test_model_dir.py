@@ -108,6 +108,10 @@ def test_a_trained_directory_without_its_vocabularies_is_refused_and_left_as_it_
     assert_one_line_error(result, f"{source_path} is missing, but {model_dir} holds checkpoints")
     assert not os.path.exists(source_path)
     assert (model_dir / config_lib.CONFIG_FILE).read_bytes() == config_before
+    with open(source_path, "w", encoding="utf-8") as f:  # A vocabulary of another size.
+        f.write("".join(token + "\n" for token in vocab.SPECIALS + ("extra",)))
+    with pytest.raises(Seq2SeqError, match=rf"{source_path} has 5 tokens, but .*ckpt-400 was trained with \d+: "):
+        training.train(tiny_config(tiny_corpus, train_steps=500), str(model_dir))
     os.remove(model_dir / config_lib.CONFIG_FILE)
     with pytest.raises(Seq2SeqError, match=r"config.json is missing, but .* holds checkpoints"):
         model_dir_lib.prepare_model_dir(tiny_config(tiny_corpus), str(model_dir))
@@ -144,3 +148,20 @@ def test_a_second_training_run_is_refused_and_a_dead_holders_lock_taken_over(tin
         holder.wait()
     # The kernel released the dead holder's lock: training takes it over.
     assert training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)["step"] == 2
+
+
+def test_a_resume_on_another_corpus_restarts_the_data_with_a_warning(tiny_corpus, tmp_path, caplog):
+    from conftest import PAIRS, write_corpus
+
+    model_dir = str(tmp_path / "model")
+    training.train(tiny_config(tiny_corpus, train_steps=4), model_dir)
+    other = write_corpus(tmp_path / "other", {"train": PAIRS * 3 + PAIRS[:2]})
+    with caplog.at_level("WARNING", logger="absl"):
+        result = training.train(tiny_config(other, train_steps=6), model_dir)
+    assert result["step"] == 6
+    assert (f"Resuming from {model_dir}/ckpt-4 with the data from the beginning of the training split: the "
+            f"training corpus changed (dataset: 'files:{tiny_corpus}' != 'files:{other}')") in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="absl"):
+        training.train(tiny_config(other, train_steps=8), model_dir)  # The same corpus again.
+    assert "Resuming from" not in caplog.text

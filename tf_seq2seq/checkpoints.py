@@ -113,26 +113,34 @@ class Checkpoints:
         """The directory checkpoints are restored from."""
         return self._restore_dir
 
-    def restore(self, path=None):
-        """Restores checkpoint `path` (default: the latest, if any); returns its path or None."""
+    def restore(self, path=None, restart_data=None):
+        """Restores checkpoint `path` (default: the latest, if any); returns its path or None.
+
+        Args:
+            path: a checkpoint path, or None for the latest.
+            restart_data: why the data position must not be restored (e.g. the
+                corpus changed), or None to restore it.
+        """
         path = path or self.latest
         if path is None:
             return None
+        if restart_data and "data" in self._objects:
+            self._restore_without_data(path, restart_data)
+            return path
         try:
             restore_checkpoint(self._manager.checkpoint, path)
         except tf.errors.NotFoundError as e:
             if "data" not in self._objects or "iterator" not in e.message:
                 raise
-            self._restore_without_data(path, e.message)
+            reason = e.message.splitlines()[0][:300]
+            self._restore_without_data(path, f"it holds the input position of another version of the "
+                                             f"input pipeline ({reason})")
         return path
 
-    def _restore_without_data(self, path, reason):
-        """Restores all but the data position, saved by another version of the input pipeline."""
-        logging.warning(
-            "%s holds the input position of another version of the input pipeline (%s): "
-            "resuming with the data (and its epoch count) from the beginning.",
-            path, reason.splitlines()[0][:300],
-        )
+    def _restore_without_data(self, path, why):
+        """Restores all but the data position, which restarts from the beginning of the split."""
+        logging.warning("Resuming from %s with the data from the beginning of the training split: %s",
+                        path, why)
         others = {name: value for name, value in self._objects.items() if name != "data"}
         restore_checkpoint(tf.train.Checkpoint(**others), path).expect_partial()
         self.data_restarted = True

@@ -345,10 +345,18 @@ class Config:
             A list of strings `"name: self_value != other_value"`, empty when the
             two configs describe the same model.
         """
+        return self.differences(other, field_names(model=True))
+
+    def differences(self, other, names):
+        """Names the fields of `names` whose values differ between `self` and `other`.
+
+        Returns:
+            A list of strings `"name: self_value != other_value"`, in field order.
+        """
         return [
             f"{f.name}: {getattr(self, f.name)!r} != {getattr(other, f.name)!r}"
             for f in dataclasses.fields(self)
-            if f.metadata["model"] and getattr(self, f.name) != getattr(other, f.name)
+            if f.name in names and getattr(self, f.name) != getattr(other, f.name)
         ]
 
     def save(self, model_dir):
@@ -401,5 +409,7 @@ def field_names(**metadata):
     )
 
 
+# The fields that name the training corpus: a resume that changes one restarts the data.
+CORPUS_FIELDS = ("dataset", "data_dir", "train_split")
 # The fields every member of an ensemble shares (besides the vocabularies).
 ENSEMBLE_FIELDS = field_names(ensemble=True)

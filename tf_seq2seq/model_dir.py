@@ -91,8 +91,9 @@ def prepare_model_dir(config, model_dir, chief=True):
         _wait_for_files(vocab.paths(model_dir), config.peer_timeout)
     if tf.train.latest_checkpoint(model_dir) is not None:
         _check_trained_parts(model_dir)
-    if config_lib.exists(model_dir):
-        differences = config_lib.load(model_dir).model_differences(config)
+    saved = config_lib.load(model_dir) if config_lib.exists(model_dir) else None
+    if saved:
+        differences = saved.model_differences(config)
         if differences and chief and tf.train.latest_checkpoint(model_dir) is None:
             _forget_untrained_model(model_dir, differences)
         elif differences:
@@ -101,12 +102,12 @@ def prepare_model_dir(config, model_dir, chief=True):
                 f"(saved != requested): {'; '.join(differences)}"
             )
     if not chief:
-        return
+        return saved
     config.save(model_dir)
     source_path, target_path = vocab.paths(model_dir)
     if os.path.exists(source_path) and os.path.exists(target_path):
         _check_a_pair_kept(config, model_dir)
-        return
+        return saved
     logging.info("Building vocabularies from %s split %r and counting the pairs outside the "
                  "length limits (one pass over the split)", config.dataset, config.train_split)
     pairs = corpus.training_pairs(config)
@@ -143,6 +144,7 @@ def prepare_model_dir(config, model_dir, chief=True):
         counts.dropped, counts.pairs, 100.0 * counts.dropped / max(counts.pairs, 1),
         corpus.max_line_bytes(config), config.max_source_length, config.max_target_length,
     )
+    return saved
 
 
 def _check_trained_parts(model_dir):
@@ -159,6 +161,31 @@ def _check_trained_parts(model_dir):
             raise Seq2SeqError(
                 f"{path} is missing, but {model_dir} holds checkpoints trained with it: restore it "
                 "from a copy (or an export's assets), or train in a new --model_dir"
+            )
+
+
+def check_vocabularies_fit(model_dir, variables):
+    """Refuses vocabularies whose sizes are not those of the latest checkpoint's embeddings.
+
+    Args:
+        model_dir: the model directory.
+        variables: the trainable variables of the model built from its
+            vocabularies, in the order the optimizer saves them.
+
+    Raises:
+        Seq2SeqError: naming the vocabulary file, its size and the checkpoint's.
+    """
+    latest = tf.train.latest_checkpoint(model_dir)
+    if latest is None:
+        return
+    shapes = tf.train.load_checkpoint(latest).get_variable_to_shape_map()
+    embeddings = dict(zip(("source_embedding/embeddings", "target_embedding/embeddings"), vocab.paths(model_dir)))
+    for index, variable in enumerate(variables):
+        saved = shapes.get(f"optimizer/_trainable_variables/{index}/.ATTRIBUTES/VARIABLE_VALUE")
+        if variable.path in embeddings and saved and saved[0] != variable.shape[0]:
+            raise Seq2SeqError(
+                f"{embeddings[variable.path]} has {variable.shape[0]} tokens, but {latest} was trained "
+                f"with {saved[0]}: restore the vocabulary it was trained with, or train in a new --model_dir"
             )
 
 

@@ -24,6 +24,7 @@ import tensorflow as tf
 from absl import logging
 
 from tf_seq2seq import checkpoints as checkpoints_lib
+from tf_seq2seq import config as config_lib
 from tf_seq2seq import corpus
 from tf_seq2seq import dashboards
 from tf_seq2seq import distribution
@@ -152,7 +153,7 @@ def _setup(config, model_dir, strategy, chief, write_dir):
     """
     keras.utils.set_random_seed(config.seed)
     optimization.set_precision(config)
-    model_dir_lib.prepare_model_dir(config, model_dir, chief)
+    saved = model_dir_lib.prepare_model_dir(config, model_dir, chief)
     source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dir, config.tokenizer)
     pairs = corpus.training_pairs(config)
     shard = distribution.input_shard(strategy)
@@ -166,6 +167,7 @@ def _setup(config, model_dir, strategy, chief, write_dir):
         epoch_steps = optimization.steps_per_epoch(pairs, config)
         optimizer = optimization.make_optimizer(config, epoch_steps)
         optimizer.build(seq2seq.training_model.trainable_variables)
+    model_dir_lib.check_vocabularies_fit(model_dir, seq2seq.training_model.trainable_variables)
     # Outside the scope: the host-side loop counter, not a mirrored variable.
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
     epochs = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="epochs")
@@ -180,7 +182,7 @@ def _setup(config, model_dir, strategy, chief, write_dir):
         model=seq2seq.training_model, optimizer=optimizer, step=step, epochs=epochs,
         **({} if shard_checkpoints else {"data": iterator}),
     )
-    restored = checkpoints.restore()
+    restored = checkpoints.restore(restart_data=_corpus_change(saved, config))
     if checkpoints.data_restarted:  # The failed restore left the iterator unusable.
         iterator = checkpoints.replace_data(iter(batches))
     if restored:
@@ -210,6 +212,12 @@ def _setup(config, model_dir, strategy, chief, write_dir):
     logging.info("%s; now at step %d, epoch %.2f", limits.describe(), int(step), float(epochs))
     return _Run(seq2seq, optimizer, train_step, step, epochs, iterator, checkpoints,
                 shard_checkpoints, limits, writer, validation)
+
+
+def _corpus_change(saved, config):
+    """Why the data position restarts: the training corpus differs from the saved config's; else None."""
+    differences = saved.differences(config, config_lib.CORPUS_FIELDS) if saved else []
+    return f"the training corpus changed ({'; '.join(differences)})" if differences else None
 
 
 def _loop(config, model_dir, chief, run):
