@@ -92,6 +92,13 @@ def test_help_lists_the_commands_own_flags_by_group():
     assert "--input:" in translate.stdout and "--beam_size:" in translate.stdout
     assert "--units" not in translate.stdout and "training flags:" not in translate.stdout
     assert "--helpfull" in translate.stdout
+    # Export-only flags are export's; a help that names its own default is not given a second one.
+    for command in ("translate", "evaluate"):
+        text = translate.stdout if command == "translate" else cli(command, "--help").stdout
+        assert "--max_batch_size" not in text and "--jit_compile" not in text
+        assert not [line for line in text.splitlines() if line.count("(default: ") > 1]
+    assert "(default: stdin)." in translate.stdout and "(default: none)" not in translate.stdout.split("--input:")[1].split("--")[0]
+    assert "--max_batch_size" in cli("export", "--help").stdout
 
 
 def test_evaluate_on_a_directory_without_a_model(tmp_path):

@@ -60,7 +60,7 @@ def main():
 
 
 def run():
-    cli.run(main, reads=flags.DECODING_FLAGS + (
+    cli.run(main, reads=flags.TRANSLATION_FLAGS + (
         "saved_model", "model_dir", "checkpoint", "split", "source_file", "reference_file",
         "output_dir", "num_hypotheses", "translate_batch_size"))
 

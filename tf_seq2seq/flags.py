@@ -80,6 +80,10 @@ def config_from_flags():
 
 
 DECODING_FLAGS = config_lib.field_names(group="decoding")
+# Decoding flags that only shape an export (its request limit and XLA signature).
+EXPORT_FLAGS = ("max_batch_size", "jit_compile")
+# The decoding flags of translate and evaluate.
+TRANSLATION_FLAGS = tuple(name for name in DECODING_FLAGS if name not in EXPORT_FLAGS)
 
 
 def with_decoding_flags(config):

@@ -32,7 +32,9 @@ def command_help(doc, reads, required=()):
 
 
 def _describe(flag, required):
-    """`  --name: help (default: value)`, wrapped and indented."""
+    """`  --name: help (default: value)`, wrapped and indented (a help that names its default keeps it)."""
+    if "(default: " in flag.help and not required:
+        return textwrap.fill(flag.help, _WIDTH, initial_indent=f"  --{flag.name}: ", subsequent_indent="      ")
     if required:
         default = "required"
     elif flag.default in (None, ""):

@@ -43,7 +43,7 @@ def main():
 
 
 def run():
-    cli.run(main, reads=flags.DECODING_FLAGS + (
+    cli.run(main, reads=flags.TRANSLATION_FLAGS + (
         "saved_model", "model_dir", "checkpoint", "input", "num_hypotheses", "translate_batch_size"))
 
 
