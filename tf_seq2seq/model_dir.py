@@ -83,7 +83,8 @@ def prepare_model_dir(config, model_dir, chief=True):
     Raises:
         Seq2SeqError: if the directory holds a model with different model
             fields, holds checkpoints without its config or vocabularies
-            (nothing is rebuilt once a checkpoint exists), the chief's vocabularies do not appear in time, or no
+            (nothing is rebuilt once a checkpoint exists), the chief's
+            vocabularies do not appear in time, or no
             training pair is within the length limits (checked on a resume
             too: the limits are not model fields and may have changed).
     """
@@ -179,7 +180,8 @@ def check_vocabularies_fit(model_dir, variables):
     if latest is None:
         return
     shapes = tf.train.load_checkpoint(latest).get_variable_to_shape_map()
-    embeddings = dict(zip(("source_embedding/embeddings", "target_embedding/embeddings"), vocab.paths(model_dir)))
+    names = ("source_embedding/embeddings", "target_embedding/embeddings")  # `model.Seq2Seq`'s.
+    embeddings = dict(zip(names, vocab.paths(model_dir)))
     for index, variable in enumerate(variables):
         saved = shapes.get(f"optimizer/_trainable_variables/{index}/.ATTRIBUTES/VARIABLE_VALUE")
         if variable.path in embeddings and saved and saved[0] != variable.shape[0]:

@@ -137,7 +137,8 @@ def make_optimizer(config, epoch_steps=None):
     """The optimizer named by `config.optimizer` with `learning_rate(config, epoch_steps)`.
 
     Its `apply` takes gradients already summed over replicas (see
-    `_AppliesReducedGradients`); Adam's epsilon is `config.adam_epsilon`. Under `mixed_float16` it is wrapped in a `keras.optimizers.LossScaleOptimizer`
+    `_AppliesReducedGradients`); Adam's epsilon is `config.adam_epsilon`. Under
+    `mixed_float16` it is wrapped in a `keras.optimizers.LossScaleOptimizer`
     (dynamic loss scaling, non-finite steps skipped).
     """
     optimizers = dict(zip(config_lib.OPTIMIZERS, (ReducedSGD, ReducedAdam)))

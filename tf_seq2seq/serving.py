@@ -136,10 +136,8 @@ def _write_warmup(path, translator, export_dir, config, signatures):
 
 def _where_the_saved_model_is(path):
     """A hint for a `path` that holds no SavedModel: its versions, or that it is a model directory."""
-    from tf_seq2seq import config as config_lib  # Only for this message.
-
     if config_lib.exists(path):
-        return f": it is a training model directory (give it as --model_dir, or export it first)"
+        return ": it is a training model directory (give it as --model_dir, or export it first)"
     versions = sorted(
         (name for name in (os.listdir(path) if os.path.isdir(path) else ()) if name.isdigit()), key=int
     )

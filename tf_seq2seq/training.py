@@ -272,7 +272,8 @@ def _loop(config, model_dir, chief, run):
             loss = progress.report(int(step), progress_lib.current_learning_rate(run.optimizer), float(epochs))
         if int(step) != saved_step or run.checkpoints.latest is None:
             run.save(int(step))
-        if validation and progress.totals["steps"] and not stop.is_set() and int(step) % config.eval_every_steps:
+        trained = progress.totals["steps"] and not stop.is_set()
+        if validation and trained and int(step) % config.eval_every_steps:
             logging.info("Evaluating the last step, %d (not a multiple of --eval_every_steps)", int(step))
             validation.run(int(step))
     writer.flush()
