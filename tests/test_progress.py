@@ -56,3 +56,43 @@ def test_training_shows_a_progress_bar_on_a_terminal(tiny_corpus, tmp_path, monk
     os.close(terminal)
     bar = b"".join(shown).decode(errors="replace")
     assert "5/5" in bar and "step" in bar and re.search(r"epoch \d+\.\d\d loss \d", bar), bar
+
+
+def test_on_a_terminal_log_lines_and_the_bar_never_share_a_line_and_the_bar_ends_at_the_last_step(
+        tiny_corpus, tmp_path):
+    import fcntl
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    from conftest import tiny_flags
+
+    terminal, terminal_end = pty.openpty()
+    fcntl.ioctl(terminal_end, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 160, 0, 0))
+    flags = tiny_flags(tiny_corpus, train_steps=0, epochs=3, batch_size=3, log_every_steps=2)
+    env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}  # A user's.
+    process = subprocess.Popen([sys.executable, "-m", "tf_seq2seq.train", f"--model_dir={tmp_path}/m", *flags],
+                               stdout=subprocess.PIPE, stderr=terminal_end, text=True, env=env)
+    os.close(terminal_end)
+    shown = []
+    while True:
+        try:
+            chunk = os.read(terminal, 4096)
+        except OSError:  # The process ended and closed the terminal.
+            break
+        if not chunk:
+            break
+        shown.append(chunk)
+    out, _ = process.communicate(timeout=300)
+    os.close(terminal)
+    assert process.returncode == 0, out
+    step = int(re.search(r"step (\d+),", out).group(1))
+    segments = [s.strip() for s in re.split(r"[\r\n]", b"".join(shown).decode(errors="replace")) if s.strip()]
+    bar = re.compile(r"\d+/\d+ \[")
+    log_line = re.compile(r"^[IWEF] \d\d:\d\d:\d\d ")
+    assert [s for s in segments if log_line.match(s)], segments  # Short prefixes: level and time.
+    assert not [s for s in segments if bar.search(s) and (log_line.search(s) or "] " in s.split("|")[0])]
+    assert not [s for s in segments if not bar.search(s) and not log_line.match(s)], segments
+    assert f"{step}/{step} [" in [s for s in segments if bar.search(s)][-1]

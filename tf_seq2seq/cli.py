@@ -52,6 +52,13 @@ else:
 
 from absl import app  # noqa: E402  (after quietening TensorFlow's C++ logs)
 from absl import flags  # noqa: E402
+from absl import logging as absl_logging  # noqa: E402
+
+# Log lines as `I 05:19:41 message`: the level and the time, without absl's date, thread id
+# and source location (`--verbosity=1` keeps them, for debugging).
+SHORT_LOG_FORMAT = logging.Formatter("%(levelname).1s %(asctime)s %(message)s", "%H:%M:%S")
+if not _verbose(sys.argv[1:]):
+    absl_logging.get_absl_handler().setFormatter(SHORT_LOG_FORMAT)
 
 from tf_seq2seq import help as help_lib  # noqa: E402
 from tf_seq2seq.errors import Seq2SeqError  # noqa: E402

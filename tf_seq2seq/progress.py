@@ -20,7 +20,10 @@ class Progress:
     """Accumulates step metrics between log lines and writes them out.
 
     Log lines say the step (of the expected total), epoch, elapsed time and
-    ETA; on a terminal a tqdm bar on stderr shows the same as it goes.
+    ETA; on a terminal a tqdm bar on stderr shows the same as it goes, from
+    the end of the first step (which traces the graph, so its time would skew
+    the bar's rate). The bar is cleared before each log line, so the two never
+    share a line, and a run that ends by itself ends it at its last step.
     """
 
     def __init__(self, writer, total_steps, clip_norm, first_step):
@@ -30,13 +33,35 @@ class Progress:
         self._clip_norm = clip_norm
         self._run_start = time.perf_counter()
         self.totals = collections.Counter()  # Over the whole run.
-        self._bar = tqdm.tqdm(total=total_steps, initial=first_step, unit="step", disable=None,
-                              file=sys.stderr, dynamic_ncols=True)
+        self._bar = None  # Opened after the first step.
         self._reset()
 
-    def close(self):
-        """Removes the terminal progress bar, if any."""
+    def _open_bar(self, step):
+        """Shows the terminal bar (if stderr is one) from `step` on; log lines clear it first."""
+        self._bar = tqdm.tqdm(total=self._total_steps, initial=step, unit="step", disable=None,
+                              file=sys.stderr, dynamic_ncols=True)
+        logging.get_absl_handler().addFilter(self._clear_bar)
+
+    def _clear_bar(self, record):
+        """A logging filter: clears the bar before `record` is written (tqdm redraws it)."""
+        del record
+        self._bar.clear()
+        return True
+
+    def close(self, finished=False):
+        """Removes the terminal bar (once), first ending it at the current step if the run `finished` by itself.
+
+        The bar's total is the estimated last step (`limits.Limits.total_steps`):
+        an epoch limit can end a run a few steps before or after it.
+        """
+        if self._bar is None:
+            return
+        logging.get_absl_handler().removeFilter(self._clear_bar)
+        if finished and self._bar.total:
+            self._bar.total = self._bar.n
+            self._bar.refresh()
         self._bar.close()
+        self._bar = None
 
     def _reset(self):
         self._window = collections.Counter()
@@ -60,6 +85,8 @@ class Progress:
 
     def show(self, step, epochs):
         """Advances the terminal bar to `step`, showing the epoch and loss so far."""
+        if self._bar is None:
+            return
         loss = self._window["loss_sum"] / max(self._window["target_tokens"], 1.0)
         self._bar.set_postfix_str(f"epoch {epochs:.2f} loss {loss:.3f}", refresh=False)
         self._bar.update(step - self._bar.n)
@@ -80,6 +107,7 @@ class Progress:
         loss = self._window["loss_sum"] / max(self._window["target_tokens"], 1.0)
         logging.info("%s  loss %.4f  (first step: %.1fs, includes tracing the graph)",
                      self.where(step, epochs), loss, seconds)
+        self._open_bar(step)
 
     def steady_throughput(self):
         """Rates since the end of the first step (which traces the graph).

@@ -236,7 +236,8 @@ def _loop(config, model_dir, chief, run):
     start, saved_step, loss = time.perf_counter(), int(step), None
     if chief:
         dashboards.write_run_start(config, model_dir, int(step))
-    with stop_signals.stop_requests() as stop:
+    # On an error, `closing` removes the bar; a run that ends closes it itself.
+    with stop_signals.stop_requests() as stop, contextlib.closing(progress):
         while not limits.reached(int(step), float(epochs)):
             features, labels = next(run.iterator)
             trace_graph = not progress.totals["steps"]
@@ -267,7 +268,7 @@ def _loop(config, model_dir, chief, run):
                     break
             if stop.is_set():
                 break
-        progress.close()
+        progress.close(finished=not stop.is_set())
         if progress.pending:
             loss = progress.report(int(step), progress_lib.current_learning_rate(run.optimizer), float(epochs))
         if int(step) != saved_step or run.checkpoints.latest is None:
