@@ -49,7 +49,7 @@ def test_pairs_dropped_by_the_length_limits_are_counted_and_logged(tmp_path, cap
     config = tiny_config(corpus_dir, max_source_length=20)
     with caplog.at_level("INFO", logger="absl"):
         model_dir_lib.prepare_model_dir(config, str(tmp_path / "model"))
-    assert "2 of 10 training pairs (20.00%) are empty, have a line over 1280 bytes, or are longer" in caplog.text
+    assert "2 of 10 training pairs (20.00%) are empty, have a line over 3200 bytes, or are longer" in caplog.text
 
 
 def test_a_split_with_no_pair_within_the_length_limits_is_refused(tiny_corpus, tmp_path):

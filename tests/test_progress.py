@@ -9,8 +9,12 @@ from tf_seq2seq import training
 from conftest import tiny_config
 
 
-def test_progress_says_what_ends_the_run_and_logs_the_first_step_at_once(tiny_corpus, tmp_path, caplog):
-    config = tiny_config(tiny_corpus, train_steps=3, epochs=0, batch_size=4, log_every_steps=1000)
+def test_progress_says_what_ends_the_run_and_logs_the_first_step_at_once(tmp_path, caplog):
+    from conftest import PAIRS, write_corpus
+
+    # A corpus of its own: a file is checked once per process, and other tests read the shared one.
+    corpus_dir = write_corpus(tmp_path / "corpus", {"train": PAIRS})
+    config = tiny_config(corpus_dir, train_steps=3, epochs=0, batch_size=4, log_every_steps=1000)
     with caplog.at_level("INFO", logger="absl"):
         training.train(config, str(tmp_path / "model"))
     text = caplog.text
