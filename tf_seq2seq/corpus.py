@@ -12,7 +12,7 @@ A corpus is named by a spec string (flag `--dataset`):
 Local files are checked before training starts (they exist, are valid UTF-8,
 have the same number of lines and are not empty), so a bad corpus stops with an
 error naming the file and line rather than failing deep inside `tf.data`. A
-byte order mark opening a line is removed. `training_pairs` blanks the lines
+byte order mark opening a file is removed. `training_pairs` blanks the lines
 too long to be a sentence within the length limits before anything tokenizes
 them (raw web-crawled corpora hold megabyte lines), so training skips such a
 pair as it skips an empty one.
@@ -226,7 +226,7 @@ def _load_files(directory, split, source_lang, target_lang):
     pairs = tf.data.Dataset.zip({"source": _lines(source_path), "target": _lines(target_path)})
     # The size is known from the check: record it for epoch-based schedules.
     pairs = pairs.apply(tf.data.experimental.assert_cardinality(source_lines))
-    return _map_batched(pairs, lambda batch: tf.nest.map_structure(_clean_lines, batch))
+    return _map_batched(pairs, lambda batch: tf.nest.map_structure(tf.strings.strip, batch))
 
 
 def _load_tsv(directory, split):
@@ -236,21 +236,18 @@ def _load_tsv(directory, split):
         raise Seq2SeqError(f"empty corpus: {path} has no lines")
 
     def to_pairs(lines):
-        columns = tf.strings.split(_clean_lines(lines), "\t", maxsplit=1).to_tensor(shape=[None, 2])
+        columns = tf.strings.split(lines, "\t", maxsplit=1).to_tensor(shape=[None, 2])
         return {"source": tf.strings.strip(columns[:, 0]), "target": tf.strings.strip(columns[:, 1])}
 
     pairs = _lines(path).apply(tf.data.experimental.assert_cardinality(lines))
     return _map_batched(pairs, to_pairs)
 
 
-def _clean_lines(lines):
-    """Lines of a file without a leading byte order mark or surrounding whitespace (string [N])."""
-    return tf.strings.strip(tf.strings.regex_replace(lines, "^" + BYTE_ORDER_MARK, ""))
-
-
 def _lines(path):
-    """The lines of a text file (optionally `.gz`), without line endings."""
-    return tf.data.TextLineDataset(path, compression_type="GZIP" if path.endswith(".gz") else "")
+    """The lines of a text file (optionally `.gz`), without line endings or a byte order mark opening the file."""
+    lines = tf.data.TextLineDataset(path, compression_type="GZIP" if path.endswith(".gz") else "")
+    first = lines.take(1).map(lambda line: tf.strings.regex_replace(line, "^" + BYTE_ORDER_MARK, ""))
+    return first.concatenate(lines.skip(1))
 
 
 def _map_batched(dataset, fn, batch_size=1024):
