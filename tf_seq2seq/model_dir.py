@@ -90,12 +90,13 @@ def prepare_model_dir(config, model_dir, chief=True):
     """
     if not chief:
         _wait_for_files(vocab.paths(model_dir), config.peer_timeout)
-    if tf.train.latest_checkpoint(model_dir) is not None:
+    trained = tf.train.latest_checkpoint(model_dir) is not None
+    if trained:
         _check_trained_parts(model_dir)
     saved = config_lib.load(model_dir) if config_lib.exists(model_dir) else None
     if saved:
         differences = saved.model_differences(config)
-        if differences and chief and tf.train.latest_checkpoint(model_dir) is None:
+        if differences and chief and not trained:
             _forget_untrained_model(model_dir, differences)
         elif differences:
             raise Seq2SeqError(
