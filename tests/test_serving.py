@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 
+import numpy as np
 import pytest
 import tensorflow as tf
 from google.protobuf import text_format
@@ -81,6 +82,17 @@ def exported_wordpiece(tiny_corpus, tmp_path_factory):
     return path, translator
 
 
+@pytest.fixture(scope="module")
+def exported_shortlist(trained_model_dir, tmp_path_factory):
+    """`(version_path, translator)` of the tiny model exported with a vocabulary shortlist."""
+    model_dir = str(tmp_path_factory.mktemp("shortlist") / "model")
+    shutil.copytree(trained_model_dir, model_dir)  # The shortlist's counts are saved in it.
+    config = config_lib.load(model_dir).replace(shortlist=True, shortlist_words=2, shortlist_frequent=3)
+    path = serving.export_model_dir(config, model_dir, str(tmp_path_factory.mktemp("sl") / "tiny"))
+    translator, _ = translator_lib.from_model_dir(config, model_dir)
+    return path, translator
+
+
 def in_process(translator):
     outputs = translator.serve(tf.constant(SENTENCES))
     return [t.decode() for t in outputs["translations"].numpy()], outputs["scores"].numpy()
@@ -120,7 +132,7 @@ def test_fresh_process_load_translates_like_the_in_process_model(exported):
     assert loaded["vectors_shape"] == [len(SENTENCES), 2 * 2 * 48]  # (h, c) x layers x units.
 
 
-@pytest.mark.parametrize("export", ["exported", "exported_wordpiece"])
+@pytest.mark.parametrize("export", ["exported", "exported_wordpiece", "exported_shortlist"])
 def test_tf1_session_load_by_tensor_names_as_tf_serving_does(export, request):
     path, translator = request.getfixturevalue(export)
     assert_same_as_in_process(run_client(TF1_CLIENT, path), translator)
@@ -139,7 +151,7 @@ print(json.dumps(sorted(op for op in serving.op_types(sys.argv[1]) if op_def_reg
 """
 
 
-@pytest.mark.parametrize("export", ["exported", "exported_wordpiece"])
+@pytest.mark.parametrize("export", ["exported", "exported_wordpiece", "exported_shortlist"])
 def test_graphs_use_only_core_ops_and_tf_text_2_12_ops(export, request):
     path, _ = request.getfixturevalue(export)
     result = run_python(["-c", NON_CORE_OPS, path])
@@ -263,6 +275,37 @@ def test_warmup_file_replays_against_the_loaded_model(exported):
     replayed = replay_warmup(path, "xla_on")
     # Every signature, each on 4 inputs (empty, 1 word, 10 words, max_source_length words).
     assert replayed == [["tiny", name, 4] for name in ("serving_default", "beam_search", "encode")]
+
+
+def test_a_shortlist_export_warms_up_every_signature(exported_shortlist):
+    path, _ = exported_shortlist
+    names = ("serving_default", "beam_search", "encode", "beam_search_full_softmax")
+    assert replay_warmup(path, "xla_on") == [["tiny", name, 4] for name in names]
+
+
+# Prints one beam_search-like signature's n-best lists at beam 3 (argv[3]: its name).
+SIGNATURE_CLIENT = """
+import json, sys
+import tensorflow as tf
+import tensorflow_text  # Registers the tf-text ops used by the graph.
+model = tf.saved_model.load(sys.argv[1])
+out = model.signatures[sys.argv[3]](
+    sentences=tf.constant(json.loads(sys.argv[2])), beam_size=tf.constant(3), num_hypotheses=tf.constant(3))
+print(json.dumps({"translations": [[t.decode() for t in row] for row in out["translations"].numpy()],
+                  "scores": out["scores"].numpy().tolist()}))
+"""
+
+
+def test_a_shortlist_exports_full_softmax_signature_decodes_like_a_plain_export(exported, exported_shortlist):
+    def signature(path, name):
+        result = run_python(["-c", SIGNATURE_CLIENT, path, json.dumps(SENTENCES), name])
+        assert result.returncode == 0, result.stderr[-3000:]
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    plain = signature(exported[0], "beam_search")
+    full = signature(exported_shortlist[0], "beam_search_full_softmax")
+    assert full["translations"] == plain["translations"]
+    np.testing.assert_allclose(full["scores"], plain["scores"], atol=1e-4)
 
 
 # Compares the XLA-compiled beam_search_xla signature with beam_search in a fresh process.

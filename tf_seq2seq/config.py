@@ -328,6 +328,19 @@ class Config:
         "Exported model: requests with more sentences are rejected (InvalidArgument).",
         lower_bound=1,
     )
+    shortlist: bool = _field(
+        False, "decoding",
+        "Restrict each request's softmax to a vocabulary shortlist learnt from the training "
+        "split (its source words' likely translations plus the most frequent target words), "
+        "so decoding reads those rows only; an export keeps the full softmax in its "
+        "beam_search_full_softmax signature.",
+    )
+    shortlist_words: int = _field(
+        20, "decoding", "--shortlist: candidate target words per source word.", lower_bound=1
+    )
+    shortlist_frequent: int = _field(
+        200, "decoding", "--shortlist: the most frequent target words, always candidates.", lower_bound=0
+    )
     jit_compile: bool = _field(
         False, "decoding",
         "Export: also write a `beam_search_xla` signature whose integer decoding loop is "

@@ -13,6 +13,9 @@ with these signatures:
   `truncated` bool [None].
 * `encode`: `sentences` string [None] -> `vectors` float32 [None, D], the
   encoder's final states (D = 2 x layers x units).
+* `beam_search_full_softmax` (only with `shortlist`): the default signatures
+  then search each request's vocabulary shortlist (`shortlist`); this one,
+  as `beam_search`, searches every target word.
 * `beam_search_xla` (only with `jit_compile`): as `beam_search`, with the
   integer decoding loop compiled by XLA at fixed shapes (batch padded to a
   power of two, target length to its maximum); tokenizing and encoding stay
@@ -109,6 +112,8 @@ def export(translator, export_dir, config, warmup_xla=False):
         ("beam_search", translator.beam_search),
         ("encode", translator.encode_signature),
     ]
+    if translator.shortlist is not None:
+        endpoints.append(("beam_search_full_softmax", translator.beam_search_full_softmax))
     if config.jit_compile:
         endpoints.append(("beam_search_xla", translator.beam_search_xla))
     for name, function in endpoints:

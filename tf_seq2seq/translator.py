@@ -1,10 +1,11 @@
 """The translator: strings in, strings out, beam search in one TensorFlow graph.
 
 `Translator` bundles the tokenizers, one trained `model.Seq2Seq` (or several,
-an ensemble) and `decoding.beam_search`. Validation and evaluation use it
-in-process (`inference.translate_texts`); `serving.export` writes it as a
-SavedModel, its methods `serve`, `beam_search`, `beam_search_xla` and
-`encode_signature` becoming the signatures.
+an ensemble), optionally a vocabulary shortlist (`shortlist`) and
+`decoding.beam_search`. Validation and evaluation use it in-process
+(`inference.translate_texts`); `serving.export` writes it as a SavedModel,
+its methods `serve`, `beam_search`, `beam_search_full_softmax`,
+`beam_search_xla` and `encode_signature` becoming the signatures.
 
 Work per request is bounded: more than `max_batch_size` sentences is an
 InvalidArgument error, and inputs are cut to `max_source_length` tokens.
@@ -17,6 +18,7 @@ from tf_seq2seq import config as config_lib
 from tf_seq2seq import decoding
 from tf_seq2seq import model as model_lib
 from tf_seq2seq import pipeline
+from tf_seq2seq import shortlist as shortlist_lib
 from tf_seq2seq import tokenizer as tokenizer_lib
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
@@ -45,7 +47,8 @@ class Translator(tf.Module):
     ```
     """
 
-    def __init__(self, models, source_tokenizer, target_tokenizer, config, keep_decode_weights=False):
+    def __init__(self, models, source_tokenizer, target_tokenizer, config, keep_decode_weights=False,
+                 shortlist=None):
         """Args:
             models: a trained `model.Seq2Seq`, or a list of them (an ensemble).
             source_tokenizer: the source `tokenizer.WordTokenizer` or `tokenizer.WordpieceTokenizer`.
@@ -59,6 +62,9 @@ class Translator(tf.Module):
                 does not cast and stack them again. For weights that no longer
                 change (`serving.export_model_dir`): a prepared weight keeps
                 the value it had here.
+            shortlist: a `shortlist.Shortlist`: `search` then restricts each
+                request's softmax to its source words' candidates (kept as
+                variables, so an export carries them).
         """
         super().__init__(name="translator")
         self.members = list(models) if isinstance(models, (list, tuple)) else [models]
@@ -75,19 +81,33 @@ class Translator(tf.Module):
         self._kept_decode_weights = (
             [member.decode_weights(keep=True) for member in self.members] if keep_decode_weights else None
         )
+        self.shortlist = None if shortlist is None else shortlist_lib.Shortlist(
+            *(tf.Variable(table, trainable=False) for table in (shortlist.candidates, shortlist.always))
+        )
 
     @property
     def step_fn(self):
+        """A new `beam_search` step function over the whole target vocabulary (`shortlisted_step_fn`)."""
+        return self.shortlisted_step_fn(None)
+
+    def shortlisted_step_fn(self, target_ids):
         """A new `beam_search` step function (an ensemble's averages its members' log-probs).
 
-        Each read reads the weights (`model.Seq2Seq.decode_step_fn`), or the
-        kept ones (`keep_decode_weights`): read it once per search, outside the loop.
+        Each call reads the weights (`model.Seq2Seq.decode_step_fn`), or the
+        kept ones (`keep_decode_weights`): call it once per search, outside the loop.
+
+        Args:
+            target_ids: int32 [K], sorted target ids the search may produce
+                (`shortlist.vocabulary`; the search's token i is `target_ids[i]`),
+                or None for the whole vocabulary.
         """
         kept = self._kept_decode_weights or [None] * len(self.members)
-        step_fns = [
-            member.decode_step_fn(weights and tf.nest.map_structure(tf.convert_to_tensor, weights))
-            for member, weights in zip(self.members, kept)
-        ]
+        step_fns = []
+        for member, weights in zip(self.members, kept):
+            weights = tf.nest.map_structure(tf.convert_to_tensor, weights) if weights else member.decode_weights()
+            if target_ids is not None:
+                weights = shortlist_lib.restrict(weights, target_ids)
+            step_fns.append(member.decode_step_fn(weights))
         if len(step_fns) == 1:
             return step_fns[0]
         return decoding.ensemble_step_fn(step_fns, [member.num_states for member in self.members])
@@ -119,14 +139,19 @@ class Translator(tf.Module):
         states = [state for member in self.members for state in member.initial_states(source_ids)]
         return source_ids, states, tf.cast(ids.row_lengths(), tf.int32)
 
-    def search(self, sentences, beam_size, num_hypotheses, jit_compile=False):
+    def search(self, sentences, beam_size, num_hypotheses, jit_compile=False, full_softmax=False):
         """Translates a batch with beam search.
+
+        With a shortlist (and not `full_softmax` or `jit_compile`), the search
+        runs over the batch's shortlist (`shortlist.vocabulary`): its
+        log-probs are normalised over those tokens.
 
         Args:
             sentences: string [batch].
             beam_size: int32 scalar >= 1 (1 = greedy).
             num_hypotheses: int32 scalar in [1, beam_size].
-            jit_compile: decode with the XLA-compiled loop (`decode_xla`).
+            jit_compile: decode with the XLA-compiled loop (`decode_xla`, whole vocabulary).
+            full_softmax: search the whole vocabulary even with a shortlist.
 
         Returns:
             A dict: `translations` string [batch, num_hypotheses], `scores`
@@ -147,14 +172,18 @@ class Translator(tf.Module):
         max_length = decoding.decode_length(
             tf.shape(source_ids)[1] - 1, self._max_decode_ratio, self._max_decode_length
         )
+        target_ids = None
+        if self.shortlist is not None and not (full_softmax or jit_compile):
+            target_ids = shortlist_lib.vocabulary(self.shortlist.candidates, self.shortlist.always, source_ids)
         if jit_compile:
             found = self._decode_padded(states, beam_size, max_length, num_hypotheses)
         else:
             found = decoding.beam_search(
-                self.step_fn, states, beam_size, max_length, self._length_penalty,
+                self.shortlisted_step_fn(target_ids), states, beam_size, max_length, self._length_penalty,
                 num_hypotheses=num_hypotheses,
             )
-        texts = self._detokenize(found.ids[:, :num_hypotheses])
+        ids = found.ids[:, :num_hypotheses]
+        texts = self._detokenize(ids if target_ids is None else tf.gather(target_ids, ids))
         empty = (token_counts == 0)[:, tf.newaxis]
         return {
             "translations": tf.where(empty, "", texts),
@@ -226,6 +255,11 @@ class Translator(tf.Module):
         return self.search(sentences, beam_size, num_hypotheses)
 
     @tf.function(input_signature=[SENTENCES, BEAM_SIZE, NUM_HYPOTHESES])
+    def beam_search_full_softmax(self, sentences, beam_size, num_hypotheses):
+        """The `beam_search_full_softmax` signature (exports with a shortlist): `beam_search` over every target word."""
+        return self.search(sentences, beam_size, num_hypotheses, full_softmax=True)
+
+    @tf.function(input_signature=[SENTENCES, BEAM_SIZE, NUM_HYPOTHESES])
     def beam_search_xla(self, sentences, beam_size, num_hypotheses):
         """The `beam_search_xla` signature: `beam_search` with an XLA decoding loop."""
         return self.search(sentences, beam_size, num_hypotheses, jit_compile=True)
@@ -248,7 +282,9 @@ def from_model_dirs(config, model_dirs, checkpoint="latest", keep_decode_weights
     """A `Translator` of one model directory, or of several as an ensemble.
 
     Args:
-        config: the first model's `config.Config` (decoding settings apply to all).
+        config: the first model's `config.Config` (decoding settings apply to
+            all; with `shortlist`, the shortlist is learnt from the first
+            model's training split, `shortlist.for_model_dir`).
         model_dirs: list of model directories sharing vocabularies.
         checkpoint: which checkpoint of each (`model.Seq2Seq.restore`).
         keep_decode_weights: see `Translator`.
@@ -269,7 +305,10 @@ def from_model_dirs(config, model_dirs, checkpoint="latest", keep_decode_weights
         checkpoints.append(seq2seq.restore(model_dir, checkpoint))
         models.append(seq2seq)
     source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dirs[0], config.tokenizer)
-    translator = Translator(models, source_tokenizer, target_tokenizer, config, keep_decode_weights)
+    shortlist = shortlist_lib.for_model_dir(
+        config, model_dirs[0], config.shortlist_words, config.shortlist_frequent
+    ) if config.shortlist else None
+    translator = Translator(models, source_tokenizer, target_tokenizer, config, keep_decode_weights, shortlist)
     return translator, checkpoints
 
 
