@@ -53,8 +53,8 @@ def test_a_padded_source_gives_the_same_output_as_alone(kind):
     np.testing.assert_allclose(seq2seq.logits(alone)[0], seq2seq.logits(batched)[1], atol=1e-5)
 
     def search(sources):
-        states = seq2seq.initial_states(tf.constant(sources))
-        return decoding.beam_search(seq2seq.decode_step_fn(), states, 3, MAX_LENGTH)
+        states, constants = seq2seq.initial_states(tf.constant(sources))
+        return decoding.beam_search(seq2seq.decode_step_fn(), states, 3, MAX_LENGTH, constants=constants)
 
     single, both = search([SOURCES[1][:2]]), search(SOURCES)
     np.testing.assert_array_equal(single.ids[0], both.ids[1])
@@ -65,10 +65,11 @@ def test_a_padded_source_gives_the_same_output_as_alone(kind):
 def test_decoding_steps_compute_the_training_models_log_probs(kind):
     seq2seq = tiny_model(kind)
     expected = tf.nn.log_softmax(seq2seq.training_model(features())).numpy()
-    step_fn, states = seq2seq.decode_step_fn(), seq2seq.initial_states(tf.constant(SOURCES))
-    assert len(states) == seq2seq.num_states == 4 + (2 if kind == "luong" else 3)
+    step_fn, (states, constants) = seq2seq.decode_step_fn(), seq2seq.initial_states(tf.constant(SOURCES))
+    assert len(states) == seq2seq.num_states == 4
+    assert len(constants) == seq2seq.num_constants == (2 if kind == "luong" else 3)
     for t in range(2):  # Both sentences' real target positions.
-        scores, states = step_fn(tf.constant(TARGET_IN)[:, t], states)
+        scores, states = step_fn(tf.constant(TARGET_IN)[:, t], states, constants)
         np.testing.assert_allclose(decoding.to_log_probs(scores), expected[:, t], atol=1e-5)
 
 
@@ -89,9 +90,8 @@ def test_wide_beam_finds_the_exhaustive_n_best_of_an_attention_model(kind):
         if vocab.EOS_ID not in tokens[:-1] and (length == MAX_LENGTH or tokens[-1] == vocab.EOS_ID)
     ]
     beam = len(ALLOWED) ** MAX_LENGTH  # Wide enough to keep every prefix.
-    found = decoding.beam_search(
-        seq2seq.decode_step_fn(), seq2seq.initial_states(tf.constant(SOURCES)), beam, MAX_LENGTH
-    )
+    states, constants = seq2seq.initial_states(tf.constant(SOURCES))
+    found = decoding.beam_search(seq2seq.decode_step_fn(), states, beam, MAX_LENGTH, constants=constants)
     for sentence, source in enumerate(SOURCES):
         scores = teacher_forced_log_probs(seq2seq, source, hypotheses)
         best = np.argsort(-scores)[:5]
@@ -102,9 +102,8 @@ def test_wide_beam_finds_the_exhaustive_n_best_of_an_attention_model(kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_beam_of_one_is_greedy_for_an_attention_model(kind):
     seq2seq = tiny_model(kind)
-    found = decoding.beam_search(
-        seq2seq.decode_step_fn(), seq2seq.initial_states(tf.constant(SOURCES)), 1, MAX_LENGTH
-    )
+    states, constants = seq2seq.initial_states(tf.constant(SOURCES))
+    found = decoding.beam_search(seq2seq.decode_step_fn(), states, 1, MAX_LENGTH, constants=constants)
     for sentence, source in enumerate(SOURCES):
         tokens = []
         while len(tokens) < MAX_LENGTH and vocab.EOS_ID not in tokens:
@@ -116,12 +115,15 @@ def test_beam_of_one_is_greedy_for_an_attention_model(kind):
 
 def test_an_ensemble_of_attention_and_paper_models_averages_their_log_probs():
     members = [tiny_model(kind) for kind in ["luong", "none", "bahdanau"]]
-    states = [s for member in members for s in member.initial_states(tf.constant(SOURCES))]
-    step_fn = decoding.ensemble_step_fn([m.decode_step_fn() for m in members], [m.num_states for m in members])
-    log_probs, new_states = step_fn(tf.constant([vocab.BOS_ID] * 2), states)
-    # Each member's LSTM states (rank 2), then its memory (rank 3), carried in order.
-    assert [s.shape.rank for s in new_states] == [2] * 4 + [3] * 2 + [2] * 4 + [2] * 4 + [3] * 3
-    assert [s.shape for s in new_states] == [s.shape for s in states]
+    encoded = [member.initial_states(tf.constant(SOURCES)) for member in members]
+    states = [s for member_states, _ in encoded for s in member_states]
+    constants = [c for _, member_constants in encoded for c in member_constants]
+    step_fn = decoding.ensemble_step_fn([m.decode_step_fn() for m in members], [m.num_states for m in members],
+                                        [m.num_constants for m in members])
+    log_probs, new_states = step_fn(tf.constant([vocab.BOS_ID] * 2), states, constants)
+    # Each member's LSTM states, carried in order; the memories (2 + 3) stay outside.
+    assert [s.shape for s in new_states] == [s.shape for s in states] and len(states) == 12
+    assert len(constants) == 5
     bos = features(target_in=[[vocab.BOS_ID]] * 2)
     expected = np.mean([tf.nn.log_softmax(m.training_model(bos))[:, 0] for m in members], axis=0)
     np.testing.assert_allclose(log_probs, expected, atol=1e-5)

@@ -241,14 +241,15 @@ def test_encoder_states_equal_the_keras_encoder(batch):
 @pytest.mark.parametrize("attention", config_lib.ATTENTIONS)
 def test_decoder_initial_states_come_from_the_cpu_encoder_and_equal_keras(batch, attention):
     seq2seq = _model(attention=attention)
-    states = seq2seq.initial_states(batch["source"])
+    states, constants = seq2seq.initial_states(batch["source"])
     if seq2seq.attention is None:
-        expected = seq2seq.encoder(batch["source"])
+        expected, expected_constants = seq2seq.encoder(batch["source"]), []
     else:
-        final_states, memory = seq2seq._memory_encoder(batch["source"])
-        expected = list(final_states) + seq2seq.attention.memory_states(memory, batch["source"])
+        expected, memory = seq2seq._memory_encoder(batch["source"])
+        expected_constants = seq2seq.attention.memory_states(memory, batch["source"])
     assert len(states) == len(expected) == seq2seq.num_states
-    for state, expected_state in zip(states, expected):
+    assert len(constants) == len(expected_constants) == seq2seq.num_constants
+    for state, expected_state in zip(states + constants, list(expected) + expected_constants):
         np.testing.assert_allclose(state, expected_state, atol=1e-6)
     # Traced, the encoder is the CPU path's loop, not Keras' LSTM layers.
     graph = tf.function(seq2seq.initial_states).get_concrete_function(
@@ -285,6 +286,24 @@ def test_dropout_is_applied_only_in_training(batch):
     inference = seq2seq.logits(batch, training=False)
     np.testing.assert_allclose(inference, seq2seq.logits(batch, training=False))
     assert not np.allclose(seq2seq.logits(batch, training=True), inference)
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+@pytest.mark.parametrize("attention", ["none", "bahdanau"])
+def test_kept_encode_weights_are_prepared_variables_and_encode_exactly_like_read_ones(batch, policy, attention):
+    seq2seq = _model(policy, attention=attention)
+    seq2seq.training_model(batch)
+    kept = seq2seq.encode_weights(keep=True)
+    dtype = tf.float32 if policy == "float32" else tf.bfloat16
+    assert all(isinstance(w, tf.Variable) and w.dtype == dtype for w in tf.nest.flatten(kept))
+    # In float32 every LSTM weight is the layer's own variable (no copy); in bfloat16 a new one.
+    own = [variable.value for variable in seq2seq.training_model.weights]
+    shared = [w for w in tf.nest.flatten(kept.layers) if any(w is variable for variable in own)]
+    assert len(shared) == (3 * seq2seq.num_layers if policy == "float32" else 0)
+    states, constants = seq2seq.initial_states(batch["source"], tf.nest.map_structure(tf.convert_to_tensor, kept))
+    expected_states, expected_constants = seq2seq.initial_states(batch["source"])
+    for state, expected in zip(states + constants, expected_states + expected_constants):
+        np.testing.assert_array_equal(tf.cast(state, tf.float32), tf.cast(expected, tf.float32))
 
 
 @pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])

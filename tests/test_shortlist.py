@@ -158,7 +158,7 @@ def test_with_no_probability_outside_the_shortlist_the_search_equals_the_full_on
     full, shortlisted = translators([trained_model_dir], chosen)
     # One sentence per search, each with its own shortlist.
     sentence = tf.constant([SENTENCES[6]])
-    source_ids, _, _ = shortlisted.encode(sentence)
+    source_ids = shortlisted.encode(sentence).source_ids
     ids = shortlist.vocabulary(chosen.candidates, chosen.always, source_ids).numpy()
     assert ids.size < full.target_tokenizer.vocab_size
     projection = full.members[0].projection

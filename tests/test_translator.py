@@ -79,7 +79,7 @@ def test_nbest_is_sorted_by_normalized_score_and_scores_are_teacher_forced_log_p
 ):
     config = config_lib.load(trained_model_dir).replace(length_penalty=0.6)
     translator, _ = translator_lib.from_model_dir(config, trained_model_dir)
-    source_ids, states, _ = translator.encode(tf.constant([en for en, _ in PAIRS]))
+    source_ids, states, _, _ = translator.encode(tf.constant([en for en, _ in PAIRS]))
     found = decoding.beam_search(translator.step_fn, states, 4, 20, 0.6)
     assert (found.scores[:, :-1] >= found.scores[:, 1:]).numpy().all()
     for sentence, (rows, log_probs, scores) in enumerate(zip(*(t.numpy() for t in found))):

@@ -246,8 +246,10 @@ def attention_alignments(translator, sentences, config):
     """
     if len(translator.members) != 1 or translator.members[0].attention is None:
         raise Seq2SeqError("attention heat maps need one model trained with --attention=luong or bahdanau")
-    source_ids, states, _ = translator.encode(tf.constant(sentences, tf.string))
-    found = decoding.beam_search(translator.step_fn, states, config.beam_size, config.max_decode_length)
+    encoded = translator.encode(tf.constant(sentences, tf.string))
+    source_ids = encoded.source_ids
+    found = decoding.beam_search(translator.step_fn, encoded.states, config.beam_size, config.max_decode_length,
+                                 constants=encoded.constants)
     outputs = [_through_eos(ids) for ids in found.ids[:, 0].numpy().tolist()]
     width = max(len(ids) for ids in outputs) if outputs else 0
     target_in = [[vocab.BOS_ID] + ids[:-1] + [vocab.PAD_ID] * (width - len(ids)) for ids in outputs]

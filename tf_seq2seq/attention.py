@@ -36,11 +36,6 @@ from tf_seq2seq.config import ATTENTIONS
 _MASKED = -1e9
 
 
-def is_memory(state):
-    """Whether a decoder state tensor is attention memory (rank 3) rather than an LSTM state (rank 2)."""
-    return state.shape.rank == 3
-
-
 class Attention(keras.layers.Layer):
     """Luong ("general") or Bahdanau (additive) attention over the top encoder outputs."""
 

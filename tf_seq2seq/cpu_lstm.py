@@ -23,7 +23,7 @@ def gpu_available():
     return bool(tf.config.list_logical_devices("GPU"))
 
 
-def lstm(cell, inputs, mask, initial_state=None):
+def lstm(cell, inputs, mask, initial_state=None, weights=None):
     """Runs a Keras `LSTMCell` (tanh / sigmoid, with bias) over a time-major sequence.
 
     Args:
@@ -31,6 +31,8 @@ def lstm(cell, inputs, mask, initial_state=None):
         inputs: float [T, B, input_dim].
         mask: bool [T, B], True at real tokens (padding on the right).
         initial_state: `[h, c]`, float [B, units] each; zeros if None.
+        weights: the cell's `(kernel, recurrent_kernel, bias)` already in its
+            compute dtype (read once for many calls), or None to read them.
 
     Returns:
         `(outputs, h, c)`: outputs [T, B, units] (at a masked step, the
@@ -38,7 +40,7 @@ def lstm(cell, inputs, mask, initial_state=None):
         [B, units] each; all in the cell's compute dtype.
     """
     dtype = cell.compute_dtype
-    kernel, recurrent_kernel, bias = (
+    kernel, recurrent_kernel, bias = weights or (
         tf.cast(v.value, dtype) for v in (cell.kernel, cell.recurrent_kernel, cell.bias)
     )
     inputs = tf.cast(inputs, dtype)

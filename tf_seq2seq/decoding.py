@@ -1,6 +1,7 @@
 """Beam search (and greedy search, its beam-size-1 case) as pure TensorFlow.
 
-`beam_search` works on any `step_fn(ids, states) -> (log_probs, states)`, so
+`beam_search` works on any `step_fn(ids, states) -> (log_probs, states)`
+(with per-sentence `constants`, `step_fn(ids, states, constants)`), so
 single models and ensembles decode the same way; a step may return `Logits`
 instead of log-probs, and the search normalises only the candidates it keeps.
 It is one explicit `tf.while_loop` with shapes fixed across iterations: it
@@ -20,7 +21,9 @@ model on the sentences still searching only; the loop stops when none is left
 or at `max_length` tokens, where the live hypotheses are finished as they
 are. Steps record only each live hypothesis's last token and parent (work
 per step: searching sentences x beam x vocabulary, whatever the length); the
-finished sequences are read back once at the end.
+finished sequences are read back once at the end. What every hypothesis of a
+sentence shares (an attention memory) is held once per sentence, never tiled
+by the beam, and only gathered on the steps where sentences leave the batch.
 """
 
 import collections
@@ -91,10 +94,12 @@ _History = collections.namedtuple("_History", ["tokens", "parents"])
 # The search's state: the step `t`, the sentences still searching (`active`,
 # int32 [A], their indices in the batch) and, for those only, each live
 # hypothesis's last token (int32 [A x beam]), the decoder states ([A x beam,
-# ...]) and log-probs (float32 [A, beam]); the finished hypotheses and the
-# history of the whole batch; and whether to go on (bool scalar).
+# ...]), log-probs (float32 [A, beam]) and the per-sentence constants ([A,
+# ...]); the finished hypotheses and the history of the whole batch; and
+# whether to go on (bool scalar).
 _Loop = collections.namedtuple(
-    "_Loop", ["t", "active", "tokens", "states", "alive_log_probs", "finished", "history", "searching"]
+    "_Loop", ["t", "active", "tokens", "states", "alive_log_probs", "constants", "finished", "history",
+              "searching"]
 )
 # Loop invariants, computed once before the loop so each step runs fewer ops:
 # beam size, candidates per step (2 x beam), whether each candidate is within
@@ -121,7 +126,7 @@ def _normalize(log_probs, length, length_penalty):
 
 
 def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0.0,
-                padded_length=None, num_hypotheses=None):
+                padded_length=None, num_hypotheses=None, constants=()):
     """Finds the highest-scoring target sequences.
 
     Each step only keeps, per hypothesis, its last token and a pointer to the
@@ -132,7 +137,10 @@ def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0
 
     Args:
         step_fn: function `(ids, states) -> (log_probs, states)` with ids int32
-            [N], log_probs float32 [N, V], and states a list of tensors [N, ...].
+            [N], log_probs float32 [N, V], and states a list of tensors [N, ...];
+            with `constants`, `(ids, states, constants)`, the constants [N / beam,
+            ...] of the sentences whose hypotheses the N rows are (each
+            sentence's `beam_size` rows adjacent).
         initial_states: list of float32 tensors [batch, ...], the decoder's
             initial states.
         beam_size: int32 scalar >= 1; 1 is greedy search.
@@ -144,6 +152,9 @@ def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0
         num_hypotheses: int32 scalar in [1, beam_size], how many of the best
             hypotheses must be exact (default: all `beam_size`). Ranks beyond
             it hold the best hypotheses found before the search stopped.
+        constants: list of tensors [batch, ...] that all hypotheses of a
+            sentence share (e.g. `model.Seq2Seq.initial_states`' attention
+            memory): held once per sentence, never tiled by the beam.
 
     Returns:
         `Hypotheses` with `beam_size` hypotheses per sentence, sorted by score.
@@ -180,6 +191,7 @@ def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0
         tokens=tf.fill([batch * beam_size], vocab.BOS_ID),
         states=states,
         alive_log_probs=tf.tile(first_beam[tf.newaxis, :], [batch, 1]),
+        constants=list(constants),
         finished=_Finished(empty, empty, nowhere, nowhere, nowhere),
         history=_History(
             tokens=tf.TensorArray(tf.int32, size=width, clear_after_read=False),
@@ -226,29 +238,37 @@ def _shape_invariants(loop, compact):
         active=rows_may_shrink(invariants.active), tokens=rows_may_shrink(invariants.tokens),
         states=[rows_may_shrink(s) for s in invariants.states],
         alive_log_probs=rows_may_shrink(invariants.alive_log_probs),
+        constants=[rows_may_shrink(c) for c in invariants.constants],
     )
 
 
-def ensemble_step_fn(step_fns, state_counts):
+def ensemble_step_fn(step_fns, state_counts, constant_counts=None):
     """A `step_fn` averaging the per-step log-probs of several models (an ensemble).
 
     Args:
-        step_fns: the members' `step_fn`s (log-probs or `Logits`), over the same target vocabulary.
+        step_fns: the members' `step_fn`s (log-probs or `Logits`), over the
+            same target vocabulary; each takes `(ids, states, constants)`.
         state_counts: how many state tensors each member has; the ensemble's
             states are the members' lists concatenated in order.
+        constant_counts: how many per-sentence constants each member has
+            (default: none), concatenated in the same way.
 
     Returns:
-        `step_fn(ids, states) -> (log_probs, states)`: log_probs float32 [N, V]
-        is the mean of the members' log-probs.
+        `step_fn(ids, states, constants=()) -> (log_probs, states)`: log_probs
+        float32 [N, V] is the mean of the members' log-probs.
     """
+    constant_counts = constant_counts or [0] * len(step_fns)
 
-    def step_fn(ids, states):
-        member_log_probs, new_states, start = [], [], 0
-        for member_step_fn, count in zip(step_fns, state_counts):
-            member_scores, member_states = member_step_fn(ids, states[start : start + count])
+    def step_fn(ids, states, constants=()):
+        member_log_probs, new_states, start, constant_start = [], [], 0, 0
+        for member_step_fn, count, constant_count in zip(step_fns, state_counts, constant_counts):
+            member_scores, member_states = member_step_fn(
+                ids, states[start : start + count], constants[constant_start : constant_start + constant_count]
+            )
             member_log_probs.append(to_log_probs(member_scores))
             new_states += member_states
             start += count
+            constant_start += constant_count
         return tf.add_n(member_log_probs) / len(member_log_probs), new_states
 
     return step_fn
@@ -262,7 +282,8 @@ def _step(loop, step_fn, invariants, max_length, length_penalty):
     (`loop.active`, A of them); the finished set and the history cover the
     whole batch.
     """
-    scores, states = step_fn(loop.tokens, loop.states)
+    scores, states = (step_fn(loop.tokens, loop.states, loop.constants) if loop.constants
+                      else step_fn(loop.tokens, loop.states))
     # The best candidates of a sentence are among the best `candidates` tokens
     # of each of its live hypotheses: rank those, not beam x vocabulary.
     row_log_probs, row_tokens = _top_tokens(scores, invariants.candidates)
@@ -293,18 +314,23 @@ def _step(loop, step_fn, invariants, max_length, length_penalty):
     )
     worst_kept = tf.gather(finished.scores[:, invariants.last_kept], loop.active)
     done = _sentences_done(alive_log_probs, worst_kept, max_length, length_penalty)
+    constants = loop.constants
     if invariants.compact:  # Done sentences leave the batch.
         searching = tf.cast(tf.where(tf.logical_not(done))[:, 0], tf.int32)
         active, alive_log_probs, parent, token = (
             tf.gather(value, searching) for value in (loop.active, alive_log_probs, parent, token)
         )
         go_on = tf.size(searching) > 0
+        if constants:  # Gathered only on the steps where a sentence leaves.
+            constants = tf.cond(tf.size(searching) < tf.size(loop.active),
+                                lambda: [tf.gather(c, searching) for c in loop.constants],
+                                lambda: list(loop.constants))
     else:  # `active` stays the whole batch, in order.
         searching = active = loop.active
         go_on = tf.logical_not(tf.reduce_all(done))
     rows = tf.reshape(parent + invariants.beam_size * searching[:, tf.newaxis], [-1])
     states = [tf.gather(s, rows) for s in states]
-    return _Loop(loop.t + 1, active, tf.reshape(token, [-1]), states, alive_log_probs, finished,
+    return _Loop(loop.t + 1, active, tf.reshape(token, [-1]), states, alive_log_probs, constants, finished,
                  history, go_on)
 
 

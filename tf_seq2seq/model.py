@@ -15,8 +15,9 @@ teacher forcing and ends with a softmax over the target vocabulary.
 
 With `--attention` (beyond the paper; `attention.py`) the top decoder layer's
 outputs attend over the top encoder layer's outputs before the softmax layer;
-`initial_states` then appends the attention memory to the decoder's initial
-states, and `alignment_model` gives the attention weights `[B, T, S]`.
+`initial_states` then also returns the attention memory, a per-sentence
+constant of the search, and `alignment_model` gives the attention weights
+`[B, T, S]`.
 
 `logits` runs the training computation with the paper's model parallelism
 when `--layer_devices` is set: the embeddings, each LSTM layer (encoder and
@@ -41,6 +42,8 @@ from tf_seq2seq.errors import Seq2SeqError
 
 # The decoder's weights as a step uses them (`Seq2Seq.decode_weights`).
 DecodeWeights = collections.namedtuple("DecodeWeights", ["embeddings", "layers", "projection", "attention"])
+# The encoder's weights as the CPU path uses them (`Seq2Seq.encode_weights`).
+EncodeWeights = collections.namedtuple("EncodeWeights", ["layers", "attention"])
 
 
 class Seq2Seq:
@@ -104,32 +107,41 @@ class Seq2Seq:
 
     @property
     def num_states(self):
-        """How many tensors `initial_states` returns (the decoding states)."""
-        memory = 0 if self.attention is None else 2 + (self.attention.kind == "bahdanau")
-        return 2 * self.num_layers + memory
+        """How many decoder states `initial_states` returns: (h, c) per layer."""
+        return 2 * self.num_layers
 
-    def initial_states(self, source_ids):
-        """The decoder's initial states for `decode_step`, from the encoder input.
+    @property
+    def num_constants(self):
+        """How many per-sentence constants `initial_states` returns: the attention memory, if any."""
+        return 0 if self.attention is None else 2 + (self.attention.kind == "bahdanau")
+
+    def initial_states(self, source_ids, weights=None):
+        """The decoder's initial states and per-sentence constants for `decode_step`.
 
         Args:
             source_ids: int32 [B, S], the (reversed) source, padded with
                 `vocab.PAD_ID` on the right.
+            weights: `EncodeWeights` read earlier (`encode_weights`, e.g.
+                kept in a SavedModel so a request does not cast them again);
+                default: read now.
 
         Returns:
-            List of `num_states` tensors: the encoder's final `[h_1, c_1, ...,
-            h_L, c_L]`, [B, units] each, then with attention the memory
-            (`attention.Attention.memory_states`, rank 3 [B, S, ...]).
+            `(states, constants)`: the encoder's final `[h_1, c_1, ..., h_L,
+            c_L]`, [B, units] each (`num_states` of them), and with attention
+            the memory (`attention.Attention.memory_states`, rank 3 [B, S,
+            ...]; `num_constants` of them), else `[]`. A search keeps the
+            constants once per sentence, not per hypothesis.
             On a CPU the encoder runs on `cpu_lstm` (as in training).
         """
         if self._cpu_lstm:
-            states, memory = self._encode_cpu(source_ids, training=False)
+            states, memory = self._encode_cpu(source_ids, training=False, weights=weights and weights.layers)
         elif self.attention is None:
-            return self.encoder(source_ids)
+            return self.encoder(source_ids), []
         else:
             states, memory = self._memory_encoder(source_ids)
         if self.attention is None:
-            return states
-        return list(states) + self.attention.memory_states(memory, source_ids)
+            return states, []
+        return list(states), self.attention.memory_states(memory, source_ids, weights and weights.attention)
 
     def _on(self, index):
         """Device scope of group `index` (0 embeddings, 1..L layers, L+1 softmax)."""
@@ -255,14 +267,15 @@ class Seq2Seq:
         outputs = self._decode_cpu(features["target_in"], states, memory, source, training)
         return tf.reshape(outputs, [-1, tf.shape(outputs)[-1]])
 
-    def _encode_cpu(self, source, training):
+    def _encode_cpu(self, source, training, weights=None):
         """`_encode` on `cpu_lstm.lstm` (time-major inside): the final states, and with attention
-        the top layer's outputs [B, S, units] (else None)."""
+        the top layer's outputs [B, S, units] (else None). `weights`: `EncodeWeights.layers`, if read."""
         x, mask = self._embed_time_major(self.source_embedding, source)
         states = []
         for i, layer in enumerate(self.encoder_layers):
             with self._on(i + 1), tf.name_scope(layer.name):
-                x, h, c = cpu_lstm.lstm(layer.cell, self.dropout(x, training=training), mask)
+                x, h, c = cpu_lstm.lstm(layer.cell, self.dropout(x, training=training), mask,
+                                        weights=weights and weights[i])
             states += [h, c]
         return states, tf.transpose(x, [1, 0, 2]) if self.attention is not None else None
 
@@ -287,20 +300,23 @@ class Seq2Seq:
         with self._on(0), tf.name_scope(embedding.name):
             return tf.gather(embedding.embeddings, ids), ids != vocab.PAD_ID
 
-    def decode_step(self, ids, states):
+    def decode_step(self, ids, states, constants=()):
         """Runs the decoder one step (same weights as training).
 
         Args:
             ids: int32 [N], the previous target token of each hypothesis.
             states: list of `num_states` tensors (`initial_states`):
-                `[h_1, c_1, ...]` float32 [N, units], then any attention memory.
+                `[h_1, c_1, ...]` float32 [N, units].
+            constants: the attention memory of the B sentences the N
+                hypotheses belong to (`initial_states`), rank 3 [B, ...];
+                N = B x k, each sentence's k hypotheses adjacent.
 
         Returns:
             `(scores, states)`: `decoding.Logits` of the next token, float32
             [N, target_vocab_size] (`decoding.to_log_probs` normalises them),
             and the new states in the same layout.
         """
-        return self.decode_step_fn()(ids, states)
+        return self.decode_step_fn()(ids, states, constants)
 
     def decode_weights(self, keep=False):
         """The decoder's weights as one step uses them, read now.
@@ -320,25 +336,54 @@ class Seq2Seq:
             target_vocab_size], bias [target_vocab_size])` and the attention's
             weights (`attention.Attention.read`), or `()` without attention.
         """
-        dtype = self.projection.compute_dtype
-
-        def kept(value):
-            """`value`, or with `keep` a new variable holding it."""
-            return tf.Variable(value, trainable=False) if keep else value
-
         def read(*variables):
-            """The variables' values (concatenated along axis 0) in the compute dtype, or with `keep` their variable."""
-            if keep and len(variables) == 1 and variables[0].dtype == dtype:
-                return variables[0].value
-            return kept(tf.cast(tf.concat([tf.convert_to_tensor(v.value) for v in variables], 0), dtype))
+            return self._prepared(variables, keep)
 
         return DecodeWeights(
             embeddings=read(self.target_embedding.embeddings),
             layers=[(read(layer.cell.kernel, layer.cell.recurrent_kernel), read(layer.cell.bias))
                     for layer in self.decoder_layers],
             projection=(read(self.projection.kernel), read(self.projection.bias)),
-            attention=tuple(map(kept, self.attention.read(dtype))) if self.attention else (),
+            attention=self._attention_weights(keep),
         )
+
+    def encode_weights(self, keep=False, attention=None):
+        """The encoder's weights as the CPU path uses them, read now (`decode_weights`' `keep`).
+
+        Args:
+            keep: see `decode_weights`.
+            attention: the attention's weights if already read (e.g.
+                `decode_weights(keep=True).attention`, shared), else read here.
+
+        Returns:
+            `EncodeWeights` in the compute dtype: per encoder layer `(kernel
+            [input, 4 x units], recurrent_kernel [units, 4 x units], bias [4 x
+            units])` (`cpu_lstm.lstm`), and the attention's weights or `()`.
+        """
+        layers = [tuple(self._prepared([v], keep) for v in (layer.cell.kernel, layer.cell.recurrent_kernel,
+                                                             layer.cell.bias))
+                  for layer in self.encoder_layers]
+        return EncodeWeights(layers, self._attention_weights(keep) if attention is None else attention)
+
+    def _prepared(self, variables, keep):
+        """The variables' values (concatenated along axis 0) in the compute dtype.
+
+        With `keep`: a variable stored in the compute dtype is returned as its
+        own value (no copy); anything cast or concatenated becomes a new
+        non-trainable variable holding its value as it is now.
+        """
+        dtype = self.projection.compute_dtype
+        if keep and len(variables) == 1 and variables[0].dtype == dtype:
+            return variables[0].value
+        value = tf.cast(tf.concat([tf.convert_to_tensor(v.value) for v in variables], 0), dtype)
+        return tf.Variable(value, trainable=False) if keep else value
+
+    def _attention_weights(self, keep):
+        """`attention.Attention.read` in the compute dtype (with `keep`, as new variables), or `()`."""
+        if self.attention is None:
+            return ()
+        weights = self.attention.read(self.projection.compute_dtype)
+        return tuple(tf.Variable(w, trainable=False) for w in weights) if keep else weights
 
     def decode_step_fn(self, weights=None):
         """`decode_step` with the weights read once, for a search loop.
@@ -353,27 +398,26 @@ class Seq2Seq:
                 read now.
 
         Returns:
-            A function `(ids, states) -> (scores, states)` as `decode_step`.
+            A function `(ids, states, constants=()) -> (scores, states)` as `decode_step`.
         """
         embeddings, layers, projection, attention = weights or self.decode_weights()
         dtype = embeddings.dtype
-        lstm_states = 2 * self.num_layers
 
-        def step(ids, states):
+        def step(ids, states, constants=()):
             x = tf.gather(embeddings, ids)
             new_states = []
-            memory_states = states[lstm_states:]
-            for (kernel, bias), h, c in zip(layers, states[:lstm_states:2], states[1:lstm_states:2]):
+            for (kernel, bias), h, c in zip(layers, states[::2], states[1::2]):
                 z = tf.nn.bias_add(tf.matmul(tf.concat([x, tf.cast(h, dtype)], 1), kernel), bias)
                 i, f, g, o = tf.split(z, 4, axis=1)
                 c = tf.sigmoid(f) * tf.cast(c, dtype) + tf.sigmoid(i) * tf.tanh(g)
                 x = tf.sigmoid(o) * tf.tanh(c)
                 new_states += [x, c]
-            if attention:
-                x, _ = attention_lib.attend(self.attention.kind, attention, x[:, tf.newaxis], memory_states)
-                x = x[:, 0]
+            if attention:  # Each sentence's hypotheses attend over its memory as one query sequence.
+                queries = tf.reshape(x, [tf.shape(constants[0])[0], -1, x.shape[-1]])
+                x, _ = attention_lib.attend(self.attention.kind, attention, queries, constants)
+                x = tf.reshape(x, [-1, x.shape[-1]])
             logits = tf.nn.bias_add(tf.matmul(x, projection[0]), projection[1])
-            return decoding.Logits(tf.cast(logits, tf.float32)), new_states + memory_states
+            return decoding.Logits(tf.cast(logits, tf.float32)), new_states
 
         return step
 

@@ -11,9 +11,10 @@ Work per request is bounded: more than `max_batch_size` sentences is an
 InvalidArgument error, and inputs are cut to `max_source_length` tokens.
 """
 
+import collections
+
 import tensorflow as tf
 
-from tf_seq2seq import attention
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import decoding
 from tf_seq2seq import model as model_lib
@@ -26,6 +27,19 @@ from tf_seq2seq.errors import Seq2SeqError
 SENTENCES = tf.TensorSpec([None], tf.string, name="sentences")
 BEAM_SIZE = tf.TensorSpec([], tf.int32, name="beam_size")
 NUM_HYPOTHESES = tf.TensorSpec([], tf.int32, name="num_hypotheses")
+
+Encoded = collections.namedtuple("Encoded", ["source_ids", "states", "constants", "token_counts"])
+Encoded.__doc__ = """A batch of sources, encoded (`Translator.encode`).
+
+Attributes:
+    source_ids: int32 [batch, S + 1], the padded encoder input (one extra
+        padding column keeps the time axis non-empty).
+    states: the decoders' initial states (`model.Seq2Seq.initial_states` of
+        each member, concatenated): the encoders' final states, float [batch, units].
+    constants: the members' per-sentence search constants (attention memory,
+        rank 3 [batch, S + 1, ...]), concatenated; `[]` without attention.
+    token_counts: int32 [batch], each sentence's token count before truncation.
+"""
 
 
 class Translator(tf.Module):
@@ -56,10 +70,11 @@ class Translator(tf.Module):
             config: the (first) model's `config.Config` (reverse_source,
                 max_source_length, beam_size, length_penalty, max_decode_ratio,
                 max_decode_length, max_batch_size).
-            keep_decode_weights: keep the decoders' weights as variables in
-                the form a step uses them (`model.Seq2Seq.decode_weights`: in
-                the compute dtype, LSTM kernels stacked), so that a request
-                does not cast and stack them again. For weights that no longer
+            keep_decode_weights: keep the encoders' and decoders' weights as
+                variables in the form they are used (`model.Seq2Seq.
+                encode_weights`, `decode_weights`: in the compute dtype, the
+                decoder's LSTM kernels stacked), so that a request does not
+                cast and stack them again. For weights that no longer
                 change (`serving.export_model_dir`): a prepared weight keeps
                 the value it had here.
             shortlist: a `shortlist.Shortlist`: `search` then restricts each
@@ -81,6 +96,10 @@ class Translator(tf.Module):
         self._kept_decode_weights = (
             [member.decode_weights(keep=True) for member in self.members] if keep_decode_weights else None
         )
+        self._kept_encode_weights = keep_decode_weights and [
+            member.encode_weights(keep=True, attention=weights.attention)
+            for member, weights in zip(self.members, self._kept_decode_weights)
+        ]
         self.shortlist = None if shortlist is None else shortlist_lib.Shortlist(
             *(tf.Variable(table, trainable=False) for table in (shortlist.candidates, shortlist.always))
         )
@@ -110,7 +129,8 @@ class Translator(tf.Module):
             step_fns.append(member.decode_step_fn(weights))
         if len(step_fns) == 1:
             return step_fns[0]
-        return decoding.ensemble_step_fn(step_fns, [member.num_states for member in self.members])
+        return decoding.ensemble_step_fn(step_fns, [member.num_states for member in self.members],
+                                         [member.num_constants for member in self.members])
 
     def encode(self, sentences):
         """Tokenizes, truncates and encodes a batch of source sentences.
@@ -119,12 +139,7 @@ class Translator(tf.Module):
             sentences: string [batch], at most `max_batch_size` of them.
 
         Returns:
-            `(source_ids, states, token_counts)`: the padded encoder input int32
-            [batch, S + 1] (one extra padding column keeps the time axis
-            non-empty), the decoders' initial states (`model.Seq2Seq.
-            initial_states` of each member, concatenated: the encoders' final
-            states, float [batch, units], and any attention memory, rank 3)
-            and each sentence's token count before truncation, int32 [batch].
+            `Encoded`.
 
         Raises:
             tf.errors.InvalidArgumentError: if the batch is too large.
@@ -136,8 +151,14 @@ class Translator(tf.Module):
         ids = self.source_tokenizer.tokenize(sentences)
         source = pipeline.prepare_source(ids, self._reverse_source, self._max_source_length)
         source_ids = tf.pad(source.to_tensor(), [[0, 0], [0, 1]])
-        states = [state for member in self.members for state in member.initial_states(source_ids)]
-        return source_ids, states, tf.cast(ids.row_lengths(), tf.int32)
+        states, constants = [], []
+        kept = self._kept_encode_weights or [None] * len(self.members)
+        for member, weights in zip(self.members, kept):
+            weights = weights and tf.nest.map_structure(tf.convert_to_tensor, weights)
+            member_states, member_constants = member.initial_states(source_ids, weights)
+            states += member_states
+            constants += member_constants
+        return Encoded(source_ids, states, constants, tf.cast(ids.row_lengths(), tf.int32))
 
     def search(self, sentences, beam_size, num_hypotheses, jit_compile=False, full_softmax=False):
         """Translates a batch with beam search.
@@ -168,22 +189,25 @@ class Translator(tf.Module):
         tf.debugging.assert_less_equal(
             num_hypotheses, beam_size, message="num_hypotheses must be <= beam_size"
         )
-        source_ids, states, token_counts = self.encode(sentences)
+        encoded = self.encode(sentences)
         max_length = decoding.decode_length(
-            tf.shape(source_ids)[1] - 1, self._max_decode_ratio, self._max_decode_length
+            tf.shape(encoded.source_ids)[1] - 1, self._max_decode_ratio, self._max_decode_length
         )
         target_ids = None
         if self.shortlist is not None and not (full_softmax or jit_compile):
-            target_ids = shortlist_lib.vocabulary(self.shortlist.candidates, self.shortlist.always, source_ids)
+            target_ids = shortlist_lib.vocabulary(
+                self.shortlist.candidates, self.shortlist.always, encoded.source_ids
+            )
         if jit_compile:
-            found = self._decode_padded(states, beam_size, max_length, num_hypotheses)
+            found = self._decode_padded(encoded, beam_size, max_length, num_hypotheses)
         else:
             found = decoding.beam_search(
-                self.shortlisted_step_fn(target_ids), states, beam_size, max_length, self._length_penalty,
-                num_hypotheses=num_hypotheses,
+                self.shortlisted_step_fn(target_ids), encoded.states, beam_size, max_length,
+                self._length_penalty, num_hypotheses=num_hypotheses, constants=encoded.constants,
             )
         ids = found.ids[:, :num_hypotheses]
         texts = self._detokenize(ids if target_ids is None else tf.gather(target_ids, ids))
+        token_counts = encoded.token_counts
         empty = (token_counts == 0)[:, tf.newaxis]
         return {
             "translations": tf.where(empty, "", texts),
@@ -198,29 +222,28 @@ class Translator(tf.Module):
         texts = self.target_tokenizer.detokenize(tf.reshape(ids, [-1, shape[2]]))
         return tf.reshape(texts, shape[:2])
 
-    def _decode_padded(self, states, beam_size, max_length, num_hypotheses):
+    def _decode_padded(self, encoded, beam_size, max_length, num_hypotheses):
         """Runs `decode_xla` on the states padded to `decoding.padded_batch_size`.
 
         Attention memory is padded along the source axis to the longest
         input (zero padding is masked out), so it adds no programs.
         """
-        batch = tf.shape(states[0])[0]
+        batch = tf.shape(encoded.states[0])[0]
         padded_batch = decoding.padded_batch_size(batch, self._max_batch_size)
         source_padding = self._max_source_length + 1
-        padded = [
-            tf.pad(s, [[0, padded_batch - batch], [0, source_padding - tf.shape(s)[1]], [0, 0]])
-            if attention.is_memory(s) else tf.pad(s, [[0, padded_batch - batch], [0, 0]])
-            for s in states
-        ]
-        found = self.decode_xla(padded, beam_size, max_length, num_hypotheses)
+        states = [tf.pad(s, [[0, padded_batch - batch], [0, 0]]) for s in encoded.states]
+        constants = [tf.pad(c, [[0, padded_batch - batch], [0, source_padding - tf.shape(c)[1]], [0, 0]])
+                     for c in encoded.constants]
+        found = self.decode_xla(states, constants, beam_size, max_length, num_hypotheses)
         return decoding.Hypotheses(*(tensor[:batch] for tensor in found))
 
     @tf.function(jit_compile=True)
-    def decode_xla(self, states, beam_size, max_length, num_hypotheses):
+    def decode_xla(self, states, constants, beam_size, max_length, num_hypotheses):
         """`decoding.beam_search` compiled with XLA; ids padded to the longest possible output.
 
         Args:
-            states: the decoders' initial states (`encode`), attention memory
+            states: the decoders' initial states (`encode`).
+            constants: the per-sentence constants (`encode`), attention memory
                 padded to `max_source_length + 1` source positions.
             beam_size: int32 scalar (a compile-time constant for XLA).
             max_length: int32 scalar, the most tokens to generate.
@@ -236,7 +259,7 @@ class Translator(tf.Module):
             padded_length=decoding.decode_length(
                 self._max_source_length, self._max_decode_ratio, self._max_decode_length
             ),
-            num_hypotheses=num_hypotheses,
+            num_hypotheses=num_hypotheses, constants=constants,
         )
 
     @tf.function(input_signature=[SENTENCES])
@@ -273,9 +296,7 @@ class Translator(tf.Module):
             encoder's final `(h, c)` of every layer (of every member of an
             ensemble), concatenated.
         """
-        _, states, _ = self.encode(sentences)
-        final_states = [s for s in states if not attention.is_memory(s)]
-        return {"vectors": tf.cast(tf.concat(final_states, axis=1), tf.float32)}
+        return {"vectors": tf.cast(tf.concat(self.encode(sentences).states, axis=1), tf.float32)}
 
 
 def from_model_dirs(config, model_dirs, checkpoint="latest", keep_decode_weights=False):
