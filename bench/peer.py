@@ -1,7 +1,7 @@
 """tf-seq2seq against the OpenNMT-tf 2.32 and OpenNMT-py 3.5.1 peers, with their model and settings, on Multi30k.
 
     taskset -c 1 .venv/bin/python bench/peer.py --steps=2000 [--mixed_precision=mixed_bfloat16] [--peer] [--peer_py]
-    taskset -c 1 .venv/bin/python bench/peer.py --model_dir=DIR --decode_only
+    taskset -c 1 .venv/bin/python bench/peer.py --model_dir=DIR --decode_only [--full_softmax]
     taskset -c 1 .venv/bin/python bench/peer.py --set=seed=2 --set=loss_normalization=tokens
 
 Trains our 2 x 256 attention-free LSTM with the peer's settings
@@ -10,8 +10,11 @@ Trains our 2 x 256 attention-free LSTM with the peer's settings
 decodes the 1000 Multi30k test2016 sentences through the SavedModel's
 `beam_search` signature at beam 5, batch 32 and batch 1 (one untimed warm-up
 call each); `--decode_only` exports and decodes the model already trained in
-`--model_dir`. `--set NAME=VALUE` changes one of our settings (any `Config`
-field, e.g. for an ablation). With `--peer` it then runs
+`--model_dir`. Our exports use the vocabulary shortlist (the default);
+`--full_softmax` also exports with `--noshortlist` and decodes that too (a
+second column). `--set NAME=VALUE` changes one of our
+settings (any `Config` field, e.g. for an ablation; decoding ones apply to
+the exports too, e.g. `--set=shortlist_words=30`). With `--peer` it then runs
 `../shared/peers/onmt/run.sh STEPS` (OpenNMT-tf), with `--peer_py`
 `../shared/peers/onmt_py/run.sh STEPS` (OpenNMT-py, the quality reference;
 its first run installs PyTorch). It prints, for every side and as ratios: training CPU-seconds and peak RSS
@@ -69,11 +72,12 @@ def train(config, model_dir):
     return timed_run([sys.executable, "-m", "tf_seq2seq.train", f"--model_dir={model_dir}", *flags])
 
 
-def export(model_dir):
-    """Exports the latest checkpoint to a new version under MODEL_DIR/export; returns its path."""
+def export(model_dir, flags):
+    """Exports the latest checkpoint to a new version under MODEL_DIR/export with `flags`; returns its path."""
     export_dir = os.path.join(model_dir, "export")
     return subprocess.run(
-        [sys.executable, "-m", "tf_seq2seq.export", f"--model_dir={model_dir}", f"--export_dir={export_dir}"],
+        [sys.executable, "-m", "tf_seq2seq.export", f"--model_dir={model_dir}", f"--export_dir={export_dir}",
+         *flags],
         check=True, stdout=subprocess.PIPE, text=True,
     ).stdout.split()[-1]
 
@@ -112,25 +116,36 @@ def overrides(assignments):
 
 
 def ours(args):
-    """Our figures: `train_cpu_s`, `train_rss`, `sent_per_cpu_s_bN`, `bleu`."""
-    settings = {**PEER_SETTINGS, "checkpoint_every_steps": args.steps, **overrides(args.set)}
+    """Our figures, `{side: figures}`: `train_cpu_s`, `train_rss`, `sent_per_cpu_s_bN`, `bleu`.
+
+    The sides are `tf-seq2seq` and, with `--full_softmax`, `tf-seq2seq
+    --noshortlist` (the same model, decoding figures only).
+    """
+    changes = overrides(args.set)
+    settings = {**PEER_SETTINGS, "checkpoint_every_steps": args.steps, **changes}
     config = config_lib.Config(
         dataset=f"files:{DATA}", train_steps=args.steps, epochs=100, log_every_steps=100,
         mixed_precision=args.mixed_precision, **settings,
     )
     model_dir = args.model_dir or tempfile.mkdtemp(prefix="peer_bench_")
-    results = {}
+    results = {"tf-seq2seq": {}}
     if not args.decode_only:
-        results["train_cpu_s"], results["train_rss"] = train(config, model_dir)
-    saved_model = export(model_dir)
+        results["tf-seq2seq"]["train_cpu_s"], results["tf-seq2seq"]["train_rss"] = train(config, model_dir)
+    decoding_flags = [f"--{name}={value}" for name, value in changes.items()
+                      if name in config_lib.field_names(group="decoding")]
+    exports = {"tf-seq2seq": export(model_dir, decoding_flags)}
+    if args.full_softmax:
+        exports["tf-seq2seq --noshortlist"] = export(model_dir, [*decoding_flags, "--noshortlist"])
+        results["tf-seq2seq --noshortlist"] = {}
     sources = corpus.read_lines(os.path.join(DATA, "test2016.en"))
     references = [[line] for line in corpus.read_lines(os.path.join(DATA, "test2016.fr"))]
-    for batch_size in BATCHES:
-        translations, results[f"sent_per_cpu_s_b{batch_size}"] = decode(
-            saved_model, sources, config.beam_size, batch_size
-        )
-        if batch_size == BATCHES[0]:
-            results["bleu"] = evaluation.score(translations, references)["bleu"]
+    for side, saved_model in exports.items():
+        for batch_size in BATCHES:
+            translations, results[side][f"sent_per_cpu_s_b{batch_size}"] = decode(
+                saved_model, sources, config.beam_size, batch_size
+            )
+            if batch_size == BATCHES[0]:
+                results[side]["bleu"] = evaluation.score(translations, references)["bleu"]
     print(f"(our model directory: {model_dir})", flush=True)
     return results
 
@@ -152,11 +167,11 @@ def peer(script, steps):
 
 
 def report(steps, ours_results, peers):
-    """Prints a Markdown table of every side and our figure over each peer's.
+    """Prints a Markdown table of every side and each of our figures over each peer's.
 
     Args:
         steps: training steps.
-        ours_results: our figures (`ours`).
+        ours_results: `{side: figures}` of ours (`ours`).
         peers: `{peer name: figures}` (`peer`), possibly empty.
     """
     rows = [
@@ -166,13 +181,15 @@ def report(steps, ours_results, peers):
           for b in BATCHES],
         ("test2016 BLEU", "bleu", "{:.2f}"),
     ]
-    header = ["figure", *peers, "tf-seq2seq", *(f"tf-seq2seq vs {name}" for name in peers)]
+    header = ["figure", *peers, *ours_results,
+              *(f"{side} vs {name}" for side in ours_results for name in peers)]
     print(f"| {' | '.join(header)} |")
     print("|---" * len(header) + "|")
     for label, key, form in rows:
         scale = 1e-9 if key == "train_rss" else 1
-        cells = [form.format(r[key] * scale) if key in r else "-" for r in (*peers.values(), ours_results)]
-        ratios = [_ratio(key, ours_results, theirs) for theirs in peers.values()]
+        cells = [form.format(r[key] * scale) if key in r else "-"
+                 for r in (*peers.values(), *ours_results.values())]
+        ratios = [_ratio(key, mine, theirs) for mine in ours_results.values() for theirs in peers.values()]
         print(f"| {' | '.join([label, *cells, *ratios])} |")
 
 
@@ -196,6 +213,8 @@ def main():
                         help="export and decode the model trained in --model_dir (no training)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="one of our settings changed (a Config field; repeatable)")
+    parser.add_argument("--full_softmax", action="store_true",
+                        help="also export and decode with --noshortlist (the full softmax)")
     parser.add_argument("--peer", action="store_true", help="also run ../shared/peers/onmt/run.sh")
     parser.add_argument("--peer_py", action="store_true", help="also run ../shared/peers/onmt_py/run.sh")
     args = parser.parse_args()

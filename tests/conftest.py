@@ -58,6 +58,7 @@ def tiny_config(corpus_dir, **changes):
         log_every_steps=50,
         beam_size=3,
         shuffle_buffer=8,
+        shortlist=False,  # Its own tests (test_shortlist.py, test_serving.py) turn it on.
     )
     values.update(changes)
     return config_lib.Config(**values)

@@ -99,7 +99,7 @@ def batch_counts(pairs, source_tokenizer, target_tokenizer, batch_size=4096):
     Returns:
         A `tf.data.Dataset` of `(keys int64 [U], counts int64 [U], source
         int64 [source_vocab_size], target int64 [target_vocab_size])` per
-        batch, as in `CooccurrenceCounts` (keys not sorted). Pairs with an
+        batch, as in `CooccurrenceCounts` (keys sorted). Pairs with an
         empty side are left out.
     """
     source_size, target_size = source_tokenizer.vocab_size, target_tokenizer.vocab_size
@@ -113,7 +113,8 @@ def batch_counts(pairs, source_tokenizer, target_tokenizer, batch_size=4096):
         partners = tf.gather(target, source.value_rowids())  # [source tokens, None]
         keys = tf.repeat(source.flat_values, partners.row_lengths()) * target_size + partners.flat_values
         keys, _, counts = tf.unique_with_counts(keys, out_idx=tf.int64)
-        return (keys, counts, tf.math.bincount(source.flat_values, minlength=source_size, dtype=tf.int64),
+        order = tf.argsort(keys)  # Sorted here, in parallel, so the host merges sorted runs.
+        return (tf.gather(keys, order), tf.gather(counts, order), tf.math.bincount(source.flat_values, minlength=source_size, dtype=tf.int64),
                 tf.math.bincount(target.flat_values, minlength=target_size, dtype=tf.int64))
 
     return pairs.batch(batch_size).map(count_batch, num_parallel_calls=tf.data.AUTOTUNE)
@@ -129,7 +130,8 @@ def _distinct_per_row(ids, size):
 def count(batches, max_pairs=MAX_PAIRS):
     """Sums the per-batch counts of `batch_counts` on the host, in bounded memory.
 
-    Batches are merged a few million pairs at a time (sort-based, numpy). When
+    Batches are merged a few million pairs at a time: their sorted runs are
+    merged (numpy's stable sort merges runs) and equal keys summed. When
     more than `max_pairs` distinct pairs remain, every pair whose count is at
     most that of the `max_pairs // 2 + 1`-th most frequent is dropped, and
     the counts may be short by at most the sum of those cuts.
@@ -162,10 +164,12 @@ def count(batches, max_pairs=MAX_PAIRS):
 
 
 def _merge(parts):
-    """Sorted distinct keys and summed counts of several `(keys, counts)` arrays."""
-    keys, inverse = np.unique(np.concatenate([k for k, _ in parts]), return_inverse=True)
-    counts = np.bincount(inverse.reshape(-1), weights=np.concatenate([c for _, c in parts]))
-    return keys, counts.astype(np.int64)
+    """Sorted distinct keys and summed counts of several `(keys, counts)` arrays, each sorted."""
+    keys = np.concatenate([k for k, _ in parts])
+    order = np.argsort(keys, kind="stable")  # Timsort: merges the sorted runs in O(n log runs).
+    keys, counts = keys[order], np.concatenate([c for _, c in parts])[order]
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    return keys[starts], np.add.reduceat(counts, starts) if keys.size else counts
 
 
 def _prune(keys, counts, max_pairs):
