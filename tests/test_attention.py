@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import analysis, decoding, model, serving, vocab
+from tf_seq2seq import analysis, decoding, log_softmax, model, serving, vocab
 from tf_seq2seq import translator as translator_lib
 from tf_seq2seq.errors import Seq2SeqError
 
@@ -70,7 +70,7 @@ def test_decoding_steps_compute_the_training_models_log_probs(kind):
     assert len(constants) == seq2seq.num_constants == (2 if kind == "luong" else 3)
     for t in range(2):  # Both sentences' real target positions.
         scores, states = step_fn(tf.constant(TARGET_IN)[:, t], states, constants)
-        np.testing.assert_allclose(decoding.to_log_probs(scores), expected[:, t], atol=1e-5)
+        np.testing.assert_allclose(log_softmax.to_log_probs(scores), expected[:, t], atol=1e-5)
 
 
 def teacher_forced_log_probs(seq2seq, source, hypotheses):

@@ -7,7 +7,8 @@ import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import cpu_lstm
-from tf_seq2seq import decoding
+from tf_seq2seq import log_softmax
+from tf_seq2seq import losses
 from tf_seq2seq import model as model_lib
 
 
@@ -110,7 +111,7 @@ def test_layer_gradients_equal_keras_with_right_padding(used):
 @pytest.mark.parametrize("attention", config_lib.ATTENTIONS)
 def test_training_logits_and_gradients_equal_the_keras_model(batch, attention, monkeypatch):
     # 24 target rows: the training step's softmax layer runs in 5 chunks, the last of 4 rows.
-    monkeypatch.setattr(model_lib, "SOFTMAX_CHUNK_ROWS", 5)
+    monkeypatch.setattr(losses, "SOFTMAX_CHUNK_ROWS", 5)
     seq2seq = _model(attention=attention)
     variables = seq2seq.training_model.trainable_variables
     labels = tf.roll(batch["target_in"], -1, axis=1)
@@ -118,7 +119,7 @@ def test_training_logits_and_gradients_equal_the_keras_model(batch, attention, m
     def loss_and_grads(compute_logits):
         with tf.GradientTape() as tape:
             logits = compute_logits()
-            loss, _ = model_lib.masked_loss_sum(labels * tf.cast(batch["target_in"] > 0, tf.int32), logits)
+            loss, _ = losses.masked_loss_sum(labels * tf.cast(batch["target_in"] > 0, tf.int32), logits)
         return logits, loss, tape.gradient(loss, variables)
 
     keras_logits, keras_loss, keras_grads = loss_and_grads(lambda: seq2seq.training_model(batch))
@@ -166,7 +167,7 @@ def _autodiff_loss_sum(labels):
     """`masked_loss_sum` of the softmax layer (float32), differentiated by TensorFlow."""
     def loss_sum(inputs, kernel, bias):
         logits = tf.nn.bias_add(tf.matmul(tf.cast(inputs, tf.float32), kernel), bias)
-        return model_lib.masked_loss_sum(labels[tf.newaxis], logits[tf.newaxis])[0]
+        return losses.masked_loss_sum(labels[tf.newaxis], logits[tf.newaxis])[0]
     return loss_sum
 
 
@@ -175,7 +176,7 @@ def _autodiff_loss_sum(labels):
 def test_projected_cross_entropy_sum_equals_autodiff_of_masked_loss_sum(rows, chunk_rows):
     inputs, kernel, bias, labels, mask = _softmax_layer_problem(rows, tf.float32)
     loss, grads = _loss_and_gradients(
-        lambda *weights: model_lib.projected_cross_entropy_sum(*weights, labels, mask, chunk_rows),
+        lambda *weights: losses.projected_cross_entropy_sum(*weights, labels, mask, chunk_rows),
         inputs, kernel, bias)
     expected_loss, expected_grads = _loss_and_gradients(_autodiff_loss_sum(labels), inputs, kernel, bias)
     assert loss.shape == [] and loss.dtype == tf.float32
@@ -195,7 +196,7 @@ def test_projected_cross_entropy_sum_in_bfloat16_rounds_only_its_gemms():
     inputs, kernel, bias, labels, mask = _softmax_layer_problem(50, tf.bfloat16, seed=1)
     kernel, bias = (tf.cast(tf.cast(weights, tf.bfloat16), tf.float32) for weights in (kernel, bias))
     loss, grads = _loss_and_gradients(
-        lambda *weights: model_lib.projected_cross_entropy_sum(*weights, labels, mask, 16), inputs, kernel, bias)
+        lambda *weights: losses.projected_cross_entropy_sum(*weights, labels, mask, 16), inputs, kernel, bias)
     expected_loss, expected_grads = _loss_and_gradients(_autodiff_loss_sum(labels), inputs, kernel, bias)
     np.testing.assert_allclose(loss, expected_loss, rtol=1e-3)
     assert [grad.dtype for grad in grads] == [tf.bfloat16, tf.float32, tf.float32]
@@ -209,14 +210,14 @@ def test_training_loss_skips_padding_and_equals_autodiff_of_the_logits(batch, mo
     """`loss_sum` (the softmax layer on the non-padding rows, padded to a multiple of 8 rows
     with weight 0, in 3-row chunks) against `masked_loss_sum` of `logits`, differentiated by
     TensorFlow: loss, token count, every gradient."""
-    monkeypatch.setattr(model_lib, "SOFTMAX_CHUNK_ROWS", 3)
-    monkeypatch.setattr(model_lib, "ROW_MULTIPLE", 8)
+    monkeypatch.setattr(losses, "SOFTMAX_CHUNK_ROWS", 3)
+    monkeypatch.setattr(losses, "ROW_MULTIPLE", 8)
     seq2seq = _model()
     variables = seq2seq.training_model.trainable_variables
     labels = tf.roll(batch["target_in"], -1, axis=1) * tf.cast(batch["target_in"] > 0, tf.int32)
     results = []
     for loss_sum in (lambda: seq2seq.loss_sum(batch, labels),
-                     lambda: model_lib.masked_loss_sum(labels, seq2seq.logits(batch))):
+                     lambda: losses.masked_loss_sum(labels, seq2seq.logits(batch))):
         with tf.GradientTape() as tape:
             loss, tokens = loss_sum()
             scaled = loss / 3.0
@@ -269,7 +270,7 @@ def test_mixed_bfloat16_runs_in_bfloat16_with_float32_logits(batch):
     labels = tf.roll(batch["target_in"], -1, axis=1) * tf.cast(batch["target_in"] > 0, tf.int32)
     variables = seq2seq.training_model.trainable_variables
     grads = []
-    for loss_sum in (lambda: model_lib.masked_loss_sum(labels, seq2seq.training_model(batch)),
+    for loss_sum in (lambda: losses.masked_loss_sum(labels, seq2seq.training_model(batch)),
                      lambda: seq2seq.loss_sum(batch, labels)):
         with tf.GradientTape() as tape:
             loss, _ = loss_sum()
@@ -337,7 +338,7 @@ def test_decode_step_follows_the_teacher_forced_training_model(batch, policy):
     mask = (batch["target_in"] > 0).numpy()
     for t in range(batch["target_in"].shape[1]):
         scores, states = step(batch["target_in"][:, t], states)
-        log_probs = decoding.to_log_probs(scores)
+        log_probs = log_softmax.to_log_probs(scores)
         assert log_probs.dtype == tf.float32
         np.testing.assert_allclose(log_probs.numpy()[mask[:, t]], expected.numpy()[mask[:, t], t],
                                    atol=1e-5 if policy == "float32" else 0.1)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_seq2seq import decoding, vocab
+from tf_seq2seq import decoding, log_softmax, vocab
 
 VOCAB = 6  # <pad> <unk> <bos> <eos> and two words.
 MAX_LENGTH = 4
@@ -24,7 +24,7 @@ def make_table(seed):
 def toy_step_fn(table, as_logits=False):
     """A `step_fn` whose state is (sentence index, step); log-probs come from `table`.
 
-    With `as_logits` it returns `decoding.Logits`: the log-probs shifted by a
+    With `as_logits` it returns `log_softmax.Logits`: the log-probs shifted by a
     different constant in every row (as logits are), which the search must undo.
     """
     table = tf.constant(table, tf.float32)
@@ -34,7 +34,7 @@ def toy_step_fn(table, as_logits=False):
         log_probs = tf.gather_nd(table, tf.stack([sentence, step, ids], axis=1))
         if as_logits:
             shift = 3.0 * tf.cast(sentence, tf.float32) - 2.0 * tf.cast(step + ids, tf.float32)
-            log_probs = decoding.Logits(log_probs + shift[:, tf.newaxis])
+            log_probs = log_softmax.Logits(log_probs + shift[:, tf.newaxis])
         return log_probs, [states[0] + tf.constant([[0.0, 1.0]])]
 
     return step_fn
@@ -210,9 +210,9 @@ def test_logits_give_the_top_tokens_and_log_probs_of_their_log_softmax():
     extremes = tf.constant([[1000.0, -1000.0] + [0.0] * 998, [3.0] * 1000, [-1e4] * 999 + [1e4]])
     logits = tf.concat([logits, extremes], 0)  # Row 6: <pad> wins; row 7: all tied.
     log_probs = tf.nn.log_softmax(logits)
-    np.testing.assert_allclose(decoding.to_log_probs(decoding.Logits(logits)), log_probs, rtol=1e-6, atol=2e-5)
-    assert decoding.to_log_probs(log_probs) is log_probs
-    values, ids = decoding._top_tokens(decoding.Logits(logits), 10)
+    np.testing.assert_allclose(log_softmax.to_log_probs(log_softmax.Logits(logits)), log_probs, rtol=1e-6, atol=2e-5)
+    assert log_softmax.to_log_probs(log_probs) is log_probs
+    values, ids = decoding._top_tokens(log_softmax.Logits(logits), 10)
     expected_values, expected_ids = decoding._top_tokens(log_probs, 10)
     np.testing.assert_array_equal(ids, expected_ids)
     np.testing.assert_allclose(values, expected_values, rtol=1e-6, atol=2e-5)

@@ -1,13 +1,11 @@
-"""The model: initialisation, sizes, the masked loss, encoder states and the pinned checkpoint layout."""
+"""The model: initialisation, sizes, encoder states and the pinned checkpoint layout."""
 
 import os
 
 import numpy as np
-import pytest
 import tensorflow as tf
 
 from tf_seq2seq import model as model_lib
-from tf_seq2seq.errors import Seq2SeqError
 
 from conftest import tiny_config
 
@@ -28,36 +26,6 @@ def test_parameter_counts_add_up():
     assert counts["encoder LSTMs"] == 4 * 48 * (32 + 48 + 1) + 4 * 48 * (48 + 48 + 1)
 
 
-def test_masked_loss_ignores_padding():
-    logits = tf.random.stateless_normal([2, 3, 5], seed=[1, 2])
-    labels = tf.constant([[4, 3, 0], [2, 0, 0]])
-    loss_sum, tokens = model_lib.masked_loss_sum(labels, logits)
-    log_probs = tf.nn.log_softmax(logits).numpy()
-    expected = -(log_probs[0, 0, 4] + log_probs[0, 1, 3] + log_probs[1, 0, 2])
-    assert float(tokens) == 3.0
-    assert float(loss_sum) == pytest.approx(expected, rel=1e-5)
-
-
-def test_sparse_cross_entropy_equals_tensorflows_in_value_and_gradient():
-    logits = 8 * tf.random.stateless_normal([3, 4, 50], seed=[3, 4])
-    logits = tf.concat([logits, tf.constant([[[1000.0, -1000.0] + [0.0] * 48] * 4])], 0)  # Extremes.
-    labels = tf.random.stateless_uniform([4, 4], seed=[5, 6], maxval=50, dtype=tf.int32)
-    weights = tf.random.stateless_uniform([4, 4], seed=[7, 8])
-
-    def loss_and_grad(cross_entropy):
-        with tf.GradientTape() as tape:
-            tape.watch(logits)
-            losses = cross_entropy(labels, logits)
-            loss = tf.reduce_sum(losses * weights)
-        return losses, tape.gradient(loss, logits)
-
-    losses, grad = loss_and_grad(model_lib.sparse_cross_entropy)
-    expected_losses, expected_grad = loss_and_grad(tf.nn.sparse_softmax_cross_entropy_with_logits)
-    assert losses.shape == labels.shape and grad.shape == logits.shape
-    np.testing.assert_allclose(losses, expected_losses, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(grad, expected_grad, atol=1e-7)
-
-
 def test_encoder_returns_each_layers_final_h_and_c_unchanged_by_padding():
     seq2seq = model_lib.Seq2Seq(tiny_config("x"), 50, 60)
     states = seq2seq.encoder(tf.constant([[5, 6, 7, 0, 0], [8, 9, 10, 11, 12]]))
@@ -65,15 +33,6 @@ def test_encoder_returns_each_layers_final_h_and_c_unchanged_by_padding():
     alone = seq2seq.encoder(tf.constant([[5, 6, 7]]))
     for padded, unpadded in zip(states, alone):
         np.testing.assert_allclose(padded[0], unpadded[0], atol=1e-6)
-
-
-def test_layer_devices_need_one_device_per_layer_plus_embeddings_and_softmax():
-    assert model_lib.layer_devices(tiny_config("x")) is None
-    devices = "/cpu:0, /cpu:1,/cpu:0,/cpu:1"
-    assert model_lib.layer_devices(tiny_config("x", layer_devices=devices)) == [
-        "/cpu:0", "/cpu:1", "/cpu:0", "/cpu:1"]
-    with pytest.raises(Seq2SeqError, match=r"--layer_devices needs 4 devices .* got 2"):
-        model_lib.layer_devices(tiny_config("x", layer_devices="/cpu:0,/cpu:0"))
 
 
 def test_checkpoint_layout_is_unchanged(tmp_path):

@@ -1,5 +1,8 @@
-"""optimization.py: the paper's learning-rate schedule, gradient clipping, mixed precision."""
+"""optimization.py: the paper's learning-rate schedule, gradient clipping, the optimizers and the Keras API they rely on."""
 
+import inspect
+
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -164,17 +167,37 @@ def test_fused_adam_updates_as_keras_adam_dense_and_sparse():
         np.testing.assert_allclose(value, expected_value, rtol=5e-5, atol=1e-7)
 
 
-def test_a_precision_slower_than_float32_on_this_cpu_is_named(tmp_path, caplog):
-    with_bf16, without = tmp_path / "epyc", tmp_path / "icelake"
-    with_bf16.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512f avx512_bf16\n", encoding="utf-8")
-    without.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512f avx512_vnni\n", encoding="utf-8")
-    assert optimization.native_bfloat16(str(with_bf16)) and not optimization.native_bfloat16(str(without))
-    assert not optimization.native_bfloat16(str(tmp_path / "missing"))
-    for policy, cpuinfo, warned in [("mixed_bfloat16", with_bf16, False), ("mixed_bfloat16", without, True),
-                                    ("mixed_float16", with_bf16, True), ("", without, False)]:
-        caplog.clear()
-        with caplog.at_level("WARNING", logger="absl"):
-            optimization._warn_if_slow_on_this_cpu(policy, str(cpuinfo))
-        assert bool(caplog.messages) == warned, (policy, cpuinfo)
-        assert all(f"--mixed_precision={policy}" in message and "slower than float32" in message
-                   for message in caplog.messages)
+# The private Keras API `optimization.py` overrides or calls, with the parameters it relies on.
+PRIVATE_KERAS_METHODS = {
+    (keras.optimizers.SGD, "_all_reduce_sum_gradients"): ["self", "grads_and_vars"],
+    (keras.optimizers.Adam, "_all_reduce_sum_gradients"): ["self", "grads_and_vars"],
+    (keras.optimizers.Adam, "update_step"): ["self", "gradient", "variable", "learning_rate"],
+    (keras.optimizers.Adam, "_get_variable_index"): ["self", "variable"],
+}
+
+
+@pytest.mark.parametrize("owner, name", list(PRIVATE_KERAS_METHODS))
+def test_the_private_keras_methods_we_override_or_call_keep_their_signatures(owner, name):
+    expected = PRIVATE_KERAS_METHODS[(owner, name)]
+    method = getattr(owner, name, None)
+    assert method is not None, (
+        f"keras {keras.__version__}: {owner.__name__}.{name} is gone; tf_seq2seq/optimization.py "
+        f"overrides or calls it (ReducedSGD / ReducedAdam): adapt them to this Keras"
+    )
+    parameters = list(inspect.signature(method).parameters)
+    assert parameters == expected, (
+        f"keras {keras.__version__}: {owner.__name__}.{name}{tuple(parameters)} was {tuple(expected)} "
+        f"when tf_seq2seq/optimization.py was written against it: adapt ReducedSGD / ReducedAdam"
+    )
+
+
+def test_adam_keeps_the_slot_lists_the_fused_update_reads():
+    optimizer = keras.optimizers.Adam()
+    variable = keras.Variable(np.zeros([3]))
+    optimizer.build([variable])
+    index = optimizer._get_variable_index(variable)
+    for slots in ("_momentums", "_velocities"):
+        assert hasattr(optimizer, slots), (
+            f"keras {keras.__version__}: Adam has no {slots}; ReducedAdam.update_step reads it"
+        )
+        assert getattr(optimizer, slots)[index].shape == variable.shape

@@ -2,8 +2,9 @@
 
 `beam_search` works on any `step_fn(ids, states) -> (log_probs, states)`
 (with per-sentence `constants`, `step_fn(ids, states, constants)`), so
-single models and ensembles decode the same way; a step may return `Logits`
-instead of log-probs, and the search normalises only the candidates it keeps.
+single models and ensembles decode the same way; a step may return
+`log_softmax.Logits` instead of log-probs, and the search normalises only the
+candidates it keeps.
 It is one explicit `tf.while_loop` with shapes fixed across iterations: it
 runs unchanged inside an exported SavedModel (no autograph, no Python in the
 loop) and compiles with XLA when the batch and `padded_length` are static.
@@ -27,11 +28,11 @@ by the beam, and only gathered on the steps where sentences leave the batch.
 """
 
 import collections
-import math
 
 import numpy as np
 import tensorflow as tf
 
+from tf_seq2seq import log_softmax
 from tf_seq2seq import vocab
 
 NEG_INF = -1e9
@@ -50,40 +51,6 @@ Attributes:
     scores: float32 [batch, beam], length-normalised log-probs (the ranking;
         equal to `log_probs` for length penalty 0); `NEG_INF` for empty slots.
 """
-
-Logits = collections.namedtuple("Logits", ["values"])
-Logits.__doc__ = """A `step_fn`'s next-token scores before the softmax: float32 [N, V] `values`.
-
-The search ranks each row's tokens by them (a row's log-probs are its logits
-minus one constant) and normalises only the candidates it keeps: no [N, V]
-log-softmax is written at every step.
-"""
-
-
-def to_log_probs(scores):
-    """float32 [N, V] log-probs of a `step_fn`'s scores (log-probs already, or `Logits`)."""
-    if isinstance(scores, Logits):
-        return scores.values - log_sum_exp(scores.values, tf.nn.softmax(scores.values))
-    return scores
-
-
-def log_sum_exp(logits, probs, row_max=None):
-    """`log(sum(exp(logits)))` of each row, float32 [N, 1], from its softmax `probs` [N, V].
-
-    One softmax pass (oneDNN's, cheaper on a CPU than an exp pass or
-    TensorFlow's LogSoftmax) gives it: the largest probability is
-    exp(max - logsumexp) >= 1 / V, which never underflows, so logsumexp =
-    max - log(it).
-
-    Args:
-        logits: float32 [N, V].
-        probs: float32 [N, V], `tf.nn.softmax(logits)`.
-        row_max: float32 [N, 1], each row's largest logit if already known.
-    """
-    if row_max is None:
-        row_max = tf.reduce_max(logits, 1, keepdims=True)
-    return row_max - tf.math.log(tf.reduce_max(probs, 1, keepdims=True))
-
 
 # Finished hypotheses, [batch, beam] each: scores, and where the hypothesis
 # ends (`end` step, its last `token`, and the live hypothesis it extends).
@@ -265,7 +232,7 @@ def ensemble_step_fn(step_fns, state_counts, constant_counts=None):
             member_scores, member_states = member_step_fn(
                 ids, states[start : start + count], constants[constant_start : constant_start + constant_count]
             )
-            member_log_probs.append(to_log_probs(member_scores))
+            member_log_probs.append(log_softmax.to_log_probs(member_scores))
             new_states += member_states
             start += count
             constant_start += constant_count
@@ -425,15 +392,15 @@ def _top_tokens(scores, k):
         (`NEG_INF` where a row has fewer than k allowed tokens), and their
         int32 token ids.
     """
-    ranked = scores.values if isinstance(scores, Logits) else scores
+    ranked = scores.values if isinstance(scores, log_softmax.Logits) else scores
     vocab_size = ranked.shape[1] or tf.shape(ranked)[1]
     wanted = tf.minimum(k + len(_FORBIDDEN), vocab_size)
     if isinstance(vocab_size, int):
         values, ids = _top_k_in_blocks(ranked, wanted)
     else:  # A shortlist: a few hundred or thousand tokens, one pass.
         values, ids = tf.math.top_k(ranked, k=wanted)
-    if isinstance(scores, Logits):
-        values -= log_sum_exp(scores.values, tf.nn.softmax(scores.values), values[:, :1])
+    if isinstance(scores, log_softmax.Logits):
+        values -= log_softmax.log_sum_exp(scores.values, tf.nn.softmax(scores.values), values[:, :1])
     values = tf.where(_is_forbidden(ids), NEG_INF, values)
     values, keep = tf.math.top_k(values, k=tf.minimum(k, vocab_size))
     return values, tf.gather(ids, keep, batch_dims=1)
@@ -471,43 +438,3 @@ def _top_k_in_blocks(ranked, wanted):
 def _is_forbidden(ids):
     """bool, whether each id is `<pad>` or `<bos>`."""
     return (ids == _FORBIDDEN[0]) | (ids == _FORBIDDEN[1])
-
-
-# Decoding may emit this many tokens beyond `max_decode_ratio` x source length.
-DECODE_LENGTH_SLACK = 10
-
-
-def decode_length(source_length, max_decode_ratio, max_decode_length):
-    """The most target tokens to generate for sources of `source_length` tokens.
-
-    Args:
-        source_length: int32 scalar tensor or Python int.
-        max_decode_ratio: generate at most this many tokens per source token,
-            plus `DECODE_LENGTH_SLACK`.
-        max_decode_length: and never more than this many.
-
-    Returns:
-        int32 scalar (a Python int for a Python int).
-    """
-    if isinstance(source_length, int):
-        length = math.ceil(max_decode_ratio * source_length)
-        return min(length + DECODE_LENGTH_SLACK, max_decode_length)
-    length = tf.math.ceil(max_decode_ratio * tf.cast(source_length, tf.float32))
-    return tf.minimum(tf.cast(length, tf.int32) + DECODE_LENGTH_SLACK, max_decode_length)
-
-
-def padded_batch_size(batch, max_batch_size):
-    """The batch size an XLA-compiled search pads `batch` sentences to: a power of two.
-
-    XLA compiles once per padded batch size and beam size, so a server
-    compiles at most log2(max_batch_size) + 1 programs per beam size.
-
-    Args:
-        batch: int32 scalar tensor, at most `max_batch_size`.
-        max_batch_size: Python int, the most sentences of a request.
-
-    Returns:
-        int32 scalar, the least power of two >= `batch`.
-    """
-    sizes = tf.constant([2**i for i in range(max(max_batch_size - 1, 1).bit_length() + 1)])
-    return tf.gather(sizes, tf.searchsorted(sizes, [batch])[0])

@@ -33,7 +33,7 @@ import tensorflow as tf
 from absl import logging
 
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import model as model_lib
+from tf_seq2seq import placement
 from tf_seq2seq.errors import Seq2SeqError
 
 STRATEGIES = config_lib.DISTRIBUTIONS
@@ -221,7 +221,7 @@ def make_strategy(config):
     if config.num_gpus > len(gpus):
         raise Seq2SeqError(f"--num_gpus={config.num_gpus} but this machine has {len(gpus)} GPUs")
     if config.layer_devices:
-        check_layer_devices(model_lib.layer_devices(config))
+        check_layer_devices(placement.layer_devices(config))
     if config.distribution == "one_device":
         return tf.distribute.OneDeviceStrategy(config.device or (gpus[0] if gpus else "/cpu:0"))
     if config.distribution == "mirrored":

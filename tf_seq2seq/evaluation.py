@@ -17,9 +17,9 @@ import tensorflow as tf
 from absl import logging
 
 from tf_seq2seq import corpus
-from tf_seq2seq import model as model_lib
-from tf_seq2seq import pipeline
 from tf_seq2seq import inference
+from tf_seq2seq import losses
+from tf_seq2seq import pipeline
 from tf_seq2seq.errors import Seq2SeqError
 
 # Sentences per batch when evaluation translates or measures perplexity.
@@ -83,7 +83,7 @@ class Perplexity:
             .apply(pipeline.bucket_by_length(BATCH_SIZE, max(limits) + 1))
         )
         self._loss = tf.function(
-            lambda features, labels: model_lib.masked_loss_sum(
+            lambda features, labels: losses.masked_loss_sum(
                 labels, training_model(features, training=False)
             ),
             reduce_retracing=True,  # One trace for every bucket shape.

@@ -3,14 +3,13 @@
 `make_optimizer` builds the optimizer of `--optimizer` with the learning rate
 of `learning_rate` (a constant, or the paper's `PaperSchedule`); its `apply`
 takes the gradients `sum_over_replicas` already summed, so they cross the
-network once. `set_precision` sets Keras' dtype policy of `--mixed_precision`.
+network once.
 """
 
 import math
 
 import keras
 import tensorflow as tf
-from absl import logging
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq.errors import Seq2SeqError
@@ -151,45 +150,6 @@ def make_optimizer(config, epoch_steps=None):
     if config.mixed_precision == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer
-
-
-def set_precision(config):
-    """Sets Keras' global dtype policy from `config.mixed_precision` ('' = float32).
-
-    Variables stay float32; the softmax and loss are computed in float32.
-    """
-    policies = config_lib.PRECISION_POLICIES
-    if config.mixed_precision not in policies:
-        raise Seq2SeqError(
-            f"unknown --mixed_precision {config.mixed_precision!r}: expected one of {policies}"
-        )
-    keras.mixed_precision.set_global_policy(config.mixed_precision or "float32")
-    if config.distribution != "tpu" and not tf.config.list_physical_devices("GPU"):
-        _warn_if_slow_on_this_cpu(config.mixed_precision)
-
-
-# CPU flags (Linux /proc/cpuinfo) of native bfloat16 arithmetic.
-BFLOAT16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
-
-
-def native_bfloat16(cpuinfo="/proc/cpuinfo"):
-    """Whether this CPU computes in bfloat16 natively (a flag of `BFLOAT16_CPU_FLAGS`); False if unknown."""
-    try:
-        with open(cpuinfo, encoding="utf-8") as f:
-            flags = {flag for line in f if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
-    except OSError:
-        return False
-    return any(flag in flags for flag in BFLOAT16_CPU_FLAGS)
-
-
-def _warn_if_slow_on_this_cpu(policy, cpuinfo="/proc/cpuinfo"):
-    """Warns when a training precision policy is slower than float32 on this GPU-less machine."""
-    if policy == "mixed_float16":
-        logging.warning("--mixed_precision=mixed_float16 without a GPU: CPUs emulate float16 arithmetic, "
-                        "so this trains slower than float32 (mixed_bfloat16 suits CPUs with native bfloat16)")
-    elif policy == "mixed_bfloat16" and not native_bfloat16(cpuinfo):
-        logging.warning("--mixed_precision=mixed_bfloat16 on a CPU without native bfloat16 (none of %s): "
-                        "this trains slower than float32 here", ", ".join(BFLOAT16_CPU_FLAGS))
 
 
 def sum_over_replicas(context, grads):

@@ -33,6 +33,7 @@ from tf_seq2seq import model as model_lib
 from tf_seq2seq import model_dir as model_dir_lib
 from tf_seq2seq import optimization
 from tf_seq2seq import pipeline
+from tf_seq2seq import precision
 from tf_seq2seq import progress as progress_lib
 from tf_seq2seq import stop_signals
 from tf_seq2seq import train_step as train_step_lib
@@ -152,7 +153,7 @@ def _setup(config, model_dir, strategy, chief, write_dir):
         The `_Run`.
     """
     keras.utils.set_random_seed(config.seed)
-    optimization.set_precision(config)
+    precision.set_precision(config)
     saved = model_dir_lib.prepare_model_dir(config, model_dir, chief)
     source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dir, config.tokenizer)
     pairs = corpus.training_pairs(config)

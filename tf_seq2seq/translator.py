@@ -12,6 +12,7 @@ InvalidArgument error, and inputs are cut to `max_source_length` tokens.
 """
 
 import collections
+import math
 
 import tensorflow as tf
 
@@ -19,6 +20,7 @@ from tf_seq2seq import config as config_lib
 from tf_seq2seq import decoding
 from tf_seq2seq import model as model_lib
 from tf_seq2seq import pipeline
+from tf_seq2seq import precision
 from tf_seq2seq import shortlist as shortlist_lib
 from tf_seq2seq import tokenizer as tokenizer_lib
 from tf_seq2seq import vocab
@@ -190,7 +192,7 @@ class Translator(tf.Module):
             num_hypotheses, beam_size, message="num_hypotheses must be <= beam_size"
         )
         encoded = self.encode(sentences)
-        max_length = decoding.decode_length(
+        max_length = decode_length(
             tf.shape(encoded.source_ids)[1] - 1, self._max_decode_ratio, self._max_decode_length
         )
         target_ids = None
@@ -223,13 +225,13 @@ class Translator(tf.Module):
         return tf.reshape(texts, shape[:2])
 
     def _decode_padded(self, encoded, beam_size, max_length, num_hypotheses):
-        """Runs `decode_xla` on the states padded to `decoding.padded_batch_size`.
+        """Runs `decode_xla` on the states padded to `padded_batch_size`.
 
         Attention memory is padded along the source axis to the longest
         input (zero padding is masked out), so it adds no programs.
         """
         batch = tf.shape(encoded.states[0])[0]
-        padded_batch = decoding.padded_batch_size(batch, self._max_batch_size)
+        padded_batch = padded_batch_size(batch, self._max_batch_size)
         source_padding = self._max_source_length + 1
         states = [tf.pad(s, [[0, padded_batch - batch], [0, 0]]) for s in encoded.states]
         constants = [tf.pad(c, [[0, padded_batch - batch], [0, source_padding - tf.shape(c)[1]], [0, 0]])
@@ -256,7 +258,7 @@ class Translator(tf.Module):
         """
         return decoding.beam_search(
             self.step_fn, states, beam_size, max_length, self._length_penalty,
-            padded_length=decoding.decode_length(
+            padded_length=decode_length(
                 self._max_source_length, self._max_decode_ratio, self._max_decode_length
             ),
             num_hypotheses=num_hypotheses, constants=constants,
@@ -321,7 +323,7 @@ def from_model_dirs(config, model_dirs, checkpoint="latest", keep_decode_weights
     for model_dir in model_dirs:
         member_config = config if model_dir == model_dirs[0] else config_lib.load(model_dir)
         _check_same_vocabularies(model_dirs[0], config, model_dir, member_config)
-        with model_lib.serving_precision(member_config):
+        with precision.serving_precision(member_config):
             seq2seq = model_lib.for_model_dir(member_config, model_dir)
         checkpoints.append(seq2seq.restore(model_dir, checkpoint))
         models.append(seq2seq)
@@ -357,3 +359,43 @@ def from_model_dir(config, model_dir):
     """
     translator, checkpoints = from_model_dirs(config, [model_dir])
     return translator, checkpoints[0]
+
+
+# Decoding may emit this many tokens beyond `max_decode_ratio` x source length.
+DECODE_LENGTH_SLACK = 10
+
+
+def decode_length(source_length, max_decode_ratio, max_decode_length):
+    """The most target tokens to generate for sources of `source_length` tokens.
+
+    Args:
+        source_length: int32 scalar tensor or Python int.
+        max_decode_ratio: generate at most this many tokens per source token,
+            plus `DECODE_LENGTH_SLACK`.
+        max_decode_length: and never more than this many.
+
+    Returns:
+        int32 scalar (a Python int for a Python int).
+    """
+    if isinstance(source_length, int):
+        length = math.ceil(max_decode_ratio * source_length)
+        return min(length + DECODE_LENGTH_SLACK, max_decode_length)
+    length = tf.math.ceil(max_decode_ratio * tf.cast(source_length, tf.float32))
+    return tf.minimum(tf.cast(length, tf.int32) + DECODE_LENGTH_SLACK, max_decode_length)
+
+
+def padded_batch_size(batch, max_batch_size):
+    """The batch size an XLA-compiled search pads `batch` sentences to: a power of two.
+
+    XLA compiles once per padded batch size and beam size, so a server
+    compiles at most log2(max_batch_size) + 1 programs per beam size.
+
+    Args:
+        batch: int32 scalar tensor, at most `max_batch_size`.
+        max_batch_size: Python int, the most sentences of a request.
+
+    Returns:
+        int32 scalar, the least power of two >= `batch`.
+    """
+    sizes = tf.constant([2**i for i in range(max(max_batch_size - 1, 1).bit_length() + 1)])
+    return tf.gather(sizes, tf.searchsorted(sizes, [batch])[0])
