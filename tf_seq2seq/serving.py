@@ -11,6 +11,15 @@ with these signatures:
   float32 [None, None] (summed log-probs), `normalized_scores` float32
   [None, None] (the ranking, with the export's length penalty), best first,
   `truncated` bool [None].
+* `score`: `sentences` string [None], `translations` string [None] ->
+  `log_probs` float32 [None] (each translation's summed token log-probs,
+  `<eos>` included; an ensemble's per-step log-probs averaged as in decoding),
+  `lengths` int32 [None] (the tokens scored), `normalized_scores` float32
+  [None] (with the export's length penalty), `token_log_probs` float32
+  [None, None] (0 after a translation's end), `truncated` bool [None] (the
+  source cut to `max_source_length` tokens or the translation to
+  `max_decode_length`): a hypothesis of `beam_search` scores what the search
+  reported for it.
 * `encode`: `sentences` string [None] -> `vectors` float32 [None, D], the
   encoder's final states (D = 2 x layers x units).
 * `beam_search_xla` (only with `jit_compile`): as `beam_search`, with the
@@ -107,6 +116,7 @@ def export(translator, export_dir, config, warmup_xla=False):
     endpoints = [
         ("serving_default", translator.serve),
         ("beam_search", translator.beam_search),
+        ("score", translator.score_signature),
         ("encode", translator.encode_signature),
     ]
     if config.jit_compile:
@@ -125,13 +135,17 @@ def export(translator, export_dir, config, warmup_xla=False):
 
 
 def _write_warmup(path, translator, export_dir, config, signatures):
-    """Writes TF Serving's warm-up requests: each signature on inputs of growing length."""
-    words = [t for t in vocab.read(translator.source_tokenizer.vocab_path) if t.isalpha()]
-    sentences = predict_requests.warmup_sentences(words[:100], config.max_source_length)
-    model_name = os.path.basename(os.path.normpath(export_dir))
-    predict_requests.write_warmup_file(
-        path, predict_requests.warmup_requests(model_name, sentences, config.beam_size, signatures)
+    """Writes TF Serving's warm-up requests: each signature on inputs of growing length
+    (`score` on translations of as many target words)."""
+    sentences, translations = (
+        predict_requests.warmup_sentences(
+            [t for t in vocab.read(tokenizer.vocab_path) if t.isalpha()][:100], config.max_source_length
+        )
+        for tokenizer in (translator.source_tokenizer, translator.target_tokenizer)
     )
+    model_name = os.path.basename(os.path.normpath(export_dir))
+    requests = predict_requests.warmup_requests(model_name, sentences, config.beam_size, signatures, translations)
+    predict_requests.write_warmup_file(path, requests)
 
 
 def _where_the_saved_model_is(path):

@@ -3,11 +3,12 @@
 `Translator` bundles the tokenizers, one trained `model.Seq2Seq` (or several,
 an ensemble) and `decoding.beam_search`. Validation and evaluation use it
 in-process (`inference.translate_texts`); `serving.export` writes it as a
-SavedModel, its methods `serve`, `beam_search`, `beam_search_xla` and
-`encode_signature` becoming the signatures.
+SavedModel, its methods `serve`, `beam_search`, `beam_search_xla`,
+`score_signature` and `encode_signature` becoming the signatures.
 
 Work per request is bounded: more than `max_batch_size` sentences is an
-InvalidArgument error, and inputs are cut to `max_source_length` tokens.
+InvalidArgument error, and inputs are cut to `max_source_length` tokens
+(translations to score, to `max_decode_length`).
 """
 
 import tensorflow as tf
@@ -17,11 +18,13 @@ from tf_seq2seq import config as config_lib
 from tf_seq2seq import decoding
 from tf_seq2seq import model as model_lib
 from tf_seq2seq import pipeline
+from tf_seq2seq import scoring
 from tf_seq2seq import tokenizer as tokenizer_lib
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
 
 SENTENCES = tf.TensorSpec([None], tf.string, name="sentences")
+TRANSLATIONS = tf.TensorSpec([None], tf.string, name="translations")
 BEAM_SIZE = tf.TensorSpec([], tf.int32, name="beam_size")
 NUM_HYPOTHESES = tf.TensorSpec([], tf.int32, name="num_hypotheses")
 
@@ -109,15 +112,61 @@ class Translator(tf.Module):
         Raises:
             tf.errors.InvalidArgumentError: if the batch is too large.
         """
+        source_ids, token_counts = self._source_ids(sentences)
+        states = [state for member in self.members for state in member.initial_states(source_ids)]
+        return source_ids, states, token_counts
+
+    def _source_ids(self, sentences):
+        """`encode`'s encoder input int32 [batch, S + 1] and token counts int32 [batch]; checks the batch size."""
         tf.debugging.assert_less_equal(
             tf.size(sentences), self._max_batch_size,
             message=f"batch larger than max_batch_size={self._max_batch_size}",
         )
         ids = self.source_tokenizer.tokenize(sentences)
         source = pipeline.prepare_source(ids, self._reverse_source, self._max_source_length)
-        source_ids = tf.pad(source.to_tensor(), [[0, 0], [0, 1]])
-        states = [state for member in self.members for state in member.initial_states(source_ids)]
-        return source_ids, states, tf.cast(ids.row_lengths(), tf.int32)
+        return tf.pad(source.to_tensor(), [[0, 0], [0, 1]]), tf.cast(ids.row_lengths(), tf.int32)
+
+    def score(self, sentences, translations):
+        """Scores given translations of a batch (`scoring.token_log_probs`), as beam search scores its own.
+
+        Args:
+            sentences: string [batch], at most `max_batch_size` of them.
+            translations: string [batch], a translation of each sentence.
+
+        Returns:
+            A dict: `log_probs` float32 [batch], the summed log-prob of the
+            translation's tokens and `<eos>`; `lengths` int32 [batch], how
+            many tokens that is; `normalized_scores` float32 [batch],
+            `log_probs` normalised with the length penalty as beam search
+            ranks; `token_log_probs` float32 [batch, T], each token's
+            log-prob, 0 after its end; `truncated` bool [batch], whether the
+            source had more than `max_source_length` tokens or the
+            translation more than `max_decode_length` (its first
+            `max_decode_length` are scored, as a search cut there would be).
+
+        Raises:
+            tf.errors.InvalidArgumentError: if the batch is too large or the
+                two inputs differ in size.
+        """
+        tf.debugging.assert_equal(
+            tf.size(translations), tf.size(sentences), message="sentences and translations differ in size"
+        )
+        source_ids, token_counts = self._source_ids(sentences)
+        target_in, labels = pipeline.encode_target(self.target_tokenizer, translations)
+        full_lengths = tf.cast(labels.row_lengths(), tf.int32)
+        target_in, labels = target_in[:, : self._max_decode_length], labels[:, : self._max_decode_length]
+        token_log_probs = scoring.token_log_probs(
+            self.members, source_ids, target_in.to_tensor(), labels.to_tensor()
+        )
+        log_probs = tf.reduce_sum(token_log_probs, axis=1)
+        lengths = tf.cast(labels.row_lengths(), tf.int32)
+        return {
+            "log_probs": log_probs,
+            "lengths": lengths,
+            "normalized_scores": log_probs / decoding.length_normalizer(lengths, self._length_penalty),
+            "token_log_probs": token_log_probs,
+            "truncated": (token_counts > self._max_source_length) | (full_lengths > lengths),
+        }
 
     def search(self, sentences, beam_size, num_hypotheses, jit_compile=False):
         """Translates a batch with beam search.
@@ -229,6 +278,11 @@ class Translator(tf.Module):
     def beam_search_xla(self, sentences, beam_size, num_hypotheses):
         """The `beam_search_xla` signature: `beam_search` with an XLA decoding loop."""
         return self.search(sentences, beam_size, num_hypotheses, jit_compile=True)
+
+    @tf.function(input_signature=[SENTENCES, TRANSLATIONS])
+    def score_signature(self, sentences, translations):
+        """The `score` signature: `score`'s outputs for given translations."""
+        return self.score(sentences, translations)
 
     @tf.function(input_signature=[SENTENCES])
     def encode_signature(self, sentences):
