@@ -66,6 +66,16 @@ flags.DEFINE_string("output", None, "analyze: the PNG file to write (numbers go 
 flags.DEFINE_string("phrases_file", None, "analyze pca and attention: phrases, one per line "
                     "(default: the paper's).")
 flags.DEFINE_string("output_dir", None, "evaluate: where eval_NAME.json/.hyp go (default: --model_dir).")
+flags.DEFINE_string("source", None, "score: source sentences, one per line.")
+flags.DEFINE_string("target", None, "score: their translations, one per line (one score per line out).")
+flags.DEFINE_string("nbest", None, "score: a Moses n-best list (ID ||| HYPOTHESIS ||| FEATURES ||| TOTAL) "
+                    "of --source's sentences to re-rank with our score as a new feature.")
+flags.DEFINE_string("weights", "total=0.5,seq2seq=0.5", "score --nbest: the new total's weights, "
+                    "NAME=W,... (NAME=W1:W2 for a feature of several values; total = the list's own "
+                    "score). The default averages the list's score and ours, as the paper's rescoring.")
+flags.DEFINE_string("feature_name", "seq2seq", "score --nbest: the label of our feature.")
+flags.DEFINE_string("nbest_output", None, "score --nbest: write the re-ranked n-best list here "
+                    "(the best translations go to stdout).")
 flags.DEFINE_integer("num_hypotheses", 1, "Translations per sentence (n-best, <= beam size).",
                      lower_bound=1)
 flags.DEFINE_integer("translate_batch_size", 64, "Sentences per translation call.", lower_bound=1)
