@@ -168,7 +168,9 @@ def load_model(signature="beam_search"):
         return model, model.signatures[signature], config
     model_dirs = flags_lib.model_dirs()
     config = flags_lib.config_for_model_dir(model_dirs[0])
-    translator, _ = translator_lib.from_model_dirs(config, model_dirs, given.checkpoint)
+    translator, _ = translator_lib.from_model_dirs(
+        config, model_dirs, given.checkpoint, average_last=given.average_last_checkpoints
+    )
     functions = {"beam_search": translator.beam_search, "score": translator.score_signature}
     return translator, functions[signature], config
 

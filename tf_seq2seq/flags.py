@@ -56,6 +56,9 @@ flags.DEFINE_string("model_dir", None, "Model directory (checkpoints, vocab/, co
 flags.DEFINE_string("checkpoint", "latest", "evaluate, export, translate, analyze with --model_dir: "
                     "'latest', 'best' (best validation BLEU, MODEL_DIR/best/) or a checkpoint "
                     "path such as MODEL_DIR/ckpt-400.")
+flags.DEFINE_integer("average_last_checkpoints", 1, "evaluate, export, translate, score with --model_dir: "
+                     "use the mean of the weights of the last N checkpoints up to --checkpoint (in the "
+                     "order of MODEL_DIR/checkpoint), for each member of an ensemble.", lower_bound=1)
 flags.DEFINE_string("export_dir", None, "Export base directory; versions go to EXPORT_DIR/N/.")
 flags.DEFINE_string("saved_model", None, "Path of an exported SavedModel version directory.")
 flags.DEFINE_string("split", "test", "Split to evaluate.")

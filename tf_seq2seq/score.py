@@ -79,8 +79,8 @@ def main():
 
 def run():
     cli.run(main, reads=flags.TRANSLATION_FLAGS + (
-        "saved_model", "model_dir", "checkpoint", "source", "target", "nbest", "weights", "feature_name",
-        "nbest_output", "translate_batch_size"), required=["source"])
+        "saved_model", "model_dir", "checkpoint", "average_last_checkpoints", "source", "target", "nbest",
+        "weights", "feature_name", "nbest_output", "translate_batch_size"), required=["source"])
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
 
 
-def export_model_dir(config, model_dir, export_dir, checkpoint="latest", warmup_xla=False):
+def export_model_dir(config, model_dir, export_dir, checkpoint="latest", warmup_xla=False, average_last=1):
     """Exports a model directory's latest checkpoint (or several, as an ensemble).
 
     Args:
@@ -65,12 +65,16 @@ def export_model_dir(config, model_dir, export_dir, checkpoint="latest", warmup_
         export_dir: the export base directory.
         checkpoint: which checkpoint of each model (`model.Seq2Seq.restore`).
         warmup_xla: also warm up `beam_search_xla` (see `export`).
+        average_last: export each model's weights averaged over its last this
+            many checkpoints up to `checkpoint`.
 
     Returns:
         The version path.
     """
     model_dirs = model_dir if isinstance(model_dir, (list, tuple)) else [model_dir]
-    translator, _ = translator_lib.from_model_dirs(config, model_dirs, checkpoint, keep_decode_weights=True)
+    translator, _ = translator_lib.from_model_dirs(
+        config, model_dirs, checkpoint, keep_decode_weights=True, average_last=average_last
+    )
     return export(translator, export_dir, config, warmup_xla)
 
 

@@ -298,7 +298,7 @@ class Translator(tf.Module):
         return {"vectors": tf.cast(tf.concat(final_states, axis=1), tf.float32)}
 
 
-def from_model_dirs(config, model_dirs, checkpoint="latest", keep_decode_weights=False):
+def from_model_dirs(config, model_dirs, checkpoint="latest", keep_decode_weights=False, average_last=1):
     """A `Translator` of one model directory, or of several as an ensemble.
 
     Args:
@@ -306,6 +306,8 @@ def from_model_dirs(config, model_dirs, checkpoint="latest", keep_decode_weights
         model_dirs: list of model directories sharing vocabularies.
         checkpoint: which checkpoint of each (`model.Seq2Seq.restore`).
         keep_decode_weights: see `Translator`.
+        average_last: each member's weights averaged over its last this many
+            checkpoints up to `checkpoint` (`model.Seq2Seq.restore`).
 
     Returns:
         `(translator, checkpoint_paths)`, the checkpoint restored for each model.
@@ -320,7 +322,7 @@ def from_model_dirs(config, model_dirs, checkpoint="latest", keep_decode_weights
         _check_same_vocabularies(model_dirs[0], config, model_dir, member_config)
         with model_lib.serving_precision(member_config):
             seq2seq = model_lib.for_model_dir(member_config, model_dir)
-        checkpoints.append(seq2seq.restore(model_dir, checkpoint))
+        checkpoints.append(seq2seq.restore(model_dir, checkpoint, average_last))
         models.append(seq2seq)
     source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dirs[0], config.tokenizer)
     translator = Translator(models, source_tokenizer, target_tokenizer, config, keep_decode_weights)
