@@ -162,7 +162,11 @@ def load_model(signature="beam_search"):
         fail("give exactly one of --saved_model and --model_dir")
     if given.saved_model is not None:
         model = serving.load(given.saved_model)
-        config = flags_lib.with_decoding_flags(serving.saved_config(given.saved_model))
+        saved_config = serving.saved_config(given.saved_model)
+        config = flags_lib.with_decoding_flags(saved_config)
+        if config.replace_unknown_target != saved_config.replace_unknown_target:
+            fail(f"--replace_unknown_target={config.replace_unknown_target} differs from the export's "
+                 f"(its graph decides): export the model with it, or translate with --model_dir")
         if signature not in model.signatures:
             fail(f"{given.saved_model} has no {signature} signature: export the model again")
         return model, model.signatures[signature], config

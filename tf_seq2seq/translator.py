@@ -20,6 +20,7 @@ from tf_seq2seq import model as model_lib
 from tf_seq2seq import pipeline
 from tf_seq2seq import scoring
 from tf_seq2seq import tokenizer as tokenizer_lib
+from tf_seq2seq import unknown_words
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
 
@@ -55,13 +56,16 @@ class Translator(tf.Module):
             target_tokenizer: the target tokenizer, of the same kind.
             config: the (first) model's `config.Config` (reverse_source,
                 max_source_length, beam_size, length_penalty, max_decode_ratio,
-                max_decode_length, max_batch_size).
+                max_decode_length, max_batch_size, replace_unknown_target).
             keep_decode_weights: keep the decoders' weights as variables in
                 the form a step uses them (`model.Seq2Seq.decode_weights`: in
                 the compute dtype, LSTM kernels stacked), so that a request
                 does not cast and stack them again. For weights that no longer
                 change (`serving.export_model_dir`): a prepared weight keeps
                 the value it had here.
+
+        Raises:
+            Seq2SeqError: with `replace_unknown_target`, if a model has no attention.
         """
         super().__init__(name="translator")
         self.members = list(models) if isinstance(models, (list, tuple)) else [models]
@@ -75,6 +79,12 @@ class Translator(tf.Module):
         self._max_decode_ratio = config.max_decode_ratio
         self._max_decode_length = config.max_decode_length
         self._max_batch_size = config.max_batch_size
+        self._replace_unknown_target = config.replace_unknown_target
+        if self._replace_unknown_target and any(member.attention is None for member in self.members):
+            raise Seq2SeqError(
+                "--replace_unknown_target needs models trained with --attention=luong or bahdanau "
+                "(every member of an ensemble): it replaces each <unk> by the most attended source word"
+            )
         self._kept_decode_weights = (
             [member.decode_weights(keep=True) for member in self.members] if keep_decode_weights else None
         )
@@ -181,7 +191,9 @@ class Translator(tf.Module):
             A dict: `translations` string [batch, num_hypotheses], `scores`
             float32 [batch, num_hypotheses] (summed log-probs) and
             `normalized_scores` (length-normalised, the ranking), best first;
-            an input without words translates to "" with scores 0; and
+            an input without words translates to "" with scores 0; with
+            `replace_unknown_target` each `<unk>` reads as its most attended
+            source word (`unknown_words`); and
             `truncated` bool [batch], whether the input had more than
             `max_source_length` tokens and was cut.
         """
@@ -203,7 +215,9 @@ class Translator(tf.Module):
                 self.step_fn, states, beam_size, max_length, self._length_penalty,
                 num_hypotheses=num_hypotheses,
             )
-        texts = self._detokenize(found.ids[:, :num_hypotheses])
+        ids = found.ids[:, :num_hypotheses]
+        attended = self._attended_words(sentences, source_ids, ids) if self._replace_unknown_target else None
+        texts = self._detokenize(ids, attended)
         empty = (token_counts == 0)[:, tf.newaxis]
         return {
             "translations": tf.where(empty, "", texts),
@@ -212,11 +226,39 @@ class Translator(tf.Module):
             "truncated": token_counts > self._max_source_length,
         }
 
-    def _detokenize(self, ids):
-        """Target strings [batch, n] of ids int32 [batch, n, T]."""
+    def _detokenize(self, ids, attended=None):
+        """Target strings [batch, n] of ids int32 [batch, n, T] (`<unk>` as `attended` [batch, n, T] if given)."""
         shape = tf.shape(ids)
-        texts = self.target_tokenizer.detokenize(tf.reshape(ids, [-1, shape[2]]))
-        return tf.reshape(texts, shape[:2])
+        flat = [None if t is None else tf.reshape(t, [-1, shape[2]]) for t in (ids, attended)]
+        return tf.reshape(self.target_tokenizer.detokenize(*flat), shape[:2])
+
+    def _attended_words(self, sentences, source_ids, ids):
+        """The source word each output token attended to most (`unknown_words.attended_words`).
+
+        One teacher-forced pass of the decoders over the hypotheses gives the
+        attention of the search (an ensemble's: its members' mean).
+
+        Args:
+            sentences: string [batch].
+            source_ids: int32 [batch, S], their encoder input (`encode`).
+            ids: int32 [batch, n, T], the hypotheses (`decoding.Hypotheses.ids`).
+
+        Returns:
+            string [batch, n, T].
+        """
+        shape = tf.shape(ids)
+        flat = tf.reshape(ids, [-1, shape[2]])
+        features = {
+            "source": tf.repeat(source_ids, shape[1], axis=0),
+            "target_in": tf.concat([tf.fill([tf.shape(flat)[0], 1], vocab.BOS_ID), flat[:, :-1]], 1),
+        }
+        alignments = tf.add_n([member.alignment_model(features) for member in self.members]) / len(self.members)
+        # Each sentence's hypotheses one after another: [batch, n x T, S].
+        alignments = tf.reshape(alignments, [shape[0], shape[1] * shape[2], tf.shape(alignments)[2]])
+        words, word_of_token = self.source_tokenizer.source_words(sentences)
+        source_lengths = tf.reduce_sum(tf.cast(source_ids != vocab.PAD_ID, tf.int32), axis=1)
+        attended = unknown_words.attended_words(alignments, words, word_of_token, source_lengths, self._reverse_source)
+        return tf.reshape(attended, shape)
 
     def _decode_padded(self, states, beam_size, max_length, num_hypotheses):
         """Runs `decode_xla` on the states padded to `decoding.padded_batch_size`.
