@@ -27,6 +27,9 @@ with these signatures:
   power of two, target length to its maximum); tokenizing and encoding stay
   outside XLA.
 
+An export with `replace_unknown_target` writes each `<unk>` of the translating
+signatures as its most attended source word (`unknown_words`).
+
 Each version carries `assets.extra/config.json` (the export's config) and
 `assets.extra/tf_serving_warmup_requests` (`predict_requests`). The warm-up
 file leaves `beam_search_xla` out unless asked (`warmup_xla`): TF Serving
