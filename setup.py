@@ -34,7 +34,7 @@ setuptools.setup(
     entry_points={
         "console_scripts": [
             f"tf-seq2seq-{name}=tf_seq2seq.{name}:run"
-            for name in ("train", "evaluate", "export", "translate", "analyze", "ablation")
+            for name in ("train", "evaluate", "export", "translate", "score", "analyze", "ablation")
         ]
     },
 )

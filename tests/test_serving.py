@@ -274,12 +274,12 @@ def test_warmup_file_replays_against_the_loaded_model(exported):
     path, _ = exported
     replayed = replay_warmup(path, "xla_on")
     # Every signature, each on 4 inputs (empty, 1 word, 10 words, max_source_length words).
-    assert replayed == [["tiny", name, 4] for name in ("serving_default", "beam_search", "encode")]
+    assert replayed == [["tiny", name, 4] for name in ("serving_default", "beam_search", "score", "encode")]
 
 
 def test_a_shortlist_export_warms_up_every_signature(exported_shortlist):
     path, _ = exported_shortlist
-    names = ("serving_default", "beam_search", "encode", "beam_search_full_softmax")
+    names = ("serving_default", "beam_search", "score", "encode", "beam_search_full_softmax")
     assert replay_warmup(path, "xla_on") == [["tiny", name, 4] for name in names]
 
 
@@ -347,7 +347,7 @@ def test_xla_signature_decodes_like_beam_search(exported_xla):
 def test_jit_compile_warmup_file_replays_with_xla_disabled_as_tf_serving_runs(exported_xla):
     replayed = replay_warmup(exported_xla, "xla_off", "probe_xla")
     # The warm-up file leaves beam_search_xla out, so every request succeeds without XLA ...
-    assert replayed[:-1] == [["tiny", name, 4] for name in ("serving_default", "beam_search", "encode")]
+    assert replayed[:-1] == [["tiny", name, 4] for name in ("serving_default", "beam_search", "score", "encode")]
     # ... while the signature itself does need XLA: the switch really is off.
     assert replayed[-1][:2] == ["probe", "beam_search_xla"]
     assert "XLA compilation disabled" in replayed[-1][2]
@@ -360,7 +360,7 @@ def test_warmup_xla_writes_requests_that_only_an_xla_enabled_server_replays(
     path = serving.export_model_dir(config, trained_model_dir, str(tmp_path / "tiny"), warmup_xla=True)
     replayed = replay_warmup(path, "xla_off")
     assert [name for _, name, _ in replayed] == [
-        "serving_default", "beam_search", "encode", "beam_search_xla"
+        "serving_default", "beam_search", "score", "encode", "beam_search_xla"
     ]
     assert "XLA compilation disabled" in replayed[-1][2]
 

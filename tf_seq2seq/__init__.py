@@ -3,8 +3,9 @@
 The package is organised one module per concept (see README.md):
 ``corpus`` -> ``vocab`` -> ``tokenizer`` -> ``pipeline`` -> ``model`` -> ``training``;
 ``decoding`` + ``serving`` turn a trained model into a SavedModel; ``evaluation``
-scores it. The command-line entry points (``train``, ``evaluate``, ``export``,
-``translate``) are thin wrappers over these modules.
+scores it; ``scoring`` and ``nbest`` score given translations and re-rank n-best
+lists. The command-line entry points (``train``, ``evaluate``, ``export``,
+``translate``, ``score``) are thin wrappers over these modules.
 
 Importing the package does not import TensorFlow.
 """

@@ -4,12 +4,15 @@ A model directory holds `ckpt-N` checkpoints (model, optimizer, step, epochs
 and the input pipeline's position), the best by validation BLEU in `best/`
 and, in a cluster, each other worker's input position in `data-shard-I/`.
 `resolve` names the checkpoint a command asked for (`latest`, `best` or a
-path); `Checkpoints` saves and restores a training run's state.
+path), `last_checkpoints` it and those before it, whose weights
+`restore_average` restores averaged; `Checkpoints` saves and restores a
+training run's state.
 """
 
 import os
 import shutil
 
+import numpy as np
 import tensorflow as tf
 from absl import logging
 
@@ -48,6 +51,60 @@ def resolve(model_dir, checkpoint="latest"):
     if path is None:
         raise Seq2SeqError(missing)
     return path
+
+
+def last_checkpoints(path, count):
+    """Checkpoint `path` and the `count - 1` listed before it in its directory, oldest first.
+
+    Args:
+        path: a checkpoint path (`resolve`).
+        count: how many checkpoints, >= 1.
+
+    Returns:
+        A list of `count` checkpoint paths ending with `path`, in the order of
+        the directory's `checkpoint` file (the order they were saved in).
+
+    Raises:
+        Seq2SeqError: if fewer than `count` are listed up to `path`.
+    """
+    if count == 1:
+        return [path]
+    directory = os.path.dirname(path)
+    state = tf.train.get_checkpoint_state(directory)
+    names = [os.path.basename(p) for p in state.all_model_checkpoint_paths] if state else []
+    name = os.path.basename(path)
+    available = names[: names.index(name) + 1] if name in names else []
+    if len(available) < count:
+        raise Seq2SeqError(
+            f"cannot average the last {count} checkpoints up to {path}: "
+            f"{os.path.join(directory, 'checkpoint')} lists {len(available)} ({', '.join(available) or 'none'})"
+        )
+    return [os.path.join(directory, n) for n in available[-count:]]
+
+
+def restore_average(checkpoint, variables, paths):
+    """Restores the mean over checkpoints `paths` of each floating-point variable of `variables`.
+
+    The other variables (e.g. integer seeds) keep the last checkpoint's values.
+    The mean is taken in float64 and rounded once to each variable's dtype.
+
+    Args:
+        checkpoint: a `tf.train.Checkpoint` over objects holding `variables`.
+        variables: the variables to average.
+        paths: checkpoint paths (`last_checkpoints`), the last restored last.
+
+    Raises:
+        Seq2SeqError: if a checkpoint cannot be read (`restore_checkpoint`).
+    """
+    averaged = [v for v in variables if tf.as_dtype(v.dtype).is_floating]
+    sums = None
+    for path in paths:
+        restore_checkpoint(checkpoint, path).expect_partial()
+        values = [np.asarray(v.numpy(), np.float64) for v in averaged]
+        sums = values if sums is None else [total + value for total, value in zip(sums, values)]
+    if len(paths) > 1:
+        for variable, total in zip(averaged, sums):
+            variable.assign((total / len(paths)).astype(tf.as_dtype(variable.dtype).as_numpy_dtype))
 
 
 def manager(checkpoint, directory, keep):

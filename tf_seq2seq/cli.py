@@ -141,14 +141,17 @@ def check_writable(directory, flag):
         raise Seq2SeqError(f"{flag}={directory} is not writable: {e.strerror or e}") from None
 
 
-def load_model():
+def load_model(signature="beam_search"):
     """The model named by `--saved_model` or `--model_dir` (exactly one; DIR1,DIR2,... = an ensemble).
 
+    Args:
+        signature: `beam_search` or `score`, the function to return.
+
     Returns:
-        `(model, beam_search, config)`: the loaded model (keep it referenced:
-        its `beam_search` function refers to it weakly), the function to call
-        (a SavedModel signature or `translator.Translator.beam_search`), and the
-        model's config with decoding flags given on the command line applied.
+        `(model, function, config)`: the loaded model (keep it referenced:
+        its functions refer to it weakly), the function to call (a SavedModel
+        signature or `translator.Translator.beam_search` / `score_signature`),
+        and the model's config with decoding flags given on the command line applied.
     """
     from tf_seq2seq import flags as flags_lib  # Defines the flags on import.
     from tf_seq2seq import serving
@@ -159,12 +162,23 @@ def load_model():
         fail("give exactly one of --saved_model and --model_dir")
     if given.saved_model is not None:
         model = serving.load(given.saved_model)
-        config = flags_lib.with_decoding_flags(serving.saved_config(given.saved_model))
-        return model, model.signatures["beam_search"], config
+        saved_config = serving.saved_config(given.saved_model)
+        config = flags_lib.with_decoding_flags(saved_config)
+        if config.replace_unknown_target != saved_config.replace_unknown_target:
+            fail(f"--replace_unknown_target={config.replace_unknown_target} differs from the export's "
+                 f"(its graph decides): export the model with it, or translate with --model_dir")
+        if signature not in model.signatures:
+            fail(f"{given.saved_model} has no {signature} signature: export the model again")
+        return model, model.signatures[signature], config
     model_dirs = flags_lib.model_dirs()
     config = flags_lib.config_for_model_dir(model_dirs[0])
-    translator, _ = translator_lib.from_model_dirs(config, model_dirs, given.checkpoint)
-    return translator, translator.beam_search, config
+    if signature == "score":
+        config = config.replace(shortlist=False)  # Scores are over every target word.
+    translator, _ = translator_lib.from_model_dirs(
+        config, model_dirs, given.checkpoint, average_last=given.average_last_checkpoints
+    )
+    functions = {"beam_search": translator.beam_search, "score": translator.score_signature}
+    return translator, functions[signature], config
 
 
 def fail(message):

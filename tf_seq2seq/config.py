@@ -323,6 +323,11 @@ class Config:
         lower_bound=0.0,
     )
     max_decode_length: int = _field(100, "decoding", "Generate at most this many tokens.", lower_bound=1)
+    replace_unknown_target: bool = _field(
+        False, "decoding",
+        "Replace each <unk> of a translation by the source word the model attended to most when "
+        "writing it (attention models only; an export option too).",
+    )
     max_batch_size: int = _field(
         256, "decoding",
         "Exported model: requests with more sentences are rejected (InvalidArgument).",

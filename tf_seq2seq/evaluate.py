@@ -61,8 +61,8 @@ def main():
 
 def run():
     cli.run(main, reads=flags.TRANSLATION_FLAGS + (
-        "saved_model", "model_dir", "checkpoint", "split", "source_file", "reference_file",
-        "output_dir", "num_hypotheses", "translate_batch_size"))
+        "saved_model", "model_dir", "checkpoint", "average_last_checkpoints", "split", "source_file",
+        "reference_file", "output_dir", "num_hypotheses", "translate_batch_size"))
 
 
 if __name__ == "__main__":

@@ -19,13 +19,14 @@ def main():
     model_dirs = flags.model_dirs()
     config = flags.config_for_model_dir(model_dirs[0])
     path = serving.export_model_dir(
-        config, model_dirs, FLAGS.export_dir, FLAGS.checkpoint, FLAGS.warmup_xla
+        config, model_dirs, FLAGS.export_dir, FLAGS.checkpoint, FLAGS.warmup_xla, FLAGS.average_last_checkpoints
     )
     print(path)
 
 
 def run():
-    cli.run(main, reads=flags.DECODING_FLAGS + ("model_dir", "export_dir", "checkpoint", "warmup_xla"),
+    cli.run(main, reads=flags.DECODING_FLAGS + (
+        "model_dir", "export_dir", "checkpoint", "average_last_checkpoints", "warmup_xla"),
             required=["model_dir", "export_dir"])
 
 

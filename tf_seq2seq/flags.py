@@ -56,6 +56,9 @@ flags.DEFINE_string("model_dir", None, "Model directory (checkpoints, vocab/, co
 flags.DEFINE_string("checkpoint", "latest", "evaluate, export, translate, analyze with --model_dir: "
                     "'latest', 'best' (best validation BLEU, MODEL_DIR/best/) or a checkpoint "
                     "path such as MODEL_DIR/ckpt-400.")
+flags.DEFINE_integer("average_last_checkpoints", 1, "evaluate, export, translate, score with --model_dir: "
+                     "use the mean of the weights of the last N checkpoints up to --checkpoint (in the "
+                     "order of MODEL_DIR/checkpoint), for each member of an ensemble.", lower_bound=1)
 flags.DEFINE_string("export_dir", None, "Export base directory; versions go to EXPORT_DIR/N/.")
 flags.DEFINE_string("saved_model", None, "Path of an exported SavedModel version directory.")
 flags.DEFINE_string("split", "test", "Split to evaluate.")
@@ -66,6 +69,16 @@ flags.DEFINE_string("output", None, "analyze: the PNG file to write (numbers go 
 flags.DEFINE_string("phrases_file", None, "analyze pca and attention: phrases, one per line "
                     "(default: the paper's).")
 flags.DEFINE_string("output_dir", None, "evaluate: where eval_NAME.json/.hyp go (default: --model_dir).")
+flags.DEFINE_string("source", None, "score: source sentences, one per line.")
+flags.DEFINE_string("target", None, "score: their translations, one per line (one score per line out).")
+flags.DEFINE_string("nbest", None, "score: a Moses n-best list (ID ||| HYPOTHESIS ||| FEATURES ||| TOTAL) "
+                    "of --source's sentences to re-rank with our score as a new feature.")
+flags.DEFINE_string("weights", "total=0.5,seq2seq=0.5", "score --nbest: the new total's weights, "
+                    "NAME=W,... (NAME=W1:W2 for a feature of several values; total = the list's own "
+                    "score). The default averages the list's score and ours, as the paper's rescoring.")
+flags.DEFINE_string("feature_name", "seq2seq", "score --nbest: the label of our feature.")
+flags.DEFINE_string("nbest_output", None, "score --nbest: write the re-ranked n-best list here "
+                    "(the best translations go to stdout).")
 flags.DEFINE_integer("num_hypotheses", 1, "Translations per sentence (n-best, <= beam size).",
                      lower_bound=1)
 flags.DEFINE_integer("translate_batch_size", 64, "Sentences per translation call.", lower_bound=1)

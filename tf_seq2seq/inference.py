@@ -1,7 +1,7 @@
-"""Translating lists of sentences in batches with a `beam_search` function, and n-best output.
+"""Translating and scoring lists of sentences in batches through a model's functions, and n-best output.
 
-Works alike with an in-process `translator.Translator.beam_search` and with a
-loaded SavedModel's `signatures["beam_search"]`.
+Works alike with an in-process `translator.Translator.beam_search` (`score_signature`)
+and with a loaded SavedModel's `signatures["beam_search"]` (`["score"]`).
 """
 
 import sys
@@ -12,7 +12,7 @@ import tqdm
 from tf_seq2seq.errors import Seq2SeqError
 
 
-def translate_batches(translate_fn, sentences, batch_size):
+def translate_batches(translate_fn, sentences, batch_size, length=lambda sentence: len(sentence.split())):
     """Runs `translate_fn` over `sentences` in batches with a progress bar on stderr.
 
     Each batch holds sentences of similar length (in words): a batch decodes
@@ -24,11 +24,13 @@ def translate_batches(translate_fn, sentences, batch_size):
         translate_fn: function from a list of str to a sequence of results.
         sentences: list of str.
         batch_size: sentences per call.
+        length: the length of an item of `sentences` that batches group by
+            (default: its words).
 
     Returns:
         The results, one per sentence, in the order of `sentences`.
     """
-    by_length = sorted(range(len(sentences)), key=lambda i: len(sentences[i].split()))
+    by_length = sorted(range(len(sentences)), key=lambda i: length(sentences[i]))
     results = [None] * len(sentences)
     with tqdm.tqdm(total=len(sentences), unit="sent", disable=None, file=sys.stderr) as bar:
         for start in range(0, len(sentences), batch_size):
@@ -70,8 +72,43 @@ def translate_texts(beam_search_fn, sentences, beam_size, num_hypotheses, batch_
             for row_texts, row_scores in zip(texts, scores)
         ]
 
+    return _rejections_as_errors(translate_batches, translate, sentences, batch_size)
+
+
+def score_texts(score_fn, sentences, translations, batch_size):
+    """Scores translations with a `score` function or signature (teacher forcing).
+
+    Args:
+        score_fn: `Translator.score_signature` or a loaded SavedModel's `signatures["score"]`.
+        sentences: list of str.
+        translations: list of str, one per sentence.
+        batch_size: pairs per call (grouped by translation length).
+
+    Returns:
+        One `(normalized_score, log_prob, length)` per pair: floats and the
+        int number of tokens scored (`<eos>` included).
+
+    Raises:
+        Seq2SeqError: if the model rejects the request.
+    """
+
+    def score(pairs):
+        outputs = score_fn(
+            sentences=tf.constant([s for s, _ in pairs], tf.string),
+            translations=tf.constant([t for _, t in pairs], tf.string),
+        )
+        columns = (outputs[name].numpy().tolist() for name in ("normalized_scores", "log_probs", "lengths"))
+        return list(zip(*columns))
+
+    pairs = list(zip(sentences, translations, strict=True))
+    by_translation = lambda pair: len(pair[1].split())  # noqa: E731
+    return _rejections_as_errors(translate_batches, score, pairs, batch_size, by_translation)
+
+
+def _rejections_as_errors(function, *args):
+    """`function(*args)`, a request the model rejects (InvalidArgument) being a `Seq2SeqError`."""
     try:
-        return translate_batches(translate, sentences, batch_size)
+        return function(*args)
     except tf.errors.InvalidArgumentError as e:
         raise Seq2SeqError(f"the model rejected the request: {e.message.splitlines()[0]}") from None
 

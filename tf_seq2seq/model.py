@@ -424,18 +424,23 @@ class Seq2Seq:
             groups["attention"] = [self.attention]
         return {name: sum(layer.count_params() for layer in layers) for name, layers in groups.items()}
 
-    def restore(self, model_dir, checkpoint="latest"):
-        """Loads a checkpoint's weights (no optimizer or data state).
+    def restore(self, model_dir, checkpoint="latest", average_last=1):
+        """Loads a checkpoint's weights (no optimizer or data state), or their average over several.
 
         Args:
             model_dir: the model directory.
             checkpoint: `latest`, `best` or a checkpoint path (`checkpoints.resolve`).
+            average_last: average the weights of this many checkpoints, the
+                one named and those saved before it (`checkpoints.last_checkpoints`).
 
         Returns:
-            The checkpoint path.
+            The checkpoint path (the named one).
         """
         path = checkpoints.resolve(model_dir, checkpoint)
-        checkpoints.restore_checkpoint(tf.train.Checkpoint(model=self.training_model), path).expect_partial()
+        checkpoints.restore_average(
+            tf.train.Checkpoint(model=self.training_model), self.training_model.weights,
+            checkpoints.last_checkpoints(path, average_last),
+        )
         return path
 
 

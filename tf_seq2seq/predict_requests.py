@@ -15,21 +15,22 @@ WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 
 
 def predict_request(model_name, sentences, signature_name="serving_default", beam_size=None,
-                    num_hypotheses=None):
-    """A `PredictRequest` translating `sentences`.
+                    num_hypotheses=None, translations=None):
+    """A `PredictRequest` translating `sentences` (or, for `score`, scoring their `translations`).
 
     Args:
         model_name: the model's name on the server (its base directory name).
         sentences: list of str.
-        signature_name: `serving_default`, `beam_search`, `beam_search_xla` or `encode`.
+        signature_name: `serving_default`, `beam_search`, `beam_search_xla`, `score` or `encode`.
         beam_size: int, required by (and only for) the beam_search signatures.
         num_hypotheses: int, as beam_size.
+        translations: list of str, one per sentence, required by (and only for) `score`.
 
     Returns:
         A `tensorflow_serving.apis.predict_pb2.PredictRequest`.
 
     Raises:
-        ValueError: if beam_size/num_hypotheses are missing or not expected.
+        ValueError: if beam_size/num_hypotheses/translations are missing or not expected.
     """
     takes_beam = signature_name.startswith("beam_search")
     if takes_beam != (beam_size is not None and num_hypotheses is not None):
@@ -38,12 +39,21 @@ def predict_request(model_name, sentences, signature_name="serving_default", bea
             + ("needs" if takes_beam else "does not take")
             + " beam_size and num_hypotheses"
         )
+    takes_translations = signature_name == "score"
+    if takes_translations != (translations is not None):
+        raise ValueError(
+            f"signature {signature_name!r} "
+            + ("needs" if takes_translations else "does not take")
+            + " translations"
+        )
     request = predict_pb2.PredictRequest()
     request.model_spec.name = model_name
     request.model_spec.signature_name = signature_name
-    request.inputs["sentences"].CopyFrom(
-        tf.make_tensor_proto([s.encode("utf-8") for s in sentences], dtype=tf.string)
-    )
+    texts = {"sentences": sentences, **({"translations": translations} if takes_translations else {})}
+    for name, values in texts.items():
+        request.inputs[name].CopyFrom(
+            tf.make_tensor_proto([s.encode("utf-8") for s in values], dtype=tf.string)
+        )
     if takes_beam:
         for name, value in (("beam_size", beam_size), ("num_hypotheses", num_hypotheses)):
             request.inputs[name].CopyFrom(tf.make_tensor_proto(value, dtype=tf.int32))
@@ -66,12 +76,15 @@ def warmup_sentences(source_words, max_source_length):
     return [""] + [" ".join(words[i % len(words)] for i in range(n)) for n in lengths]
 
 
-def warmup_requests(model_name, sentences, beam_size, signatures):
-    """One request per signature over `sentences` (the beam_search ones with `beam_size`)."""
+def warmup_requests(model_name, sentences, beam_size, signatures, translations):
+    """One request per signature over `sentences` (the beam_search ones with `beam_size`,
+    `score` with `translations`, a list of str as long as `sentences`)."""
     requests = []
     for signature in signatures:
-        beam = {"beam_size": beam_size, "num_hypotheses": 1} if signature.startswith("beam_search") else {}
-        requests.append(predict_request(model_name, sentences, signature, **beam))
+        extra = {"beam_size": beam_size, "num_hypotheses": 1} if signature.startswith("beam_search") else {}
+        if signature == "score":
+            extra = {"translations": translations}
+        requests.append(predict_request(model_name, sentences, signature, **extra))
     return requests
 
 

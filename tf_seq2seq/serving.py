@@ -11,6 +11,17 @@ with these signatures:
   float32 [None, None] (summed log-probs), `normalized_scores` float32
   [None, None] (the ranking, with the export's length penalty), best first,
   `truncated` bool [None].
+* `score`: `sentences` string [None], `translations` string [None] ->
+  `log_probs` float32 [None] (each translation's summed token log-probs,
+  `<eos>` included; an ensemble's per-step log-probs averaged as in decoding),
+  `lengths` int32 [None] (the tokens scored), `normalized_scores` float32
+  [None] (with the export's length penalty), `token_log_probs` float32
+  [None, None] (0 after a translation's end), `truncated` bool [None] (the
+  source cut to `max_source_length` tokens or the translation to
+  `max_decode_length`): normalised over every target word, so a hypothesis
+  of `beam_search_full_softmax` (of `beam_search` without a shortlist) scores
+  what the search reported for it; a shortlist's search normalises over its
+  shortlist only, and reports at least as much.
 * `encode`: `sentences` string [None] -> `vectors` float32 [None, D], the
   encoder's final states (D = 2 x layers x units).
 * `beam_search_full_softmax` (only with `shortlist`): the default signatures
@@ -20,6 +31,9 @@ with these signatures:
   integer decoding loop compiled by XLA at fixed shapes (batch padded to a
   power of two, target length to its maximum); tokenizing and encoding stay
   outside XLA.
+
+An export with `replace_unknown_target` writes each `<unk>` of the translating
+signatures as its most attended source word (`unknown_words`).
 
 Each version carries `assets.extra/config.json` (the export's config) and
 `assets.extra/tf_serving_warmup_requests` (`predict_requests`). The warm-up
@@ -49,7 +63,7 @@ from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
 
 
-def export_model_dir(config, model_dir, export_dir, checkpoint="latest", warmup_xla=False):
+def export_model_dir(config, model_dir, export_dir, checkpoint="latest", warmup_xla=False, average_last=1):
     """Exports a model directory's latest checkpoint (or several, as an ensemble).
 
     Args:
@@ -59,12 +73,16 @@ def export_model_dir(config, model_dir, export_dir, checkpoint="latest", warmup_
         export_dir: the export base directory.
         checkpoint: which checkpoint of each model (`model.Seq2Seq.restore`).
         warmup_xla: also warm up `beam_search_xla` (see `export`).
+        average_last: export each model's weights averaged over its last this
+            many checkpoints up to `checkpoint`.
 
     Returns:
         The version path.
     """
     model_dirs = model_dir if isinstance(model_dir, (list, tuple)) else [model_dir]
-    translator, _ = translator_lib.from_model_dirs(config, model_dirs, checkpoint, keep_decode_weights=True)
+    translator, _ = translator_lib.from_model_dirs(
+        config, model_dirs, checkpoint, keep_decode_weights=True, average_last=average_last
+    )
     return export(translator, export_dir, config, warmup_xla)
 
 
@@ -110,6 +128,7 @@ def export(translator, export_dir, config, warmup_xla=False):
     endpoints = [
         ("serving_default", translator.serve),
         ("beam_search", translator.beam_search),
+        ("score", translator.score_signature),
         ("encode", translator.encode_signature),
     ]
     if translator.shortlist is not None:
@@ -130,13 +149,17 @@ def export(translator, export_dir, config, warmup_xla=False):
 
 
 def _write_warmup(path, translator, export_dir, config, signatures):
-    """Writes TF Serving's warm-up requests: each signature on inputs of growing length."""
-    words = [t for t in vocab.read(translator.source_tokenizer.vocab_path) if t.isalpha()]
-    sentences = predict_requests.warmup_sentences(words[:100], config.max_source_length)
-    model_name = os.path.basename(os.path.normpath(export_dir))
-    predict_requests.write_warmup_file(
-        path, predict_requests.warmup_requests(model_name, sentences, config.beam_size, signatures)
+    """Writes TF Serving's warm-up requests: each signature on inputs of growing length
+    (`score` on translations of as many target words)."""
+    sentences, translations = (
+        predict_requests.warmup_sentences(
+            [t for t in vocab.read(tokenizer.vocab_path) if t.isalpha()][:100], config.max_source_length
+        )
+        for tokenizer in (translator.source_tokenizer, translator.target_tokenizer)
     )
+    model_name = os.path.basename(os.path.normpath(export_dir))
+    requests = predict_requests.warmup_requests(model_name, sentences, config.beam_size, signatures, translations)
+    predict_requests.write_warmup_file(path, requests)
 
 
 def _where_the_saved_model_is(path):

@@ -129,23 +129,42 @@ class _VocabularyTokenizer(tf.Module):
         """The text a token contributes to the sentence (string tensor -> same shape)."""
         return tokens
 
-    def detokenize(self, ids):
+    def detokenize(self, ids, unknown_words=None):
         """Ids to sentences; padding, `<bos>` and `<eos>` are dropped.
 
         Args:
             ids: int32 [batch, time] or `tf.RaggedTensor` int32 [batch, None].
+            unknown_words: optional string [batch, time] (with dense `ids`), a
+                word for each position (`split_words`' tokens, `▁` or not).
 
         Returns:
-            string [batch]. Unknown tokens read `<unk>`.
+            string [batch]. Unknown tokens read `<unk>`, or with
+            `unknown_words` their position's word, after a space.
         """
         if not isinstance(ids, tf.RaggedTensor):
             ids = tf.RaggedTensor.from_tensor(ids)
-        ids = tf.ragged.boolean_mask(ids, (ids >= len(vocab.SPECIALS)) | (ids == vocab.UNK_ID))
-        tokens = self._id_to_token.lookup(tf.cast(ids, tf.int64))
-        tokens = tf.ragged.map_flat_values(
-            lambda t: tf.where(t == vocab.UNK, SPACE + vocab.UNK, self._token_text(t)), tokens
-        )
-        return join_words(tokens)
+        kept = (ids >= len(vocab.SPECIALS)) | (ids == vocab.UNK_ID)
+        tokens = self._id_to_token.lookup(tf.cast(tf.ragged.boolean_mask(ids, kept), tf.int64))
+        unknown = SPACE + vocab.UNK
+        if unknown_words is not None:
+            words = tf.ragged.boolean_mask(tf.RaggedTensor.from_tensor(unknown_words), kept).flat_values
+            unknown = SPACE + tf.strings.regex_replace(words, "^" + SPACE, "")
+        flat = tokens.flat_values
+        return join_words(tokens.with_flat_values(tf.where(flat == vocab.UNK, unknown, self._token_text(flat))))
+
+    def source_words(self, sentences):
+        """The words of each sentence (`split_words`) and the word of each token `tokenize` gives.
+
+        Args:
+            sentences: string [batch].
+
+        Returns:
+            `(words, word_of_token)`: `tf.RaggedTensor` string [batch, None]
+            (with `▁` markers), and `tf.RaggedTensor` int32 [batch, None]
+            aligned with `tokenize(sentences)`: the index in `words` of each token.
+        """
+        words = split_words(sentences)
+        return words, tf.ragged.range(tf.cast(words.row_lengths(), tf.int32))
 
 
 class WordTokenizer(_VocabularyTokenizer):
@@ -183,15 +202,29 @@ class WordpieceTokenizer(_VocabularyTokenizer):
 
     def tokenize(self, sentences):
         """Sentences to piece ids: string [batch] -> `tf.RaggedTensor` int32 [batch, None]."""
+        words, pieces = self._pieces(sentences)
+        return _by_sentence(words, pieces, pieces.values)
+
+    def source_words(self, sentences):
+        """As `_VocabularyTokenizer.source_words`: each piece's word is the word it was cut from."""
+        words, pieces = self._pieces(sentences)
+        word_of_piece = tf.cast(pieces.value_rowids(), tf.int64)  # Among all the batch's words.
+        first_word = tf.gather(tf.cast(words.row_starts(), tf.int64),
+                               tf.gather(words.value_rowids(), word_of_piece))
+        return words, _by_sentence(words, pieces, tf.cast(word_of_piece - first_word, tf.int32))
+
+    def _pieces(self, sentences):
+        """`(words, pieces)`: `split_words(sentences)` and each word's piece ids, int32 [words, None]."""
         words = split_words(sentences)
-        pieces = text_ops.wordpiece_tokenize(words.flat_values, self._model)
-        # A sentence's pieces are those of its words: its word row splits, in piece positions.
-        return tf.RaggedTensor.from_row_splits(
-            pieces.values, tf.gather(pieces.row_splits, words.row_splits), validate=False
-        )
+        return words, text_ops.wordpiece_tokenize(words.flat_values, self._model)
 
     def _token_text(self, tokens):
         return tf.strings.regex_replace(tokens, "^" + SUFFIX, "")
+
+
+def _by_sentence(words, pieces, values):
+    """`values` (one per piece) as [batch, None]: a sentence's pieces are those of its words, in order."""
+    return tf.RaggedTensor.from_row_splits(values, tf.gather(pieces.row_splits, words.row_splits), validate=False)
 
 
 TOKENIZERS = dict(zip(config_lib.TOKENIZERS, (WordTokenizer, WordpieceTokenizer)))

@@ -44,7 +44,8 @@ def main():
 
 def run():
     cli.run(main, reads=flags.TRANSLATION_FLAGS + (
-        "saved_model", "model_dir", "checkpoint", "input", "num_hypotheses", "translate_batch_size"))
+        "saved_model", "model_dir", "checkpoint", "average_last_checkpoints", "input", "num_hypotheses",
+        "translate_batch_size"))
 
 
 if __name__ == "__main__":

@@ -5,10 +5,12 @@ an ensemble), optionally a vocabulary shortlist (`shortlist`) and
 `decoding.beam_search`. Validation and evaluation use it in-process
 (`inference.translate_texts`); `serving.export` writes it as a SavedModel,
 its methods `serve`, `beam_search`, `beam_search_full_softmax`,
-`beam_search_xla` and `encode_signature` becoming the signatures.
+`beam_search_xla`, `score_signature` and `encode_signature` becoming the
+signatures.
 
 Work per request is bounded: more than `max_batch_size` sentences is an
-InvalidArgument error, and inputs are cut to `max_source_length` tokens.
+InvalidArgument error, and inputs are cut to `max_source_length` tokens
+(translations to score, to `max_decode_length`).
 """
 
 import collections
@@ -21,12 +23,15 @@ from tf_seq2seq import decoding
 from tf_seq2seq import model as model_lib
 from tf_seq2seq import pipeline
 from tf_seq2seq import precision
+from tf_seq2seq import scoring
 from tf_seq2seq import shortlist as shortlist_lib
 from tf_seq2seq import tokenizer as tokenizer_lib
+from tf_seq2seq import unknown_words
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
 
 SENTENCES = tf.TensorSpec([None], tf.string, name="sentences")
+TRANSLATIONS = tf.TensorSpec([None], tf.string, name="translations")
 BEAM_SIZE = tf.TensorSpec([], tf.int32, name="beam_size")
 NUM_HYPOTHESES = tf.TensorSpec([], tf.int32, name="num_hypotheses")
 
@@ -71,7 +76,7 @@ class Translator(tf.Module):
             target_tokenizer: the target tokenizer, of the same kind.
             config: the (first) model's `config.Config` (reverse_source,
                 max_source_length, beam_size, length_penalty, max_decode_ratio,
-                max_decode_length, max_batch_size).
+                max_decode_length, max_batch_size, replace_unknown_target).
             keep_decode_weights: keep the encoders' and decoders' weights as
                 variables in the form they are used (`model.Seq2Seq.
                 encode_weights`, `decode_weights`: in the compute dtype, the
@@ -82,6 +87,9 @@ class Translator(tf.Module):
             shortlist: a `shortlist.Shortlist`: `search` then restricts each
                 request's softmax to its source words' candidates (kept as
                 variables, so an export carries them).
+
+        Raises:
+            Seq2SeqError: with `replace_unknown_target`, if a model has no attention.
         """
         super().__init__(name="translator")
         self.members = list(models) if isinstance(models, (list, tuple)) else [models]
@@ -95,6 +103,12 @@ class Translator(tf.Module):
         self._max_decode_ratio = config.max_decode_ratio
         self._max_decode_length = config.max_decode_length
         self._max_batch_size = config.max_batch_size
+        self._replace_unknown_target = config.replace_unknown_target
+        if self._replace_unknown_target and any(member.attention is None for member in self.members):
+            raise Seq2SeqError(
+                "--replace_unknown_target needs models trained with --attention=luong or bahdanau "
+                "(every member of an ensemble): it replaces each <unk> by the most attended source word"
+            )
         self._kept_decode_weights = (
             [member.decode_weights(keep=True) for member in self.members] if keep_decode_weights else None
         )
@@ -146,13 +160,7 @@ class Translator(tf.Module):
         Raises:
             tf.errors.InvalidArgumentError: if the batch is too large.
         """
-        tf.debugging.assert_less_equal(
-            tf.size(sentences), self._max_batch_size,
-            message=f"batch larger than max_batch_size={self._max_batch_size}",
-        )
-        ids = self.source_tokenizer.tokenize(sentences)
-        source = pipeline.prepare_source(ids, self._reverse_source, self._max_source_length)
-        source_ids = tf.pad(source.to_tensor(), [[0, 0], [0, 1]])
+        source_ids, token_counts = self._source_ids(sentences)
         states, constants = [], []
         kept = self._kept_encode_weights or [None] * len(self.members)
         for member, weights in zip(self.members, kept):
@@ -160,7 +168,59 @@ class Translator(tf.Module):
             member_states, member_constants = member.initial_states(source_ids, weights)
             states += member_states
             constants += member_constants
-        return Encoded(source_ids, states, constants, tf.cast(ids.row_lengths(), tf.int32))
+        return Encoded(source_ids, states, constants, token_counts)
+
+    def _source_ids(self, sentences):
+        """`encode`'s encoder input int32 [batch, S + 1] and token counts int32 [batch]; checks the batch size."""
+        tf.debugging.assert_less_equal(
+            tf.size(sentences), self._max_batch_size,
+            message=f"batch larger than max_batch_size={self._max_batch_size}",
+        )
+        ids = self.source_tokenizer.tokenize(sentences)
+        source = pipeline.prepare_source(ids, self._reverse_source, self._max_source_length)
+        return tf.pad(source.to_tensor(), [[0, 0], [0, 1]]), tf.cast(ids.row_lengths(), tf.int32)
+
+    def score(self, sentences, translations):
+        """Scores given translations of a batch (`scoring.token_log_probs`), as beam search scores its own.
+
+        Args:
+            sentences: string [batch], at most `max_batch_size` of them.
+            translations: string [batch], a translation of each sentence.
+
+        Returns:
+            A dict: `log_probs` float32 [batch], the summed log-prob of the
+            translation's tokens and `<eos>`; `lengths` int32 [batch], how
+            many tokens that is; `normalized_scores` float32 [batch],
+            `log_probs` normalised with the length penalty as beam search
+            ranks; `token_log_probs` float32 [batch, T], each token's
+            log-prob, 0 after its end; `truncated` bool [batch], whether the
+            source had more than `max_source_length` tokens or the
+            translation more than `max_decode_length` (its first
+            `max_decode_length` are scored, as a search cut there would be).
+
+        Raises:
+            tf.errors.InvalidArgumentError: if the batch is too large or the
+                two inputs differ in size.
+        """
+        tf.debugging.assert_equal(
+            tf.size(translations), tf.size(sentences), message="sentences and translations differ in size"
+        )
+        source_ids, token_counts = self._source_ids(sentences)
+        target_in, labels = pipeline.encode_target(self.target_tokenizer, translations)
+        full_lengths = tf.cast(labels.row_lengths(), tf.int32)
+        target_in, labels = target_in[:, : self._max_decode_length], labels[:, : self._max_decode_length]
+        token_log_probs = scoring.token_log_probs(
+            self.members, source_ids, target_in.to_tensor(), labels.to_tensor()
+        )
+        log_probs = tf.reduce_sum(token_log_probs, axis=1)
+        lengths = tf.cast(labels.row_lengths(), tf.int32)
+        return {
+            "log_probs": log_probs,
+            "lengths": lengths,
+            "normalized_scores": log_probs / decoding.length_normalizer(lengths, self._length_penalty),
+            "token_log_probs": token_log_probs,
+            "truncated": (token_counts > self._max_source_length) | (full_lengths > lengths),
+        }
 
     def search(self, sentences, beam_size, num_hypotheses, jit_compile=False, full_softmax=False):
         """Translates a batch with beam search.
@@ -180,7 +240,9 @@ class Translator(tf.Module):
             A dict: `translations` string [batch, num_hypotheses], `scores`
             float32 [batch, num_hypotheses] (summed log-probs) and
             `normalized_scores` (length-normalised, the ranking), best first;
-            an input without words translates to "" with scores 0; and
+            an input without words translates to "" with scores 0; with
+            `replace_unknown_target` each `<unk>` reads as its most attended
+            source word (`unknown_words`); and
             `truncated` bool [batch], whether the input had more than
             `max_source_length` tokens and was cut.
         """
@@ -208,7 +270,11 @@ class Translator(tf.Module):
                 self._length_penalty, num_hypotheses=num_hypotheses, constants=encoded.constants,
             )
         ids = found.ids[:, :num_hypotheses]
-        texts = self._detokenize(ids if target_ids is None else tf.gather(target_ids, ids))
+        if target_ids is not None:
+            ids = tf.gather(target_ids, ids)
+        attended = (self._attended_words(sentences, encoded.source_ids, ids)
+                    if self._replace_unknown_target else None)
+        texts = self._detokenize(ids, attended)
         token_counts = encoded.token_counts
         empty = (token_counts == 0)[:, tf.newaxis]
         return {
@@ -218,11 +284,39 @@ class Translator(tf.Module):
             "truncated": token_counts > self._max_source_length,
         }
 
-    def _detokenize(self, ids):
-        """Target strings [batch, n] of ids int32 [batch, n, T]."""
+    def _detokenize(self, ids, attended=None):
+        """Target strings [batch, n] of ids int32 [batch, n, T] (`<unk>` as `attended` [batch, n, T] if given)."""
         shape = tf.shape(ids)
-        texts = self.target_tokenizer.detokenize(tf.reshape(ids, [-1, shape[2]]))
-        return tf.reshape(texts, shape[:2])
+        flat = [None if t is None else tf.reshape(t, [-1, shape[2]]) for t in (ids, attended)]
+        return tf.reshape(self.target_tokenizer.detokenize(*flat), shape[:2])
+
+    def _attended_words(self, sentences, source_ids, ids):
+        """The source word each output token attended to most (`unknown_words.attended_words`).
+
+        One teacher-forced pass of the decoders over the hypotheses gives the
+        attention of the search (an ensemble's: its members' mean).
+
+        Args:
+            sentences: string [batch].
+            source_ids: int32 [batch, S], their encoder input (`encode`).
+            ids: int32 [batch, n, T], the hypotheses (`decoding.Hypotheses.ids`).
+
+        Returns:
+            string [batch, n, T].
+        """
+        shape = tf.shape(ids)
+        flat = tf.reshape(ids, [-1, shape[2]])
+        features = {
+            "source": tf.repeat(source_ids, shape[1], axis=0),
+            "target_in": tf.concat([tf.fill([tf.shape(flat)[0], 1], vocab.BOS_ID), flat[:, :-1]], 1),
+        }
+        alignments = tf.add_n([member.alignment_model(features) for member in self.members]) / len(self.members)
+        # Each sentence's hypotheses one after another: [batch, n x T, S].
+        alignments = tf.reshape(alignments, [shape[0], shape[1] * shape[2], tf.shape(alignments)[2]])
+        words, word_of_token = self.source_tokenizer.source_words(sentences)
+        source_lengths = tf.reduce_sum(tf.cast(source_ids != vocab.PAD_ID, tf.int32), axis=1)
+        attended = unknown_words.attended_words(alignments, words, word_of_token, source_lengths, self._reverse_source)
+        return tf.reshape(attended, shape)
 
     def _decode_padded(self, encoded, beam_size, max_length, num_hypotheses):
         """Runs `decode_xla` on the states padded to `padded_batch_size`.
@@ -289,6 +383,11 @@ class Translator(tf.Module):
         """The `beam_search_xla` signature: `beam_search` with an XLA decoding loop."""
         return self.search(sentences, beam_size, num_hypotheses, jit_compile=True)
 
+    @tf.function(input_signature=[SENTENCES, TRANSLATIONS])
+    def score_signature(self, sentences, translations):
+        """The `score` signature: `score`'s outputs for given translations."""
+        return self.score(sentences, translations)
+
     @tf.function(input_signature=[SENTENCES])
     def encode_signature(self, sentences):
         """The `encode` signature: the paper's fixed-size sentence representation.
@@ -301,7 +400,7 @@ class Translator(tf.Module):
         return {"vectors": tf.cast(tf.concat(self.encode(sentences).states, axis=1), tf.float32)}
 
 
-def from_model_dirs(config, model_dirs, checkpoint="latest", keep_decode_weights=False):
+def from_model_dirs(config, model_dirs, checkpoint="latest", keep_decode_weights=False, average_last=1):
     """A `Translator` of one model directory, or of several as an ensemble.
 
     Args:
@@ -311,6 +410,8 @@ def from_model_dirs(config, model_dirs, checkpoint="latest", keep_decode_weights
         model_dirs: list of model directories sharing vocabularies.
         checkpoint: which checkpoint of each (`model.Seq2Seq.restore`).
         keep_decode_weights: see `Translator`.
+        average_last: each member's weights averaged over its last this many
+            checkpoints up to `checkpoint` (`model.Seq2Seq.restore`).
 
     Returns:
         `(translator, checkpoint_paths)`, the checkpoint restored for each model.
@@ -325,7 +426,7 @@ def from_model_dirs(config, model_dirs, checkpoint="latest", keep_decode_weights
         _check_same_vocabularies(model_dirs[0], config, model_dir, member_config)
         with precision.serving_precision(member_config):
             seq2seq = model_lib.for_model_dir(member_config, model_dir)
-        checkpoints.append(seq2seq.restore(model_dir, checkpoint))
+        checkpoints.append(seq2seq.restore(model_dir, checkpoint, average_last))
         models.append(seq2seq)
     source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dirs[0], config.tokenizer)
     shortlist = shortlist_lib.for_model_dir(
