@@ -14,14 +14,13 @@ of WMT'14 on one core and on --target_cores cores (Amdahl: the merge's
 CPU-seconds bound the speed-up).
 """
 
-import argparse
 import json
 import os
 import subprocess
 import sys
 import tempfile
 
-from vocab_build import RECIPE, SERIAL_PAIRS, WMT14_PAIRS, corpus_dir
+from vocab_build import RECIPE, SERIAL_PAIRS, WMT14_PAIRS, corpus_dir, corpus_size_parser
 
 CHILD = """
 import json, resource, sys, time
@@ -71,12 +70,7 @@ def measure(directory, cores):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pairs", default="500000,2000000,8000000", help="comma-separated corpus sizes")
-    parser.add_argument("--cores", default="1", help="taskset CPU list ('' = no pinning)")
-    parser.add_argument("--cache_dir", default="/tmp/tf_seq2seq_vocab_bench")
-    parser.add_argument("--target_cores", type=int, default=16)
-    args = parser.parse_args()
+    args = corpus_size_parser(__doc__.split("\n")[0]).parse_args()
     print(f"{'pairs':>10} {'CPU-s':>8} {'wall-s':>8} {'peak RSS':>9} {'CPU-s/M pairs':>14} "
           f"{'serial CPU-s':>13} {'pairs kept':>11}")
     for pairs in (int(p) for p in args.pairs.split(",")):

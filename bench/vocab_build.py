@@ -122,14 +122,19 @@ def measure(directory, kind, cores):
     return json.loads(output.strip().splitlines()[-1])
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pairs", default="500000,2000000,8000000",
-                        help="comma-separated corpus sizes")
-    parser.add_argument("--kind", default="word", choices=["word", "wordpiece"])
+def corpus_size_parser(description):
+    """The flags of the build benches: corpus sizes, pinning, the corpora's cache, cores to extrapolate to."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--pairs", default="500000,2000000,8000000", help="comma-separated corpus sizes")
     parser.add_argument("--cores", default="1", help="taskset CPU list ('' = no pinning)")
     parser.add_argument("--cache_dir", default="/tmp/tf_seq2seq_vocab_bench")
     parser.add_argument("--target_cores", type=int, default=16)
+    return parser
+
+
+def main():
+    parser = corpus_size_parser(__doc__.split("\n")[0])
+    parser.add_argument("--kind", default="word", choices=["word", "wordpiece"])
     args = parser.parse_args()
     print(f"{'pairs':>10} {'CPU-s':>8} {'wall-s':>8} {'peak RSS':>9} {'CPU-s/M pairs':>14} "
           f"{'serial CPU-s':>13}")
