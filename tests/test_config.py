@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -62,3 +63,26 @@ def test_a_config_saved_before_a_setting_existed_loads_as_it_was_trained(tmp_pat
     loaded = config_lib.load(tmp_path)
     assert (loaded.loss_normalization, loaded.adam_epsilon) == ("tokens", 1e-7)
     assert (config_lib.Config().loss_normalization, config_lib.Config().adam_epsilon) == ("sentences", 1e-8)
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"optimizer": "adagrad"}, "--optimizer='adagrad': expected one of 'sgd', 'adam'"),
+    ({"attention": "dot"}, "--attention='dot': expected one of 'none', 'luong', 'bahdanau'"),
+    ({"collective": "mpi"}, "--collective='mpi': expected one of 'auto', 'ring', 'nccl'"),
+    ({"units": 0}, "--units=0: must be at least 1"),
+    ({"dropout": 2.0}, "--dropout=2.0: must be at most "),
+])
+def test_a_config_out_of_its_fields_ranges_is_refused_at_construction(changes, message):
+    with pytest.raises(Seq2SeqError, match="^" + re.escape(message)):
+        config_lib.Config(**changes)
+    with pytest.raises(Seq2SeqError, match="^" + re.escape(message)):
+        config_lib.Config().replace(**changes)
+
+
+def test_a_saved_config_out_of_range_is_refused_on_load(tmp_path):
+    config_lib.Config().save(str(tmp_path))
+    path = tmp_path / config_lib.CONFIG_FILE
+    path.write_text(path.read_text().replace('"tokenizer": "word"', '"tokenizer": "bpe"'))
+    with pytest.raises(Seq2SeqError, match="^--tokenizer='bpe': expected one of 'word', 'wordpiece'$"):
+        config_lib.load(str(tmp_path))
+

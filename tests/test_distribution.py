@@ -93,7 +93,7 @@ def test_impossible_strategies_and_placements_are_refused():
     def strategy(**changes):
         return distribution.make_strategy(config_lib.Config(**changes))
 
-    with pytest.raises(Seq2SeqError, match="^unknown --distribution 'ps': expected one of"):
+    with pytest.raises(Seq2SeqError, match="^--distribution='ps': expected one of 'auto'"):
         strategy(distribution="ps")
     with pytest.raises(Seq2SeqError, match="^--num_gpus=2 but this machine has 0 GPUs$"):
         strategy(distribution="mirrored", num_gpus=2)

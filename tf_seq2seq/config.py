@@ -51,6 +51,19 @@ def _field(default, group, help_text, choices=(), model=False, ensemble=False, l
     return dataclasses.field(default=default, metadata=metadata)
 
 
+def _out_of_range(value, metadata):
+    """Why `value` breaks a field's `choices` or bounds (`_field`), or None."""
+    if metadata["choices"] and value not in metadata["choices"]:
+        return f"expected one of {', '.join(repr(choice) for choice in metadata['choices'])}"
+    if not isinstance(value, (int, float)):
+        return None
+    if metadata["lower_bound"] is not None and value < metadata["lower_bound"]:
+        return f"must be at least {metadata['lower_bound']}"
+    if metadata["upper_bound"] is not None and value > metadata["upper_bound"]:
+        return f"must be at most {metadata['upper_bound']}"
+    return None
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
     """Hyperparameters of one model and its training run.
@@ -353,6 +366,27 @@ class Config:
         "Export: also write a `beam_search_xla` signature whose integer decoding loop is "
         "compiled with XLA at fixed padded shapes (the default signatures never need XLA).",
     )
+
+    def __post_init__(self):
+        """Checks every field against its metadata (`choices`, `lower_bound`, `upper_bound`).
+
+        The one check of a setting's range: flags, `load` and code building a
+        `Config` all pass through it, so the modules that use a field trust it.
+
+        Raises:
+            Seq2SeqError: naming the first field out of its range.
+
+        Examples:
+            >>> Config(units=0)
+            Traceback (most recent call last):
+            ...
+            tf_seq2seq.errors.Seq2SeqError: --units=0: must be at least 1
+        """
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            problem = _out_of_range(value, field.metadata)
+            if problem:
+                raise Seq2SeqError(f"--{field.name}={value!r}: {problem}")
 
     def replace(self, **changes):
         """Returns a copy with `changes` applied."""

@@ -141,10 +141,6 @@ def make_optimizer(config, epoch_steps=None):
     (dynamic loss scaling, non-finite steps skipped).
     """
     optimizers = dict(zip(config_lib.OPTIMIZERS, (ReducedSGD, ReducedAdam)))
-    if config.optimizer not in optimizers:
-        raise Seq2SeqError(
-            f"unknown --optimizer {config.optimizer!r}: expected one of {sorted(optimizers)}"
-        )
     options = {"epsilon": config.adam_epsilon} if config.optimizer == "adam" else {}
     optimizer = optimizers[config.optimizer](learning_rate=learning_rate(config, epoch_steps), **options)
     if config.mixed_precision == "mixed_float16":
