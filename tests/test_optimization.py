@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from tf_seq2seq import model as model_lib
-from tf_seq2seq import optimization, pipeline, tokenizer, train_step, training, vocab
+from tf_seq2seq import optimization, pipeline, precision, tokenizer, train_step, training, vocab
 from tf_seq2seq import translator as translator_lib
 from tf_seq2seq.errors import Seq2SeqError
 
@@ -107,22 +107,19 @@ def test_adam_takes_its_epsilon_from_the_config(epsilon):
 
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
 def test_mixed_precision_trains_with_float32_logits(tiny_corpus, tmp_path, policy):
-    import keras
-
     config = tiny_config(tiny_corpus, train_steps=30, mixed_precision=policy, log_every_steps=10)
-    try:
-        result = training.train(config, str(tmp_path / "model"))
+    result = training.train(config, str(tmp_path / "model"))
+    assert keras.mixed_precision.global_policy().name == "float32"  # Left as it was.
+    with precision.training_precision(config):
         seq2seq = model_lib.Seq2Seq(config, 20, 20)
-        assert seq2seq.encoder_layers[0].compute_dtype == policy.split("_")[1]
-        # The softmax GEMM runs in the compute dtype; only its logits are cast to float32.
-        assert seq2seq.projection.compute_dtype == policy.split("_")[1]
-        features = {"source": tf.constant([[5, 6, 0]]), "target_in": tf.constant([[2, 7]])}
-        assert seq2seq.logits(features).dtype == seq2seq.training_model(features).dtype == tf.float32
-        assert isinstance(optimization.make_optimizer(config), keras.optimizers.LossScaleOptimizer) == (
-            policy == "mixed_float16"
-        )
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
+    assert seq2seq.encoder_layers[0].compute_dtype == policy.split("_")[1]
+    # The softmax GEMM runs in the compute dtype; only its logits are cast to float32.
+    assert seq2seq.projection.compute_dtype == policy.split("_")[1]
+    features = {"source": tf.constant([[5, 6, 0]]), "target_in": tf.constant([[2, 7]])}
+    assert seq2seq.logits(features).dtype == seq2seq.training_model(features).dtype == tf.float32
+    assert isinstance(optimization.make_optimizer(config), keras.optimizers.LossScaleOptimizer) == (
+        policy == "mixed_float16"
+    )
     assert result["step"] == 30
     target_words = len(vocab.read(vocab.paths(str(tmp_path / "model"))[1]))
     assert np.isfinite(result["loss"]) and result["loss"] < 0.85 * np.log(target_words)  # Learnt.

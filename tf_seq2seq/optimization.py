@@ -12,6 +12,7 @@ import keras
 import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
+from tf_seq2seq import precision
 from tf_seq2seq.errors import Seq2SeqError
 
 
@@ -132,20 +133,21 @@ class ReducedAdam(_AppliesReducedGradients, keras.optimizers.Adam):
         )
 
 
-def make_optimizer(config, epoch_steps=None):
-    """The optimizer named by `config.optimizer` with `learning_rate(config, epoch_steps)`.
+def make_optimizer(config, rate=None):
+    """The optimizer named by `config.optimizer`, with the learning rate or schedule `rate`.
+
+    `rate` is `learning_rate(config, epoch_steps)`, built once by the run; by
+    default `learning_rate(config, None)` (a constant rate).
 
     Its `apply` takes gradients already summed over replicas (see
     `_AppliesReducedGradients`); Adam's epsilon is `config.adam_epsilon`. Under
-    `mixed_float16` it is wrapped in a `keras.optimizers.LossScaleOptimizer`
-    (dynamic loss scaling, non-finite steps skipped).
+    `mixed_float16` it scales the loss (`precision.loss_scaled`).
     """
     optimizers = dict(zip(config_lib.OPTIMIZERS, (ReducedSGD, ReducedAdam)))
     options = {"epsilon": config.adam_epsilon} if config.optimizer == "adam" else {}
-    optimizer = optimizers[config.optimizer](learning_rate=learning_rate(config, epoch_steps), **options)
-    if config.mixed_precision == "mixed_float16":
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    return optimizer
+    rate = learning_rate(config, None) if rate is None else rate
+    optimizer = optimizers[config.optimizer](learning_rate=rate, **options)
+    return precision.loss_scaled(optimizer, config)
 
 
 def sum_over_replicas(context, grads):

@@ -1,9 +1,11 @@
-"""Numeric precision (`--mixed_precision`): Keras' dtype policy for training and for serving.
+"""Numeric precision (`--mixed_precision`): the one owner of Keras' dtype policy and loss scaling.
 
-`set_precision` sets the global policy a training run builds its model in
-(and warns where the policy is slower than float32 on this CPU);
+`training_precision` is the context a training run builds its model and
+optimizer in (and warns where the policy is slower than float32 on this
+CPU); `loss_scaled` wraps the optimizer for `mixed_float16`;
 `serving_precision` builds a model for serving in the compute dtype it was
-trained in, restoring the global policy after.
+trained in. Both contexts restore Keras' global policy on exit: layers keep
+the policy they were built with, and nothing else sees a changed default.
 """
 
 import contextlib
@@ -12,23 +14,25 @@ import keras
 import tensorflow as tf
 from absl import logging
 
-from tf_seq2seq import config as config_lib
-from tf_seq2seq.errors import Seq2SeqError
 
-
-def set_precision(config):
-    """Sets Keras' global dtype policy from `config.mixed_precision` ('' = float32).
+@contextlib.contextmanager
+def training_precision(config):
+    """Builds a training run's model and optimizer in `config.mixed_precision` ('' = float32).
 
     Variables stay float32; the softmax and loss are computed in float32.
+    Warns where the policy trains slower than float32 on this GPU-less machine.
     """
-    policies = config_lib.PRECISION_POLICIES
-    if config.mixed_precision not in policies:
-        raise Seq2SeqError(
-            f"unknown --mixed_precision {config.mixed_precision!r}: expected one of {policies}"
-        )
-    keras.mixed_precision.set_global_policy(config.mixed_precision or "float32")
     if config.distribution != "tpu" and not tf.config.list_physical_devices("GPU"):
         _warn_if_slow_on_this_cpu(config.mixed_precision)
+    with _global_policy(config.mixed_precision or "float32"):
+        yield
+
+
+def loss_scaled(optimizer, config):
+    """`optimizer`, wrapped in dynamic loss scaling under `mixed_float16` (non-finite steps skipped)."""
+    if config.mixed_precision == "mixed_float16":
+        return keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
 
 
 # CPU flags (Linux /proc/cpuinfo) of native bfloat16 arithmetic.
@@ -61,12 +65,17 @@ def serving_precision(config):
 
     A model trained with `mixed_bfloat16` also encodes and decodes in bfloat16
     (the softmax GEMM streams half the bytes per beam step; log-probs stay
-    float32); any other model serves in float32. Restores Keras' global policy
-    on exit.
+    float32); any other model serves in float32.
     """
+    with _global_policy("mixed_bfloat16" if config.mixed_precision == "mixed_bfloat16" else "float32"):
+        yield
+
+
+@contextlib.contextmanager
+def _global_policy(name):
+    """Keras' global dtype policy `name` inside the context, the previous one restored on exit."""
     previous = keras.mixed_precision.global_policy()
-    bfloat16 = config.mixed_precision == "mixed_bfloat16"
-    keras.mixed_precision.set_global_policy("mixed_bfloat16" if bfloat16 else "float32")
+    keras.mixed_precision.set_global_policy(name)
     try:
         yield
     finally:

@@ -153,7 +153,6 @@ def _setup(config, model_dir, strategy, chief, write_dir):
         The `_Run`.
     """
     keras.utils.set_random_seed(config.seed)
-    precision.set_precision(config)
     saved = model_dir_lib.prepare_model_dir(config, model_dir, chief)
     source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dir, config.tokenizer)
     pairs = corpus.training_pairs(config)
@@ -163,10 +162,11 @@ def _setup(config, model_dir, strategy, chief, write_dir):
     if sharded:
         logging.info("Reading input shard %d of %d", *shard)
 
-    with strategy.scope():
+    with precision.training_precision(config), strategy.scope():
         seq2seq = model_lib.for_model_dir(config, model_dir)
         epoch_steps = optimization.steps_per_epoch(pairs, config)
-        optimizer = optimization.make_optimizer(config, epoch_steps)
+        rate = optimization.learning_rate(config, epoch_steps)
+        optimizer = optimization.make_optimizer(config, rate)
         optimizer.build(seq2seq.training_model.trainable_variables)
     model_dir_lib.check_vocabularies_fit(model_dir, seq2seq.training_model.trainable_variables)
     # Outside the scope: the host-side loop counter, not a mirrored variable.
@@ -190,7 +190,6 @@ def _setup(config, model_dir, strategy, chief, write_dir):
         logging.info("Resumed from %s at step %d", restored, int(step))
         if shard_checkpoints:
             checkpoints_lib.restore_shard_position(shard_checkpoints, int(step))
-        rate = optimization.learning_rate(config, epoch_steps)
         if not callable(rate):  # The checkpoint holds the old rate: use this run's.
             optimizer.learning_rate = rate
     progress_lib.log_parameters(seq2seq)
