@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import analysis, decoding, log_softmax, model, serving, vocab
+from tf_seq2seq import analysis, decoding, ensemble, log_softmax, model, serving, vocab
 from tf_seq2seq import translator as translator_lib
 from tf_seq2seq.errors import Seq2SeqError
 
@@ -118,7 +118,7 @@ def test_an_ensemble_of_attention_and_paper_models_averages_their_log_probs():
     encoded = [member.initial_states(tf.constant(SOURCES)) for member in members]
     states = [s for member_states, _ in encoded for s in member_states]
     constants = [c for _, member_constants in encoded for c in member_constants]
-    step_fn = decoding.ensemble_step_fn([m.decode_step_fn() for m in members], [m.num_states for m in members],
+    step_fn = ensemble.ensemble_step_fn([m.decode_step_fn() for m in members], [m.num_states for m in members],
                                         [m.num_constants for m in members])
     log_probs, new_states = step_fn(tf.constant([vocab.BOS_ID] * 2), states, constants)
     # Each member's LSTM states, carried in order; the memories (2 + 3) stay outside.

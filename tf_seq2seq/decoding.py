@@ -29,17 +29,14 @@ by the beam, and only gathered on the steps where sentences leave the batch.
 
 import collections
 
-import numpy as np
 import tensorflow as tf
 
-from tf_seq2seq import log_softmax
+from tf_seq2seq import candidates
 from tf_seq2seq import vocab
+from tf_seq2seq.candidates import NEG_INF
 
-NEG_INF = -1e9
 # Scores at or below this mark empty (dead) beam slots.
 DEAD = NEG_INF / 2
-# Never a next token.
-_FORBIDDEN = (vocab.PAD_ID, vocab.BOS_ID)
 
 Hypotheses = collections.namedtuple("Hypotheses", ["ids", "log_probs", "scores"])
 Hypotheses.__doc__ = """An n-best list per sentence, best first.
@@ -209,38 +206,6 @@ def _shape_invariants(loop, compact):
     )
 
 
-def ensemble_step_fn(step_fns, state_counts, constant_counts=None):
-    """A `step_fn` averaging the per-step log-probs of several models (an ensemble).
-
-    Args:
-        step_fns: the members' `step_fn`s (log-probs or `Logits`), over the
-            same target vocabulary; each takes `(ids, states, constants)`.
-        state_counts: how many state tensors each member has; the ensemble's
-            states are the members' lists concatenated in order.
-        constant_counts: how many per-sentence constants each member has
-            (default: none), concatenated in the same way.
-
-    Returns:
-        `step_fn(ids, states, constants=()) -> (log_probs, states)`: log_probs
-        float32 [N, V] is the mean of the members' log-probs.
-    """
-    constant_counts = constant_counts or [0] * len(step_fns)
-
-    def step_fn(ids, states, constants=()):
-        member_log_probs, new_states, start, constant_start = [], [], 0, 0
-        for member_step_fn, count, constant_count in zip(step_fns, state_counts, constant_counts):
-            member_scores, member_states = member_step_fn(
-                ids, states[start : start + count], constants[constant_start : constant_start + constant_count]
-            )
-            member_log_probs.append(log_softmax.to_log_probs(member_scores))
-            new_states += member_states
-            start += count
-            constant_start += constant_count
-        return tf.add_n(member_log_probs) / len(member_log_probs), new_states
-
-    return step_fn
-
-
 def _step(loop, step_fn, invariants, max_length, length_penalty):
     """One decoding step: extends the live beam, moves endings to the finished set.
 
@@ -253,7 +218,7 @@ def _step(loop, step_fn, invariants, max_length, length_penalty):
                       else step_fn(loop.tokens, loop.states))
     # The best candidates of a sentence are among the best `candidates` tokens
     # of each of its live hypotheses: rank those, not beam x vocabulary.
-    row_log_probs, row_tokens = _top_tokens(scores, invariants.candidates)
+    row_log_probs, row_tokens = candidates.top_tokens(scores, invariants.candidates)
     per_row = row_log_probs.shape[1] or tf.shape(row_log_probs)[1]
     total = tf.reshape(row_log_probs + tf.reshape(loop.alive_log_probs, [-1, 1]),
                        [-1, invariants.beam_size * per_row])
@@ -372,69 +337,3 @@ def _sentences_done(alive_log_probs, worst_kept, max_length, length_penalty):
     alive = alive_log_probs[:, 0]
     best_alive = _normalize(alive, max_length, length_penalty)
     return (alive <= DEAD) | ((worst_kept > DEAD) & (best_alive < worst_kept))
-
-
-def _top_tokens(scores, k):
-    """The `k` most likely next tokens of each row, `<pad>` and `<bos>` excluded.
-
-    Exactly `tf.math.top_k` of the masked log-probs (ties to the lower token
-    id). The two special tokens are masked among the `k + 2` best candidates,
-    not across the vocabulary, and `Logits` are ranked as they are (the same
-    order) and only the kept candidates normalised.
-
-    Args:
-        scores: float32 [N, V] log-probs, or `Logits`; V static, or dynamic
-            for a shortlist (`shortlist.vocabulary`).
-        k: int32 scalar >= 1 (a Python int or a tensor), candidates per row.
-
-    Returns:
-        `(values, ids)`: float32 [N, min(k, V)] log-probs, best first
-        (`NEG_INF` where a row has fewer than k allowed tokens), and their
-        int32 token ids.
-    """
-    ranked = scores.values if isinstance(scores, log_softmax.Logits) else scores
-    vocab_size = ranked.shape[1] or tf.shape(ranked)[1]
-    wanted = tf.minimum(k + len(_FORBIDDEN), vocab_size)
-    if isinstance(vocab_size, int):
-        values, ids = _top_k_in_blocks(ranked, wanted)
-    else:  # A shortlist: a few hundred or thousand tokens, one pass.
-        values, ids = tf.math.top_k(ranked, k=wanted)
-    if isinstance(scores, log_softmax.Logits):
-        values -= log_softmax.log_sum_exp(scores.values, tf.nn.softmax(scores.values), values[:, :1])
-    values = tf.where(_is_forbidden(ids), NEG_INF, values)
-    values, keep = tf.math.top_k(values, k=tf.minimum(k, vocab_size))
-    return values, tf.gather(ids, keep, batch_dims=1)
-
-
-def _top_k_in_blocks(ranked, wanted):
-    """`tf.math.top_k(ranked, wanted)` in two cheap passes instead of one costly one.
-
-    The rows are cut into about sqrt(V) blocks of adjacent ids, the `wanted`
-    blocks with the highest maxima are kept (they hold the `wanted` best
-    tokens: a block left out has `wanted` better ones elsewhere), and the
-    top-k runs over those blocks only. For a 10k vocabulary at 160 rows this
-    is 4x faster than `tf.math.top_k` over whole rows.
-
-    Args:
-        ranked: float32 [N, V], V static.
-        wanted: int32 scalar in [1, V].
-
-    Returns:
-        `(values, ids)`, float32 and int32 [N, wanted], best first, ties to the lower id.
-    """
-    vocab_size = ranked.shape[1]
-    width = -(-vocab_size // max(1, round(np.sqrt(vocab_size))))  # Tokens per block.
-    blocks = -(-vocab_size // width)
-    if blocks * width > vocab_size:
-        ranked = tf.pad(ranked, [[0, 0], [0, blocks * width - vocab_size]], constant_values=NEG_INF)
-    rows = tf.reshape(ranked, [-1, blocks, width])
-    _, best_blocks = tf.math.top_k(tf.reduce_max(rows, axis=2), k=tf.minimum(wanted, blocks))
-    best_blocks = tf.sort(best_blocks, axis=1)  # In id order, so that ties go to the lower id.
-    kept = tf.gather(rows, best_blocks, batch_dims=1)
-    values, position = tf.math.top_k(tf.reshape(kept, [tf.shape(kept)[0], -1]), k=wanted)
-    return values, tf.gather(best_blocks, position // width, batch_dims=1) * width + position % width
-
-
-def _is_forbidden(ids):
-    """bool, whether each id is `<pad>` or `<bos>`."""
-    return (ids == _FORBIDDEN[0]) | (ids == _FORBIDDEN[1])

@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import decoding
+from tf_seq2seq import ensemble
 from tf_seq2seq import model as model_lib
 from tf_seq2seq import pipeline
 from tf_seq2seq import precision
@@ -145,7 +146,7 @@ class Translator(tf.Module):
             step_fns.append(member.decode_step_fn(weights))
         if len(step_fns) == 1:
             return step_fns[0]
-        return decoding.ensemble_step_fn(step_fns, [member.num_states for member in self.members],
+        return ensemble.ensemble_step_fn(step_fns, [member.num_states for member in self.members],
                                          [member.num_constants for member in self.members])
 
     def encode(self, sentences):

@@ -1,0 +1,37 @@
+"""Ensembles: one beam search over several models, their per-step log-probs averaged (the paper's best result)."""
+
+import tensorflow as tf
+
+from tf_seq2seq import log_softmax
+
+
+def ensemble_step_fn(step_fns, state_counts, constant_counts=None):
+    """A `step_fn` averaging the per-step log-probs of several models (an ensemble).
+
+    Args:
+        step_fns: the members' `step_fn`s (log-probs or `Logits`), over the
+            same target vocabulary; each takes `(ids, states, constants)`.
+        state_counts: how many state tensors each member has; the ensemble's
+            states are the members' lists concatenated in order.
+        constant_counts: how many per-sentence constants each member has
+            (default: none), concatenated in the same way.
+
+    Returns:
+        `step_fn(ids, states, constants=()) -> (log_probs, states)`: log_probs
+        float32 [N, V] is the mean of the members' log-probs.
+    """
+    constant_counts = constant_counts or [0] * len(step_fns)
+
+    def step_fn(ids, states, constants=()):
+        member_log_probs, new_states, start, constant_start = [], [], 0, 0
+        for member_step_fn, count, constant_count in zip(step_fns, state_counts, constant_counts):
+            member_scores, member_states = member_step_fn(
+                ids, states[start : start + count], constants[constant_start : constant_start + constant_count]
+            )
+            member_log_probs.append(log_softmax.to_log_probs(member_scores))
+            new_states += member_states
+            start += count
+            constant_start += constant_count
+        return tf.add_n(member_log_probs) / len(member_log_probs), new_states
+
+    return step_fn
