@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import analysis, decoding, ensemble, log_softmax, model, serving, vocab
+from tf_seq2seq import analysis, decode_step, decoding, ensemble, log_softmax, model, serving, vocab
 from tf_seq2seq import translator as translator_lib
 from tf_seq2seq.errors import Seq2SeqError
 
@@ -54,7 +54,7 @@ def test_a_padded_source_gives_the_same_output_as_alone(kind):
 
     def search(sources):
         states, constants = seq2seq.initial_states(tf.constant(sources))
-        return decoding.beam_search(seq2seq.decode_step_fn(), states, 3, MAX_LENGTH, constants=constants)
+        return decoding.beam_search(decode_step.step_fn(seq2seq), states, 3, MAX_LENGTH, constants=constants)
 
     single, both = search([SOURCES[1][:2]]), search(SOURCES)
     np.testing.assert_array_equal(single.ids[0], both.ids[1])
@@ -65,7 +65,7 @@ def test_a_padded_source_gives_the_same_output_as_alone(kind):
 def test_decoding_steps_compute_the_training_models_log_probs(kind):
     seq2seq = tiny_model(kind)
     expected = tf.nn.log_softmax(seq2seq.training_model(features())).numpy()
-    step_fn, (states, constants) = seq2seq.decode_step_fn(), seq2seq.initial_states(tf.constant(SOURCES))
+    step_fn, (states, constants) = decode_step.step_fn(seq2seq), seq2seq.initial_states(tf.constant(SOURCES))
     assert len(states) == seq2seq.num_states == 4
     assert len(constants) == seq2seq.num_constants == (2 if kind == "luong" else 3)
     for t in range(2):  # Both sentences' real target positions.
@@ -91,7 +91,7 @@ def test_wide_beam_finds_the_exhaustive_n_best_of_an_attention_model(kind):
     ]
     beam = len(ALLOWED) ** MAX_LENGTH  # Wide enough to keep every prefix.
     states, constants = seq2seq.initial_states(tf.constant(SOURCES))
-    found = decoding.beam_search(seq2seq.decode_step_fn(), states, beam, MAX_LENGTH, constants=constants)
+    found = decoding.beam_search(decode_step.step_fn(seq2seq), states, beam, MAX_LENGTH, constants=constants)
     for sentence, source in enumerate(SOURCES):
         scores = teacher_forced_log_probs(seq2seq, source, hypotheses)
         best = np.argsort(-scores)[:5]
@@ -103,7 +103,7 @@ def test_wide_beam_finds_the_exhaustive_n_best_of_an_attention_model(kind):
 def test_beam_of_one_is_greedy_for_an_attention_model(kind):
     seq2seq = tiny_model(kind)
     states, constants = seq2seq.initial_states(tf.constant(SOURCES))
-    found = decoding.beam_search(seq2seq.decode_step_fn(), states, 1, MAX_LENGTH, constants=constants)
+    found = decoding.beam_search(decode_step.step_fn(seq2seq), states, 1, MAX_LENGTH, constants=constants)
     for sentence, source in enumerate(SOURCES):
         tokens = []
         while len(tokens) < MAX_LENGTH and vocab.EOS_ID not in tokens:
@@ -118,7 +118,7 @@ def test_an_ensemble_of_attention_and_paper_models_averages_their_log_probs():
     encoded = [member.initial_states(tf.constant(SOURCES)) for member in members]
     states = [s for member_states, _ in encoded for s in member_states]
     constants = [c for _, member_constants in encoded for c in member_constants]
-    step_fn = ensemble.ensemble_step_fn([m.decode_step_fn() for m in members], [m.num_states for m in members],
+    step_fn = ensemble.ensemble_step_fn([decode_step.step_fn(m) for m in members], [m.num_states for m in members],
                                         [m.num_constants for m in members])
     log_probs, new_states = step_fn(tf.constant([vocab.BOS_ID] * 2), states, constants)
     # Each member's LSTM states, carried in order; the memories (2 + 3) stay outside.

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import cpu_lstm
+from tf_seq2seq import decode_step
 from tf_seq2seq import log_softmax
 from tf_seq2seq import losses
 from tf_seq2seq import model as model_lib
@@ -294,7 +295,7 @@ def test_dropout_is_applied_only_in_training(batch):
 def test_kept_encode_weights_are_prepared_variables_and_encode_exactly_like_read_ones(batch, policy, attention):
     seq2seq = _model(policy, attention=attention)
     seq2seq.training_model(batch)
-    kept = seq2seq.encode_weights(keep=True)
+    kept = decode_step.encode_weights(seq2seq, keep=True)
     dtype = tf.float32 if policy == "float32" else tf.bfloat16
     assert all(isinstance(w, tf.Variable) and w.dtype == dtype for w in tf.nest.flatten(kept))
     # In float32 every LSTM weight is the layer's own variable (no copy); in bfloat16 a new one.
@@ -311,7 +312,7 @@ def test_kept_encode_weights_are_prepared_variables_and_encode_exactly_like_read
 def test_kept_decode_weights_are_prepared_variables_and_step_exactly_like_read_ones(batch, policy):
     seq2seq = _model(policy)
     seq2seq.training_model(batch)
-    kept = seq2seq.decode_weights(keep=True)
+    kept = decode_step.decode_weights(seq2seq, keep=True)
     dtype = tf.float32 if policy == "float32" else tf.bfloat16
     assert all(isinstance(w, tf.Variable) and w.dtype == dtype for w in tf.nest.flatten(kept))
     # Weights used as stored are the model's own variables (no copy): in float32
@@ -322,8 +323,8 @@ def test_kept_decode_weights_are_prepared_variables_and_step_exactly_like_read_o
     assert len(shared) == (3 + seq2seq.num_layers if policy == "float32" else 0)
     states = seq2seq.encoder(batch["source"])
     ids = batch["target_in"][:, 0]
-    kept_scores, kept_states = seq2seq.decode_step_fn(kept)(ids, states)
-    scores, new_states = seq2seq.decode_step_fn()(ids, states)
+    kept_scores, kept_states = decode_step.step_fn(seq2seq, kept)(ids, states)
+    scores, new_states = decode_step.step_fn(seq2seq)(ids, states)
     np.testing.assert_array_equal(kept_scores.values, scores.values)
     for kept_state, state in zip(kept_states, new_states):
         np.testing.assert_array_equal(tf.cast(kept_state, tf.float32), tf.cast(state, tf.float32))
@@ -333,7 +334,7 @@ def test_kept_decode_weights_are_prepared_variables_and_step_exactly_like_read_o
 def test_decode_step_follows_the_teacher_forced_training_model(batch, policy):
     seq2seq = _model(policy)
     expected = tf.nn.log_softmax(seq2seq.training_model(batch))
-    step = seq2seq.decode_step_fn()
+    step = decode_step.step_fn(seq2seq)
     states = seq2seq.encoder(batch["source"])
     mask = (batch["target_in"] > 0).numpy()
     for t in range(batch["target_in"].shape[1]):

@@ -138,7 +138,7 @@ def beam_search(step_fn, initial_states, beam_size, max_length, length_penalty=0
     found.log_probs[0, 0]  # 2 * log(0.9)
     ```
 
-    A trained model's `model.Seq2Seq.decode_step_fn()` and encoder states
+    A trained model's `decode_step.step_fn(seq2seq)` and encoder states
     (`translator.Translator.encode`) decode the same way.
     """
     width = max_length if padded_length is None else padded_length

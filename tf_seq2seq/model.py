@@ -10,8 +10,8 @@ teacher forcing and ends with a softmax over the target vocabulary.
   `[B, T, V]`, built from cuDNN-eligible `keras.layers.LSTM`s.
 * `encoder`: source ids `[B, S]` -> the flat list of final states
   `[h_1, c_1, ..., h_L, c_L]`, each `[B, units]`.
-* `decode_step_fn`: one decoder step (the LSTM cells' arithmetic on the same
-  weights, read once), for beam search.
+* `decode_step.step_fn`: one decoder step (the LSTM cells' arithmetic on the
+  same weights, read once), for beam search.
 
 With `--attention` (beyond the paper; `attention.py`) the top decoder layer's
 outputs attend over the top encoder layer's outputs before the softmax layer;
@@ -26,7 +26,6 @@ stack pipelines across GPUs within one replica. The weights are created on
 those devices too; the exported graphs carry no device placement.
 """
 
-import collections
 import contextlib
 
 import keras
@@ -35,16 +34,9 @@ import tensorflow as tf
 from tf_seq2seq import attention as attention_lib
 from tf_seq2seq import checkpoints
 from tf_seq2seq import cpu_lstm
-from tf_seq2seq import log_softmax
 from tf_seq2seq import losses
 from tf_seq2seq import placement
 from tf_seq2seq import vocab
-
-
-# The decoder's weights as a step uses them (`Seq2Seq.decode_weights`).
-DecodeWeights = collections.namedtuple("DecodeWeights", ["embeddings", "layers", "projection", "attention"])
-# The encoder's weights as the CPU path uses them (`Seq2Seq.encode_weights`).
-EncodeWeights = collections.namedtuple("EncodeWeights", ["layers", "attention"])
 
 
 class Seq2Seq:
@@ -117,12 +109,12 @@ class Seq2Seq:
         return 0 if self.attention is None else 2 + (self.attention.kind == "bahdanau")
 
     def initial_states(self, source_ids, weights=None):
-        """The decoder's initial states and per-sentence constants for `decode_step_fn`.
+        """The decoder's initial states and per-sentence constants for `decode_step.step_fn`.
 
         Args:
             source_ids: int32 [B, S], the (reversed) source, padded with
                 `vocab.PAD_ID` on the right.
-            weights: `EncodeWeights` read earlier (`encode_weights`, e.g.
+            weights: `decode_step.EncodeWeights` read earlier (`decode_step.encode_weights`, e.g.
                 kept in a SavedModel so a request does not cast them again);
                 default: read now.
 
@@ -270,7 +262,7 @@ class Seq2Seq:
 
     def _encode_cpu(self, source, training, weights=None):
         """`_encode` on `cpu_lstm.lstm` (time-major inside): the final states, and with attention
-        the top layer's outputs [B, S, units] (else None). `weights`: `EncodeWeights.layers`, if read."""
+        the top layer's outputs [B, S, units] (else None). `weights`: `decode_step.EncodeWeights.layers`, if read."""
         x, mask = self._embed_time_major(self.source_embedding, source)
         states = []
         for i, layer in enumerate(self.encoder_layers):
@@ -300,116 +292,6 @@ class Seq2Seq:
         ids = tf.transpose(ids)
         with self._on(0), tf.name_scope(embedding.name):
             return tf.gather(embedding.embeddings, ids), ids != vocab.PAD_ID
-
-    def decode_weights(self, keep=False):
-        """The decoder's weights as one step uses them, read now.
-
-        Each is cast to the compute dtype, and each LSTM's two kernels are
-        stacked into one `[x, h] x [W; U]` GEMM.
-
-        Args:
-            keep: return variables instead of values: a weight used as it is
-                stored is its own variable; any other (cast or stacked) is a
-                new non-trainable variable holding its value as it is now.
-
-        Returns:
-            `DecodeWeights` in the compute dtype: embeddings [target_vocab_size,
-            embedding_dim], per decoder layer `(kernel [input + units, 4 x
-            units], bias [4 x units])`, the projection's `(kernel [units,
-            target_vocab_size], bias [target_vocab_size])` and the attention's
-            weights (`attention.Attention.read`), or `()` without attention.
-        """
-        def read(*variables):
-            return self._prepared(variables, keep)
-
-        return DecodeWeights(
-            embeddings=read(self.target_embedding.embeddings),
-            layers=[(read(layer.cell.kernel, layer.cell.recurrent_kernel), read(layer.cell.bias))
-                    for layer in self.decoder_layers],
-            projection=(read(self.projection.kernel), read(self.projection.bias)),
-            attention=self._attention_weights(keep),
-        )
-
-    def encode_weights(self, keep=False, attention=None):
-        """The encoder's weights as the CPU path uses them, read now (`decode_weights`' `keep`).
-
-        Args:
-            keep: see `decode_weights`.
-            attention: the attention's weights if already read (e.g.
-                `decode_weights(keep=True).attention`, shared), else read here.
-
-        Returns:
-            `EncodeWeights` in the compute dtype: per encoder layer `(kernel
-            [input, 4 x units], recurrent_kernel [units, 4 x units], bias [4 x
-            units])` (`cpu_lstm.lstm`), and the attention's weights or `()`.
-        """
-        layers = [tuple(self._prepared([v], keep) for v in (layer.cell.kernel, layer.cell.recurrent_kernel,
-                                                             layer.cell.bias))
-                  for layer in self.encoder_layers]
-        return EncodeWeights(layers, self._attention_weights(keep) if attention is None else attention)
-
-    def _prepared(self, variables, keep):
-        """The variables' values (concatenated along axis 0) in the compute dtype.
-
-        With `keep`: a variable stored in the compute dtype is returned as its
-        own value (no copy); anything cast or concatenated becomes a new
-        non-trainable variable holding its value as it is now.
-        """
-        dtype = self.projection.compute_dtype
-        if keep and len(variables) == 1 and variables[0].dtype == dtype:
-            return variables[0].value
-        value = tf.cast(tf.concat([tf.convert_to_tensor(v.value) for v in variables], 0), dtype)
-        return tf.Variable(value, trainable=False) if keep else value
-
-    def _attention_weights(self, keep):
-        """`attention.Attention.read` in the compute dtype (with `keep`, as new variables), or `()`."""
-        if self.attention is None:
-            return ()
-        weights = self.attention.read(self.projection.compute_dtype)
-        return tuple(tf.Variable(w, trainable=False) for w in weights) if keep else weights
-
-    def decode_step_fn(self, weights=None):
-        """One decoder step (same weights as training), the weights read once, for a search loop.
-
-        Call it outside the loop (e.g. before `decoding.beam_search`): the
-        weights are read here (`decode_weights`), so every step runs only the
-        arithmetic (fewer ops, which small-batch search pays for per step).
-
-        Args:
-            weights: `DecodeWeights` read earlier (e.g. kept in a SavedModel,
-                so a request does not cast and stack them again); default:
-                read now.
-
-        Returns:
-            A function `(ids, states, constants=()) -> (scores, states)`: ids
-            int32 [N], the previous target token of each hypothesis; states
-            the `num_states` tensors `[h_1, c_1, ...]` [N, units]
-            (`initial_states`); constants the attention memory of the B
-            sentences the N hypotheses belong to (`initial_states`, [B, ...];
-            N = B x k, each sentence's k hypotheses adjacent). scores are
-            `log_softmax.Logits` of the next token, float32 [N,
-            target_vocab_size]; the new states keep the layout.
-        """
-        embeddings, layers, projection, attention = weights or self.decode_weights()
-        dtype = embeddings.dtype
-
-        def step(ids, states, constants=()):
-            x = tf.gather(embeddings, ids)
-            new_states = []
-            for (kernel, bias), h, c in zip(layers, states[::2], states[1::2]):
-                z = tf.nn.bias_add(tf.matmul(tf.concat([x, tf.cast(h, dtype)], 1), kernel), bias)
-                i, f, g, o = tf.split(z, 4, axis=1)
-                c = tf.sigmoid(f) * tf.cast(c, dtype) + tf.sigmoid(i) * tf.tanh(g)
-                x = tf.sigmoid(o) * tf.tanh(c)
-                new_states += [x, c]
-            if attention:  # Each sentence's hypotheses attend over its memory as one query sequence.
-                queries = tf.reshape(x, [tf.shape(constants[0])[0], -1, x.shape[-1]])
-                x, _ = attention_lib.attend(self.attention.kind, attention, queries, constants)
-                x = tf.reshape(x, [-1, x.shape[-1]])
-            logits = tf.nn.bias_add(tf.matmul(x, projection[0]), projection[1])
-            return log_softmax.Logits(tf.cast(logits, tf.float32)), new_states
-
-        return step
 
     def parameter_counts(self):
         """Parameters per layer group, as an ordered dict of name -> int."""

@@ -243,7 +243,7 @@ def vocabulary(candidates, always, source_ids):
 
 
 def restrict(weights, ids):
-    """Decoder weights (`model.DecodeWeights`) restricted to the target tokens `ids` int32 [K].
+    """Decoder weights (`decode_step.DecodeWeights`) restricted to the target tokens `ids` int32 [K].
 
     The embeddings keep rows `ids` and the softmax columns `ids`: a search over
     them sees token `i` as the vocabulary's `ids[i]`.

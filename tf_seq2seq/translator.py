@@ -19,6 +19,7 @@ import math
 import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
+from tf_seq2seq import decode_step
 from tf_seq2seq import decoding
 from tf_seq2seq import ensemble
 from tf_seq2seq import model as model_lib
@@ -79,7 +80,7 @@ class Translator(tf.Module):
                 max_source_length, beam_size, length_penalty, max_decode_ratio,
                 max_decode_length, max_batch_size, replace_unknown_target).
             keep_decode_weights: keep the encoders' and decoders' weights as
-                variables in the form they are used (`model.Seq2Seq.
+                variables in the form they are used (`decode_step.
                 encode_weights`, `decode_weights`: in the compute dtype, the
                 decoder's LSTM kernels stacked), so that a request does not
                 cast and stack them again. For weights that no longer
@@ -111,10 +112,10 @@ class Translator(tf.Module):
                 "(every member of an ensemble): it replaces each <unk> by the most attended source word"
             )
         self._kept_decode_weights = (
-            [member.decode_weights(keep=True) for member in self.members] if keep_decode_weights else None
+            [decode_step.decode_weights(member, keep=True) for member in self.members] if keep_decode_weights else None
         )
         self._kept_encode_weights = keep_decode_weights and [
-            member.encode_weights(keep=True, attention=weights.attention)
+            decode_step.encode_weights(member, keep=True, attention=weights.attention)
             for member, weights in zip(self.members, self._kept_decode_weights)
         ]
         self.shortlist = None if shortlist is None else shortlist_lib.Shortlist(
@@ -129,7 +130,7 @@ class Translator(tf.Module):
     def shortlisted_step_fn(self, target_ids):
         """A new `beam_search` step function (an ensemble's averages its members' log-probs).
 
-        Each call reads the weights (`model.Seq2Seq.decode_step_fn`), or the
+        Each call reads the weights (`decode_step.step_fn`), or the
         kept ones (`keep_decode_weights`): call it once per search, outside the loop.
 
         Args:
@@ -140,10 +141,10 @@ class Translator(tf.Module):
         kept = self._kept_decode_weights or [None] * len(self.members)
         step_fns = []
         for member, weights in zip(self.members, kept):
-            weights = tf.nest.map_structure(tf.convert_to_tensor, weights) if weights else member.decode_weights()
+            weights = tf.nest.map_structure(tf.convert_to_tensor, weights) if weights else decode_step.decode_weights(member)
             if target_ids is not None:
                 weights = shortlist_lib.restrict(weights, target_ids)
-            step_fns.append(member.decode_step_fn(weights))
+            step_fns.append(decode_step.step_fn(member, weights))
         if len(step_fns) == 1:
             return step_fns[0]
         return ensemble.ensemble_step_fn(step_fns, [member.num_states for member in self.members],
