@@ -39,7 +39,8 @@ def test_doctests(name):
 
 
 @pytest.mark.parametrize("where,index,code", fenced_examples())
-def test_fenced_examples_run(where, index, code, request):
+def test_fenced_examples_run(where, index, code, request, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # What an example writes (runs/...) stays out of the checkout.
     module = importlib.import_module(".".join(where.split(".")[:2]))
     if "runs/demo" in code:
         code = code.replace("runs/demo", request.getfixturevalue("trained_model_dir"))

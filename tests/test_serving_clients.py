@@ -1,4 +1,4 @@
-"""The examples/serving clients, the saved_model_cli wrapper and the README Python snippet.
+"""The examples/serving clients, the saved_model_cli wrapper and the Python snippet of docs/serving.md.
 
 Each check runs in a fresh process because the clients define absl flags of
 their own. The gRPC request goes through the loaded SavedModel (as TF Serving
@@ -102,16 +102,16 @@ def test_saved_model_cli_wrapper_runs_signatures_the_stock_command_cannot(export
     assert all(len(re.findall(r"b'", row)) == 2 for row in rows)
 
 
-def readme_python_snippet():
-    """The first ```python block of README.md's "Python API" section."""
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+def python_api_snippet():
+    """The first ```python block of docs/serving.md's "Python API" section."""
+    with open(os.path.join(ROOT, "docs", "serving.md"), encoding="utf-8") as f:
         readme = f.read()
-    section = readme.split("### Python API", 1)[1]
+    section = readme.split("## Python API", 1)[1]
     return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
-def test_readme_python_api_snippet_runs_against_an_export(exported):
-    snippet = readme_python_snippet()
+def test_the_python_api_snippet_runs_against_an_export(exported):
+    snippet = python_api_snippet()
     assert '"saved_models/demo/1"' in snippet
     result = run_python(snippet.replace("saved_models/demo/1", exported), cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]

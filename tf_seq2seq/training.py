@@ -87,10 +87,11 @@ def train(config, model_dir, strategy=None):
     ```python
     from tf_seq2seq import config, training
 
-    result = training.train(config.Config(dataset="sample", train_steps=200), "runs/tiny")
-    result["step"], result["loss"]  # 200, the last logged mean token loss.
-    # Raising the limit and re-running resumes from runs/tiny/ckpt-200.
-    training.train(config.Config(dataset="sample", train_steps=400), "runs/tiny")
+    tiny = config.Config(dataset="sample", num_layers=1, units=32, embedding_dim=32, train_steps=20)
+    result = training.train(tiny, "runs/tiny")
+    assert result["step"] == 20  # And result["loss"], the last logged mean token loss.
+    # Raising the limit and re-running resumes from runs/tiny/ckpt-20.
+    assert training.train(tiny.replace(train_steps=40), "runs/tiny")["step"] == 40
     ```
     """
     strategy = strategy or tf.distribute.get_strategy()
