@@ -8,11 +8,9 @@ import tensorflow as tf
 
 from tf_seq2seq import decoding, log_softmax, vocab
 
-VOCAB = 6  # <pad> <unk> <bos> <eos> and two words.
-MAX_LENGTH = 4
+from helpers import ALLOWED, MAX_LENGTH, VOCAB, strip
+
 BATCH = 3
-# Tokens a live hypothesis may produce (beam search never emits <pad>/<bos>).
-ALLOWED = [t for t in range(VOCAB) if t not in (vocab.PAD_ID, vocab.BOS_ID)]
 
 
 def make_table(seed):
@@ -56,11 +54,6 @@ def enumerate_hypotheses(table, sentence, length_penalty=0.0):
             normalizer = ((5.0 + length) / 6.0) ** length_penalty
             hypotheses.append((score / normalizer, score, list(tokens)))
     return sorted(hypotheses, key=lambda h: -h[0])
-
-
-def strip(ids):
-    ids = list(ids)
-    return ids[: ids.index(vocab.EOS_ID) + 1] if vocab.EOS_ID in ids else ids
 
 
 @pytest.mark.parametrize("as_logits", [False, True])
@@ -203,19 +196,6 @@ def test_scores_are_sorted_and_padding_follows_eos():
             assert found.log_probs[sentence, rank].numpy() == pytest.approx(log_prob, abs=1e-4)
             assert found.scores[sentence, rank].numpy() == pytest.approx(log_prob / normalizer, abs=1e-4)
     assert ended_early > 0  # Some rows hold padding after <eos>, so the check above bites.
-
-
-def test_logits_give_the_top_tokens_and_log_probs_of_their_log_softmax():
-    logits = 8 * tf.random.stateless_normal([6, 1000], seed=[1, 2])
-    extremes = tf.constant([[1000.0, -1000.0] + [0.0] * 998, [3.0] * 1000, [-1e4] * 999 + [1e4]])
-    logits = tf.concat([logits, extremes], 0)  # Row 6: <pad> wins; row 7: all tied.
-    log_probs = tf.nn.log_softmax(logits)
-    np.testing.assert_allclose(log_softmax.to_log_probs(log_softmax.Logits(logits)), log_probs, rtol=1e-6, atol=2e-5)
-    assert log_softmax.to_log_probs(log_probs) is log_probs
-    values, ids = decoding._top_tokens(log_softmax.Logits(logits), 10)
-    expected_values, expected_ids = decoding._top_tokens(log_probs, 10)
-    np.testing.assert_array_equal(ids, expected_ids)
-    np.testing.assert_allclose(values, expected_values, rtol=1e-6, atol=2e-5)
 
 
 @pytest.mark.parametrize("vocab_size", [5, 6, 37, 100, 1000])
