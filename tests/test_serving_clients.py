@@ -1,4 +1,4 @@
-"""The examples/serving clients, the saved_model_cli wrapper and the README Python snippet.
+"""The examples/serving clients, the saved_model_cli wrapper and the Python API snippet of docs/serving.md.
 
 Each check runs in a fresh process because the clients define absl flags of
 their own. The gRPC request goes through the loaded SavedModel (as TF Serving
@@ -50,10 +50,10 @@ def test_saved_model_cli_wrapper_runs_signatures_the_stock_command_cannot(export
 
 
 def readme_python_snippet():
-    """The first ```python block of README.md's "Python API" section."""
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
-        readme = f.read()
-    section = readme.split("### Python API", 1)[1]
+    """The first ```python block of the "Python API" section of docs/serving.md (README.md's serving page)."""
+    with open(os.path.join(ROOT, "docs", "serving.md"), encoding="utf-8") as f:
+        page = f.read()
+    section = page.split("\n## Python API\n", 1)[1]
     return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
