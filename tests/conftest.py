@@ -1,38 +1,19 @@
-"""Shared fixtures: tiny real corpora and one tiny model trained for real on CPU."""
+"""Shared fixtures: tiny real corpora and tiny models trained for real on CPU, once per session.
 
-import dataclasses
+The helpers the test files share (`PAIRS`, `tiny_config`, `run_python`, ...) are in `helpers.py`.
+"""
+
 import os
-import subprocess
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from tf_seq2seq import config as config_lib  # noqa: E402
 
-# Eight short English-French pairs with distinct first words, so a tiny model
-# can learn to translate each of them exactly.
-PAIRS = [
-    ("Go.", "Va !"),
-    ("Hi.", "Salut."),
-    ("Run!", "Cours !"),
-    ("Who are you?", "Qui es-tu ?"),
-    ("I am cold.", "J'ai froid."),
-    ("Tom is here.", "Tom est là."),
-    ("We love cats.", "Nous aimons les chats."),
-    ("Be quiet, please.", "Tais-toi, s'il te plaît."),
-]
-
-
-def write_corpus(directory, splits):
-    """Writes `DIRECTORY/SPLIT.{en,fr}` from `{split: [(en, fr), ...]}`; returns the path."""
-    os.makedirs(directory, exist_ok=True)
-    for split, pairs in splits.items():
-        for lang, side in (("en", 0), ("fr", 1)):
-            with open(os.path.join(directory, f"{split}.{lang}"), "w", encoding="utf-8") as f:
-                f.writelines(pair[side] + "\n" for pair in pairs)
-    return str(directory)
+from helpers import EVAL_SENTENCES, PAIRS, SAME_LENGTH_PAIRS, right_padded_ids, tiny_config, write_corpus  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -41,33 +22,11 @@ def tiny_corpus(tmp_path_factory):
     return write_corpus(tmp_path_factory.mktemp("corpus"), {"train": PAIRS, "val": PAIRS, "test": PAIRS})
 
 
-def tiny_config(corpus_dir, **changes):
-    """A config for a model small enough to train in seconds on the tiny corpus."""
-    values = dict(
-        dataset=f"files:{corpus_dir}",
-        num_layers=2,
-        units=48,
-        embedding_dim=32,
-        source_vocab_size=100,
-        target_vocab_size=100,
-        batch_size=8,
-        epochs=1000,
-        train_steps=400,
-        learning_rate=0.01,
-        checkpoint_every_steps=100,
-        log_every_steps=50,
-        beam_size=3,
-        shuffle_buffer=8,
-        shortlist=False,  # Its own tests (test_shortlist.py, test_serving.py) turn it on.
-    )
-    values.update(changes)
-    return config_lib.Config(**values)
-
-
-def tiny_flags(corpus_dir, **changes):
-    """`tiny_config` as command-line flags for the CLIs."""
-    config = tiny_config(corpus_dir, **changes)
-    return [f"--{name}={value}" for name, value in dataclasses.asdict(config).items()]
+@pytest.fixture(scope="session")
+def same_length_corpus(tmp_path_factory):
+    """`files:` corpus directory whose every split is `SAME_LENGTH_PAIRS`."""
+    splits = {"train": SAME_LENGTH_PAIRS, "val": SAME_LENGTH_PAIRS, "test": SAME_LENGTH_PAIRS}
+    return write_corpus(tmp_path_factory.mktemp("same_length_corpus"), splits)
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +37,29 @@ def trained_model_dir(tiny_corpus, tmp_path_factory):
     model_dir = str(tmp_path_factory.mktemp("model"))
     training.train(tiny_config(tiny_corpus), model_dir)
     return model_dir
+
+
+@pytest.fixture(scope="session")
+def attention_model_dir(tiny_corpus, tmp_path_factory):
+    """A tiny Luong-attention model trained briefly (the tests reading it need no quality)."""
+    from tf_seq2seq import training
+
+    model_dir = str(tmp_path_factory.mktemp("attention_model"))
+    training.train(tiny_config(tiny_corpus, attention="luong", train_steps=30), model_dir)
+    return model_dir
+
+
+@pytest.fixture(scope="session")
+def run_with_evaluation(tiny_corpus, tmp_path_factory):
+    """`(model_dir, result)` of a tiny run in `.../runs/tiny/`: 20 steps, logged every 5, evaluated
+    on `EVAL_SENTENCES` sentences every 10 (test_tensorboard.py, test_dashboards.py)."""
+    from tf_seq2seq import training
+
+    model_dir = str(tmp_path_factory.mktemp("runs") / "tiny")
+    config = tiny_config(
+        tiny_corpus, train_steps=20, log_every_steps=5, eval_every_steps=10, eval_sentences=EVAL_SENTENCES
+    )
+    return model_dir, training.train(config, model_dir)
 
 
 @pytest.fixture(scope="session")
@@ -103,48 +85,27 @@ def exported_model(trained_model_dir, tmp_path_factory):
     return serving.export_model_dir(config_lib.load(trained_model_dir), trained_model_dir, export_dir)
 
 
-def teacher_forced_perplexity(model_dir, pairs):
-    """The perplexity of a model directory's latest weights on `[(source, target), ...]`,
-    computed here in one padded batch: exp of the mean cross-entropy of the target tokens."""
-    import math
-
-    import tensorflow as tf
-
-    from tf_seq2seq import pipeline
+@pytest.fixture(scope="session")
+def exported(exported_model, trained_model_dir):
+    """`(version_path, translator)`: `exported_model`, and the in-process translator it was exported from."""
     from tf_seq2seq import translator as translator_lib
 
-    config = config_lib.load(model_dir)
-    translator, _ = translator_lib.from_model_dir(config, model_dir)
-    sources = tf.constant([source for source, _ in pairs])
-    source = pipeline.encode_source(translator.source_tokenizer, sources, config.reverse_source)
-    target_in, labels = pipeline.encode_target(translator.target_tokenizer, tf.constant([t for _, t in pairs]))
-    labels = labels.to_tensor()
-    logits = translator.keras_models[0]({"source": source.to_tensor(), "target_in": target_in.to_tensor()})
-    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, tf.cast(logits, tf.float32))
-    mask = tf.cast(labels != 0, tf.float32)
-    return math.exp(float(tf.reduce_sum(losses * mask) / tf.reduce_sum(mask)))
+    translator, _ = translator_lib.from_model_dir(config_lib.load(trained_model_dir), trained_model_dir)
+    return exported_model, translator
 
 
-def run_python(code_or_args, **kwargs):
-    """Runs `python -c CODE` (str) or `python ARGS...` (list) in a fresh process.
-
-    Keyword arguments go to `subprocess.run` (e.g. `input`, `env`, `text=False`).
-
-    Returns:
-        The `subprocess.CompletedProcess` (text mode, output captured).
-    """
-    args = ["-c", code_or_args] if isinstance(code_or_args, str) else code_or_args
-    kwargs.setdefault("env", dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
-    kwargs.setdefault("text", True)
-    return subprocess.run([sys.executable, *args], capture_output=True, timeout=600, **kwargs)
+@pytest.fixture
+def batch():
+    """A right-padded batch for `helpers.small_seq2seq`: source [4, 7] and target_in [4, 6] int32 ids."""
+    rng = np.random.default_rng(0)
+    return {
+        "source": right_padded_ids(rng, [7, 3, 1, 5], 7, 40),
+        "target_in": right_padded_ids(rng, [2, 6, 4, 1], 6, 50, first=2),
+    }
 
 
-def logged_scalars(model_dir, tag):
-    """The values of training scalar `tag` that a run logged in `MODEL_DIR/train`, in step order."""
-    from tensorboard.backend.event_processing import event_accumulator
-    from tensorboard.util import tensor_util
-
-    events = event_accumulator.EventAccumulator(
-        os.path.join(model_dir, "train"), size_guidance={event_accumulator.TENSORS: 0}
-    ).Reload()
-    return [float(tensor_util.make_ndarray(e.tensor_proto)) for e in events.Tensors(tag)]
+@pytest.fixture
+def float32_policy():
+    """Keras' global policy back to float32 after a test that set another (`helpers.small_seq2seq`)."""
+    yield
+    keras.mixed_precision.set_global_policy("float32")

@@ -9,10 +9,7 @@ import tensorflow as tf
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import translator as translator_lib
 
-from conftest import PAIRS, run_python, teacher_forced_perplexity, tiny_flags
-
-SOURCES = [en for en, _ in PAIRS]
-REFERENCES = [fr for _, fr in PAIRS]
+from helpers import PAIRS, SOURCES, TARGETS, run_python, teacher_forced_perplexity, tiny_flags
 
 
 def recomputed_scores(model_dir):
@@ -22,7 +19,7 @@ def recomputed_scores(model_dir):
     translator, _ = translator_lib.from_model_dir(config, model_dir)
     outputs = translator.beam_search(tf.constant(SOURCES), tf.constant(config.beam_size), tf.constant(1))
     hypotheses = [row[0].decode("utf-8") for row in outputs["translations"].numpy()]
-    bleu = sacrebleu.corpus_bleu(hypotheses, [REFERENCES]).score
+    bleu = sacrebleu.corpus_bleu(hypotheses, [TARGETS]).score
     return teacher_forced_perplexity(model_dir, PAIRS), bleu, hypotheses
 
 

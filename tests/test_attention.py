@@ -1,7 +1,6 @@
-"""Optional attention (--attention): masks, decoding steps, beam search, ensembles, export, figure."""
+"""Optional attention (--attention): masks, decoding steps, beam search, ensembles, export; heat maps need it."""
 
 import itertools
-import json
 import shutil
 
 import keras
@@ -14,9 +13,10 @@ from tf_seq2seq import analysis, decode_step, decoding, ensemble, log_softmax, m
 from tf_seq2seq import translator as translator_lib
 from tf_seq2seq.errors import Seq2SeqError
 
-import test_serving
-from conftest import run_python, tiny_config
-from test_decoding import ALLOWED, MAX_LENGTH, VOCAB, strip
+from helpers import (
+    ALLOWED, MAX_LENGTH, TF_TEXT_2_12_OPS, VOCAB, assert_same_as_in_process, assert_survives_hostile_inputs,
+    assert_xla_decodes_like_beam_search, client_on_sentences, non_core_ops, strip,
+)
 
 KINDS = ["luong", "bahdanau"]
 # Right-padded (reversed) sources: the second is the first one's last two tokens.
@@ -130,16 +130,6 @@ def test_an_ensemble_of_attention_and_paper_models_averages_their_log_probs():
 
 
 @pytest.fixture(scope="module")
-def attention_model_dir(tiny_corpus, tmp_path_factory):
-    """A tiny Luong-attention model trained briefly (the tests below need no quality)."""
-    from tf_seq2seq import training
-
-    model_dir = str(tmp_path_factory.mktemp("attention_model"))
-    training.train(tiny_config(tiny_corpus, attention="luong", train_steps=30), model_dir)
-    return model_dir
-
-
-@pytest.fixture(scope="module")
 def attention_export(attention_model_dir, tmp_path_factory):
     """`(version_path, translator)`: the attention model exported with `beam_search_xla` too."""
     config = config_lib.load(attention_model_dir).replace(jit_compile=True)
@@ -151,49 +141,27 @@ def attention_export(attention_model_dir, tmp_path_factory):
 def test_attention_export_loads_in_a_tf1_session_by_tensor_names(attention_export):
     path, translator = attention_export
     assert serving.saved_config(path).attention == "luong"
-    test_serving.assert_same_as_in_process(test_serving.run_client(test_serving.TF1_CLIENT, path), translator)
+    assert_same_as_in_process(client_on_sentences("tf1_session", path), translator)
 
 
 def test_attention_export_uses_only_core_and_tf_text_2_12_ops(attention_export):
-    result = run_python(["-c", test_serving.NON_CORE_OPS, attention_export[0]])
-    assert result.returncode == 0, result.stderr
-    non_core = set(json.loads(result.stdout.strip().splitlines()[-1]))
-    assert non_core and non_core <= test_serving.TF_TEXT_2_12_OPS
+    non_core = non_core_ops(attention_export[0])
+    assert non_core and non_core <= TF_TEXT_2_12_OPS
 
 
 def test_attention_export_xla_signature_decodes_like_beam_search(attention_export):
-    test_serving.test_xla_signature_decodes_like_beam_search(attention_export[0])
+    assert_xla_decodes_like_beam_search(attention_export[0])
 
 
 @pytest.mark.slow  # The paper model's hostile-inputs test and the tests above cover its paths.
 def test_attention_export_survives_hostile_inputs(attention_export):
-    test_serving.test_hostile_inputs_never_crash_the_loaded_model(attention_export)
+    assert_survives_hostile_inputs(attention_export[0])
 
 
 def test_attention_export_encode_signature_gives_the_final_states_only(attention_export):
     _, translator = attention_export
     vectors = translator.encode_signature(tf.constant(["Go.", "We love cats."]))["vectors"]
     assert vectors.shape == (2, 2 * 2 * 48)  # (h, c) x layers x units, no attention memory.
-
-
-def test_analyze_attention_draws_a_heat_map_per_sentence(attention_model_dir, tmp_path):
-    phrases = tmp_path / "phrases.txt"
-    phrases.write_text("We love cats.\nGo.\n", encoding="utf-8")
-    output = str(tmp_path / "attention.png")
-    result = run_python(["-m", "tf_seq2seq.analyze", "attention", f"--model_dir={attention_model_dir}",
-                         f"--output={output}", f"--phrases_file={phrases}"])
-    assert result.returncode == 0, result.stderr
-    assert open(output, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
-    rows = json.load(open(output + ".json", encoding="utf-8"))
-    translator, _ = translator_lib.from_model_dir(config_lib.load(attention_model_dir), attention_model_dir)
-    for row, sentence in zip(rows, ["We love cats.", "Go."]):
-        ids = translator.source_tokenizer.tokenize(tf.constant([sentence]))[0].numpy()
-        words = vocab.read(translator.source_tokenizer.vocab_path)
-        assert row["source"] == [words[i] for i in ids]  # Reading order, not the reversed input.
-        assert 1 <= len(row["output"]) <= config_lib.load(attention_model_dir).max_decode_length
-        weights = np.array(row["weights"])
-        assert weights.shape == (len(row["output"]), len(row["source"]))
-        np.testing.assert_allclose(weights.sum(1), 1.0, atol=1e-5)
 
 
 def test_attention_heat_maps_refuse_a_model_without_attention(attention_model_dir, tmp_path):

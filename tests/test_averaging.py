@@ -12,7 +12,7 @@ from tf_seq2seq import model as model_lib
 from tf_seq2seq import translator as translator_lib
 from tf_seq2seq.errors import Seq2SeqError
 
-from conftest import PAIRS, run_python
+from helpers import PAIRS, run_python
 
 
 def weights(model_dir, checkpoint="latest", average_last=1):

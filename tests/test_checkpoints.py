@@ -2,7 +2,7 @@
 
 from tf_seq2seq import training
 
-from conftest import tiny_config
+from helpers import tiny_config
 
 
 def test_a_checkpoint_of_another_input_pipeline_resumes_with_the_data_restarted(

@@ -10,7 +10,7 @@ import tensorflow_datasets as tfds
 from tf_seq2seq import corpus, training
 from tf_seq2seq.errors import Seq2SeqError
 
-from conftest import PAIRS, tiny_config, write_corpus
+from helpers import PAIRS, tiny_config, write_corpus
 
 SHARED_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 

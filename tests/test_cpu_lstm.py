@@ -7,48 +7,17 @@ import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import cpu_lstm
-from tf_seq2seq import decode_step
-from tf_seq2seq import log_softmax
 from tf_seq2seq import losses
-from tf_seq2seq import model as model_lib
+
+from helpers import small_seq2seq
 
 
-def _right_padded_ids(rng, lengths, width, vocab_size, first=None):
-    """int32 [len(lengths), width]: random ids >= 4, then zeros (padding) on the right."""
-    ids = np.zeros([len(lengths), width], np.int32)
-    for row, length in enumerate(lengths):
-        ids[row, :length] = rng.integers(4, vocab_size, length)
-    if first is not None:
-        ids[:, 0] = first
-    return tf.constant(ids)
-
-
-def _model(policy="float32", dropout=0.0, attention="none"):
-    keras.mixed_precision.set_global_policy(policy)
-    keras.utils.set_random_seed(3)
-    config = config_lib.Config(num_layers=2, units=24, embedding_dim=16, init_scale=0.3, dropout=dropout,
-                               attention=attention)
-    return model_lib.Seq2Seq(config, source_vocab_size=40, target_vocab_size=50)
-
-
-@pytest.fixture
-def batch():
-    rng = np.random.default_rng(0)
-    return {
-        "source": _right_padded_ids(rng, [7, 3, 1, 5], 7, 40),
-        "target_in": _right_padded_ids(rng, [2, 6, 4, 1], 6, 50, first=2),
-    }
-
-
-@pytest.fixture(autouse=True)
-def float32_policy():
-    yield
-    keras.mixed_precision.set_global_policy("float32")
+pytestmark = pytest.mark.usefixtures("float32_policy")
 
 
 def test_cpu_path_is_chosen_without_a_gpu():
     assert not cpu_lstm.gpu_available()
-    assert _model()._cpu_lstm
+    assert small_seq2seq()._cpu_lstm
 
 
 def test_layer_outputs_and_final_states_equal_keras_with_right_padding():
@@ -113,7 +82,7 @@ def test_layer_gradients_equal_keras_with_right_padding(used):
 def test_training_logits_and_gradients_equal_the_keras_model(batch, attention, monkeypatch):
     # 24 target rows: the training step's softmax layer runs in 5 chunks, the last of 4 rows.
     monkeypatch.setattr(losses, "SOFTMAX_CHUNK_ROWS", 5)
-    seq2seq = _model(attention=attention)
+    seq2seq = small_seq2seq(attention=attention)
     variables = seq2seq.training_model.trainable_variables
     labels = tf.roll(batch["target_in"], -1, axis=1)
 
@@ -213,7 +182,7 @@ def test_training_loss_skips_padding_and_equals_autodiff_of_the_logits(batch, mo
     TensorFlow: loss, token count, every gradient."""
     monkeypatch.setattr(losses, "SOFTMAX_CHUNK_ROWS", 3)
     monkeypatch.setattr(losses, "ROW_MULTIPLE", 8)
-    seq2seq = _model()
+    seq2seq = small_seq2seq()
     variables = seq2seq.training_model.trainable_variables
     labels = tf.roll(batch["target_in"], -1, axis=1) * tf.cast(batch["target_in"] > 0, tf.int32)
     results = []
@@ -232,7 +201,7 @@ def test_training_loss_skips_padding_and_equals_autodiff_of_the_logits(batch, mo
 
 
 def test_encoder_states_equal_the_keras_encoder(batch):
-    seq2seq = _model()
+    seq2seq = small_seq2seq()
     states, memory = seq2seq._encode_cpu(batch["source"], False)
     expected_states = seq2seq.encoder(batch["source"])
     assert memory is None and len(states) == len(expected_states) == 2 * seq2seq.num_layers
@@ -242,7 +211,7 @@ def test_encoder_states_equal_the_keras_encoder(batch):
 
 @pytest.mark.parametrize("attention", config_lib.ATTENTIONS)
 def test_decoder_initial_states_come_from_the_cpu_encoder_and_equal_keras(batch, attention):
-    seq2seq = _model(attention=attention)
+    seq2seq = small_seq2seq(attention=attention)
     states, constants = seq2seq.initial_states(batch["source"])
     if seq2seq.attention is None:
         expected, expected_constants = seq2seq.encoder(batch["source"]), []
@@ -260,7 +229,7 @@ def test_decoder_initial_states_come_from_the_cpu_encoder_and_equal_keras(batch,
 
 
 def test_mixed_bfloat16_runs_in_bfloat16_with_float32_logits(batch):
-    seq2seq = _model("mixed_bfloat16")
+    seq2seq = small_seq2seq("mixed_bfloat16")
     keras_logits = seq2seq.training_model(batch)
     cpu_logits = seq2seq.logits(batch)
     assert keras_logits.dtype == cpu_logits.dtype == tf.float32
@@ -284,62 +253,7 @@ def test_mixed_bfloat16_runs_in_bfloat16_with_float32_logits(batch):
 
 
 def test_dropout_is_applied_only_in_training(batch):
-    seq2seq = _model(dropout=0.5)
+    seq2seq = small_seq2seq(dropout=0.5)
     inference = seq2seq.logits(batch, training=False)
     np.testing.assert_allclose(inference, seq2seq.logits(batch, training=False))
     assert not np.allclose(seq2seq.logits(batch, training=True), inference)
-
-
-@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
-@pytest.mark.parametrize("attention", ["none", "bahdanau"])
-def test_kept_encode_weights_are_prepared_variables_and_encode_exactly_like_read_ones(batch, policy, attention):
-    seq2seq = _model(policy, attention=attention)
-    seq2seq.training_model(batch)
-    kept = decode_step.encode_weights(seq2seq, keep=True)
-    dtype = tf.float32 if policy == "float32" else tf.bfloat16
-    assert all(isinstance(w, tf.Variable) and w.dtype == dtype for w in tf.nest.flatten(kept))
-    # In float32 every LSTM weight is the layer's own variable (no copy); in bfloat16 a new one.
-    own = [variable.value for variable in seq2seq.training_model.weights]
-    shared = [w for w in tf.nest.flatten(kept.layers) if any(w is variable for variable in own)]
-    assert len(shared) == (3 * seq2seq.num_layers if policy == "float32" else 0)
-    states, constants = seq2seq.initial_states(batch["source"], tf.nest.map_structure(tf.convert_to_tensor, kept))
-    expected_states, expected_constants = seq2seq.initial_states(batch["source"])
-    for state, expected in zip(states + constants, expected_states + expected_constants):
-        np.testing.assert_array_equal(tf.cast(state, tf.float32), tf.cast(expected, tf.float32))
-
-
-@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
-def test_kept_decode_weights_are_prepared_variables_and_step_exactly_like_read_ones(batch, policy):
-    seq2seq = _model(policy)
-    seq2seq.training_model(batch)
-    kept = decode_step.decode_weights(seq2seq, keep=True)
-    dtype = tf.float32 if policy == "float32" else tf.bfloat16
-    assert all(isinstance(w, tf.Variable) and w.dtype == dtype for w in tf.nest.flatten(kept))
-    # Weights used as stored are the model's own variables (no copy): in float32
-    # the embeddings, the LSTM biases and the projection; the stacked LSTM
-    # kernels, and in bfloat16 every weight, are new variables.
-    own = [variable.value for variable in seq2seq.training_model.weights]
-    shared = [w for w in tf.nest.flatten(kept) if any(w is variable for variable in own)]
-    assert len(shared) == (3 + seq2seq.num_layers if policy == "float32" else 0)
-    states = seq2seq.encoder(batch["source"])
-    ids = batch["target_in"][:, 0]
-    kept_scores, kept_states = decode_step.step_fn(seq2seq, kept)(ids, states)
-    scores, new_states = decode_step.step_fn(seq2seq)(ids, states)
-    np.testing.assert_array_equal(kept_scores.values, scores.values)
-    for kept_state, state in zip(kept_states, new_states):
-        np.testing.assert_array_equal(tf.cast(kept_state, tf.float32), tf.cast(state, tf.float32))
-
-
-@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
-def test_decode_step_follows_the_teacher_forced_training_model(batch, policy):
-    seq2seq = _model(policy)
-    expected = tf.nn.log_softmax(seq2seq.training_model(batch))
-    step = decode_step.step_fn(seq2seq)
-    states = seq2seq.encoder(batch["source"])
-    mask = (batch["target_in"] > 0).numpy()
-    for t in range(batch["target_in"].shape[1]):
-        scores, states = step(batch["target_in"][:, t], states)
-        log_probs = log_softmax.to_log_probs(scores)
-        assert log_probs.dtype == tf.float32
-        np.testing.assert_allclose(log_probs.numpy()[mask[:, t]], expected.numpy()[mask[:, t], t],
-                                   atol=1e-5 if policy == "float32" else 0.1)

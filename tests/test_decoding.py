@@ -8,11 +8,9 @@ import tensorflow as tf
 
 from tf_seq2seq import decoding, log_softmax, vocab
 
-VOCAB = 6  # <pad> <unk> <bos> <eos> and two words.
-MAX_LENGTH = 4
+from helpers import ALLOWED, MAX_LENGTH, VOCAB, strip
+
 BATCH = 3
-# Tokens a live hypothesis may produce (beam search never emits <pad>/<bos>).
-ALLOWED = [t for t in range(VOCAB) if t not in (vocab.PAD_ID, vocab.BOS_ID)]
 
 
 def make_table(seed):
@@ -56,11 +54,6 @@ def enumerate_hypotheses(table, sentence, length_penalty=0.0):
             normalizer = ((5.0 + length) / 6.0) ** length_penalty
             hypotheses.append((score / normalizer, score, list(tokens)))
     return sorted(hypotheses, key=lambda h: -h[0])
-
-
-def strip(ids):
-    ids = list(ids)
-    return ids[: ids.index(vocab.EOS_ID) + 1] if vocab.EOS_ID in ids else ids
 
 
 @pytest.mark.parametrize("as_logits", [False, True])

@@ -11,7 +11,7 @@ from tf_seq2seq import config as config_lib
 from tf_seq2seq import distribution
 from tf_seq2seq.errors import Seq2SeqError
 
-from conftest import logged_scalars, run_python, tiny_flags
+from helpers import BAD_TF_CONFIGS, logged_scalars, run_python, tiny_flags
 
 STEPS = 12
 
@@ -54,22 +54,6 @@ def test_tf_config_of_a_local_cluster_names_each_task_and_its_peers():
                                          tuple(a for a in addresses if a != addresses[index]))
     chief = '{"cluster": {"chief": ["a:1"], "worker": ["b:2", "c:3"]}, "task": {"type": "chief", "index": 0}}'
     assert distribution.cluster_task(chief) == distribution.Task("chief", 0, "a:1", ("b:2", "c:3"))
-
-
-# test_multi_worker.py runs these through the train CLI (the one-line error, exit 2).
-BAD_TF_CONFIGS = [
-    ("{not json", "TF_CONFIG is not valid JSON"),
-    ('{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 3}}',
-     "TF_CONFIG task worker:3 is not in the cluster"),
-    ('{"cluster": {"worker": ["nohost"]}, "task": {"type": "worker", "index": 0}}',
-     "TF_CONFIG address 'nohost' is not host:port"),
-    ('{"cluster": {"ps": ["127.0.0.1:1"], "worker": ["127.0.0.1:2"]}, '
-     '"task": {"type": "worker", "index": 0}}', "TF_CONFIG cluster job 'ps': multi_worker takes"),
-    ('{"cluster": {"worker": ["a:1"]}}', 'TF_CONFIG needs "cluster" and "task" objects'),
-    ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "ps", "index": 0}}',
-     'TF_CONFIG task type must be "chief" or "worker", got \'ps\''),
-    ("", "--distribution=multi_worker needs the TF_CONFIG environment variable"),
-]
 
 
 @pytest.mark.parametrize("config, message", BAD_TF_CONFIGS)

@@ -8,10 +8,7 @@ from tf_seq2seq import evaluation, training
 from tf_seq2seq import translator as translator_lib
 from tf_seq2seq.errors import Seq2SeqError
 
-from conftest import PAIRS, run_python, tiny_config, write_corpus
-
-SOURCES = [en for en, _ in PAIRS]
-REFERENCES = [[fr] for _, fr in PAIRS]
+from helpers import PAIRS, REFERENCES, SOURCES, run_python, tiny_config, write_corpus
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,7 @@ from tf_seq2seq import evaluation, serving
 from tf_seq2seq import translator as translator_lib
 from tf_seq2seq.errors import Seq2SeqError
 
-from conftest import PAIRS, teacher_forced_perplexity
-
-SOURCES = [en for en, _ in PAIRS]
-REFERENCES = [[fr] for _, fr in PAIRS]
+from helpers import PAIRS, REFERENCES, SOURCES, teacher_forced_perplexity
 
 
 def test_reference_streams_fill_missing_references_with_none():

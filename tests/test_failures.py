@@ -18,8 +18,7 @@ import tensorflow as tf
 from tf_seq2seq import corpus, training
 from tf_seq2seq.errors import Seq2SeqError
 
-from conftest import PAIRS, tiny_config, tiny_flags, write_corpus
-from test_cli import assert_one_line_error, cli
+from helpers import PAIRS, assert_one_line_error, cli, tiny_config, tiny_flags, write_corpus
 
 # Start-up lines of TensorFlow's C++ runtime (absl log format, e.g. `E0000 00:00:...
 # cuda_platform.cc:52] failed call to cuInit`).

@@ -6,10 +6,7 @@ from tf_seq2seq import config as config_lib
 from tf_seq2seq import inference
 from tf_seq2seq import translator as translator_lib
 
-from conftest import PAIRS
-
-SOURCES = [en for en, _ in PAIRS]
-TARGETS = [fr for _, fr in PAIRS]
+from helpers import SOURCES, TARGETS
 
 
 @pytest.mark.parametrize("beam_size", [1, 3])

@@ -2,7 +2,7 @@
 
 import os
 
-from conftest import run_python, tiny_flags
+from helpers import run_python, tiny_flags
 
 SCRIPT = os.path.join(os.path.dirname(__file__), os.pardir, "scripts", "lstm_kernels.py")
 

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from tf_seq2seq import model as model_lib
 
-from conftest import tiny_config
+from helpers import tiny_config
 
 
 def test_every_parameter_starts_uniform_in_init_scale():

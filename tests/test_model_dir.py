@@ -9,7 +9,7 @@ from tf_seq2seq import model_dir as model_dir_lib
 from tf_seq2seq import training
 from tf_seq2seq.errors import Seq2SeqError
 
-from conftest import tiny_config
+from helpers import PAIRS, assert_one_line_error, cli, client, python_env, tiny_config, tiny_flags, write_corpus
 
 
 def test_resume_with_different_model_settings_is_refused(tiny_corpus, tmp_path):
@@ -43,8 +43,6 @@ def test_vocab_sample_size_reads_only_the_first_pairs(tiny_corpus, tmp_path):
 
 
 def test_pairs_dropped_by_the_length_limits_are_counted_and_logged(tmp_path, caplog):
-    from conftest import PAIRS, write_corpus
-
     corpus_dir = write_corpus(tmp_path / "corpus", {"train": PAIRS + [("", "Vide."), ("a " * 30, "b")]})
     config = tiny_config(corpus_dir, max_source_length=20)
     with caplog.at_level("INFO", logger="absl"):
@@ -79,8 +77,6 @@ def copy_of(model_dir, tmp_path):
 
 
 def test_a_truncated_config_is_one_line_on_every_command(trained_model_dir, tmp_path, tiny_corpus):
-    from test_cli import assert_one_line_error, cli
-
     model_dir = copy_of(trained_model_dir, tmp_path)
     config_path = model_dir / config_lib.CONFIG_FILE
     config_path.write_text(config_path.read_text(encoding="utf-8")[:40], encoding="utf-8")
@@ -94,9 +90,6 @@ def test_a_truncated_config_is_one_line_on_every_command(trained_model_dir, tmp_
 def test_a_trained_directory_without_its_vocabularies_is_refused_and_left_as_it_was(
         trained_model_dir, tmp_path, tiny_corpus):
     from tf_seq2seq import vocab
-
-    from conftest import tiny_flags
-    from test_cli import assert_one_line_error, cli
 
     model_dir = copy_of(trained_model_dir, tmp_path)
     source_path, _ = vocab.paths(str(model_dir))
@@ -118,26 +111,14 @@ def test_a_trained_directory_without_its_vocabularies_is_refused_and_left_as_it_
     assert not (model_dir / config_lib.CONFIG_FILE).exists()
 
 
-# Holds the training lock of argv[1], says so, then waits to be killed.
-_HOLD_LOCK = """
-import sys, time
-from tf_seq2seq import model_dir
-with model_dir.training_lock(sys.argv[1]):
-    print("locked", flush=True)
-    time.sleep(600)
-"""
-
-
 def test_a_second_training_run_is_refused_and_a_dead_holders_lock_taken_over(tiny_corpus, tmp_path):
     import signal
     import subprocess
     import sys
 
-    from conftest import tiny_flags
-    from test_cli import assert_one_line_error, cli
-
     model_dir = str(tmp_path / "model")
-    holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, model_dir], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, client("hold_training_lock"), model_dir], stdout=subprocess.PIPE,
+                              text=True, env=python_env())
     try:
         assert holder.stdout.readline() == "locked\n"
         result = cli("train", f"--model_dir={model_dir}", *tiny_flags(tiny_corpus, train_steps=2))
@@ -151,8 +132,6 @@ def test_a_second_training_run_is_refused_and_a_dead_holders_lock_taken_over(tin
 
 
 def test_a_resume_on_another_corpus_restarts_the_data_with_a_warning(tiny_corpus, tmp_path, caplog):
-    from conftest import PAIRS, write_corpus
-
     model_dir = str(tmp_path / "model")
     training.train(tiny_config(tiny_corpus, train_steps=4), model_dir)
     other = write_corpus(tmp_path / "other", {"train": PAIRS * 3 + PAIRS[:2]})

@@ -13,8 +13,7 @@ import pytest
 
 from tf_seq2seq import distribution
 
-from conftest import logged_scalars, tiny_config, tiny_flags
-from test_distribution import BAD_TF_CONFIGS
+from helpers import BAD_TF_CONFIGS, logged_scalars, tiny_config, tiny_flags
 
 STEPS = 300
 PEER_TIMEOUT = 20

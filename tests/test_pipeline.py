@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from tf_seq2seq import pipeline, tokenizer, vocab
 
-from conftest import tiny_config
+from helpers import tiny_config
 
 WORDS = ["▁a", "▁b", "▁c", "▁d", "▁e", "."]
 

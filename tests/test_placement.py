@@ -5,7 +5,7 @@ import pytest
 from tf_seq2seq import placement
 from tf_seq2seq.errors import Seq2SeqError
 
-from conftest import tiny_config
+from helpers import tiny_config
 
 
 def test_layer_devices_need_one_device_per_layer_plus_embeddings_and_softmax():

@@ -6,12 +6,10 @@ import threading
 
 from tf_seq2seq import training
 
-from conftest import tiny_config
+from helpers import PAIRS, tiny_config, tiny_flags, write_corpus
 
 
 def test_progress_says_what_ends_the_run_and_logs_the_first_step_at_once(tmp_path, caplog):
-    from conftest import PAIRS, write_corpus
-
     # A corpus of its own: a file is checked once per process, and other tests read the shared one.
     corpus_dir = write_corpus(tmp_path / "corpus", {"train": PAIRS})
     config = tiny_config(corpus_dir, train_steps=3, epochs=0, batch_size=4, log_every_steps=1000)
@@ -70,8 +68,6 @@ def test_on_a_terminal_log_lines_and_the_bar_never_share_a_line_and_the_bar_ends
     import subprocess
     import sys
     import termios
-
-    from conftest import tiny_flags
 
     terminal, terminal_end = pty.openpty()
     fcntl.ioctl(terminal_end, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 160, 0, 0))

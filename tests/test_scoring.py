@@ -7,13 +7,10 @@ import pytest
 import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import decoding, nbest, pipeline, predict_requests, serving, training, vocab
+from tf_seq2seq import decoding, pipeline, training, vocab
 from tf_seq2seq import translator as translator_lib
 
-from conftest import PAIRS, run_python, tiny_config
-
-SOURCES = [en for en, _ in PAIRS]
-TARGETS = [fr for _, fr in PAIRS]
+from helpers import SOURCES, TARGETS, last_json, run_client, tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -93,94 +90,15 @@ def test_long_inputs_are_cut_and_flagged_and_sizes_must_match(trained_model_dir)
     assert empty["log_probs"].shape == (0,)
 
 
-# Loads the SavedModel through the TF1 session API by tensor names, as TF Serving does, and scores.
-TF1_SCORE_CLIENT = """
-import json, sys
-import tensorflow as tf
-import tensorflow_text  # Registers the tf-text ops used by the graph.
-sentences, translations = json.load(sys.stdin)
-with tf.Graph().as_default(), tf.compat.v1.Session() as session:
-    meta_graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], sys.argv[1])
-    signature = meta_graph.signature_def["score"]
-    outputs = session.run(
-        {name: info.name for name, info in signature.outputs.items()},
-        {signature.inputs["sentences"].name: sentences, signature.inputs["translations"].name: translations},
-    )
-print(json.dumps({name: value.tolist() for name, value in outputs.items()}))
-"""
-
-
 def test_exported_score_signature_in_a_tf1_session_scores_as_in_process(exported_model, trained_model_dir):
     translator, _ = translator_lib.from_model_dir(config_lib.load(trained_model_dir), trained_model_dir)
     # Hostile inputs too: empty, control characters, a 100k-character line.
     sources = SOURCES + ["", "\x00\x07😀", "Go. " * 25000]
     targets = TARGETS + ["Va !", "", "x" * 100000]
-    result = run_python(["-c", TF1_SCORE_CLIENT, exported_model], input=json.dumps([sources, targets]))
-    assert result.returncode == 0, result.stderr[-3000:]
-    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    loaded = last_json(run_client("tf1_score", exported_model, input=json.dumps([sources, targets])))
     expected = translator.score_signature(tf.constant(sources), tf.constant(targets))
     assert set(loaded) == {"log_probs", "lengths", "normalized_scores", "token_log_probs", "truncated"}
     np.testing.assert_allclose(loaded["log_probs"], expected["log_probs"].numpy(), atol=1e-4)
     assert loaded["lengths"] == expected["lengths"].numpy().tolist()
     assert loaded["truncated"] == [False] * 10 + [True]
     assert np.isfinite(loaded["log_probs"]).all()
-
-
-def test_the_warmup_file_scores_translations_of_growing_length(exported_model):
-    requests = [r for r in predict_requests.read_warmup_file(exported_model) if r.model_spec.signature_name == "score"]
-    assert len(requests) == 1
-    inputs = predict_requests.request_inputs(requests[0])
-    lengths = [len(t.split()) for t in inputs["translations"].numpy()]
-    assert lengths == [0, 1, 10, 50] and inputs["sentences"].shape == (4,)
-    outputs = serving.load(exported_model).signatures["score"](**inputs)
-    assert np.isfinite(outputs["log_probs"].numpy()).all()
-
-
-def score_cli(*flags, **kwargs):
-    return run_python(["-m", "tf_seq2seq.score", *flags], **kwargs)
-
-
-def test_score_command_prints_one_score_per_line_as_the_model_scores(trained_model_dir, tmp_path):
-    source, target = tmp_path / "s.en", tmp_path / "t.fr"
-    source.write_text("".join(s + "\n" for s in SOURCES), encoding="utf-8")
-    target.write_text("".join(t + "\n" for t in TARGETS[1:] + TARGETS[:1]), encoding="utf-8")
-    result = score_cli(f"--model_dir={trained_model_dir}", f"--source={source}", f"--target={target}",
-                       "--translate_batch_size=3")
-    assert result.returncode == 0, result.stderr[-3000:]
-    translator, _ = translator_lib.from_model_dir(config_lib.load(trained_model_dir), trained_model_dir)
-    expected = translator.score_signature(tf.constant(SOURCES), tf.constant(TARGETS[1:] + TARGETS[:1]))
-    printed = [float(line) for line in result.stdout.splitlines()]
-    np.testing.assert_allclose(printed, expected["normalized_scores"].numpy(), atol=2e-6)
-
-
-def test_score_command_reranks_a_moses_nbest_list_with_its_feature(exported_model, trained_model_dir, tmp_path):
-    translator, _ = translator_lib.from_model_dir(config_lib.load(trained_model_dir), trained_model_dir)
-    source = tmp_path / "s.en"
-    source.write_text("".join(s + "\n" for s in SOURCES[:3]), encoding="utf-8")
-    # Per sentence: another pair's target ranked first by the list, the reference second.
-    lines = [f"{i} ||| {hypothesis} ||| LM0= {-1 - rank} ||| {-1.0 - rank}"
-             for i in range(3) for rank, hypothesis in enumerate([TARGETS[i + 1], TARGETS[i]])]
-    (tmp_path / "in.nbest").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    result = score_cli(f"--saved_model={exported_model}", f"--source={source}", f"--nbest={tmp_path / 'in.nbest'}",
-                       f"--nbest_output={tmp_path / 'out.nbest'}")
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.splitlines() == TARGETS[:3]  # The model knows the references.
-    out = nbest.parse((tmp_path / "out.nbest").read_text(encoding="utf-8").splitlines(), "out.nbest")
-    ours = translator.score_signature(
-        tf.constant([SOURCES[i] for i in range(3) for _ in range(2)]),
-        tf.constant([out_entry.hypothesis for out_entry in out]),
-    )["log_probs"].numpy()
-    for entry, score in zip(out, ours):
-        assert entry.features[0][0] == "LM0" and entry.features[1][0] == "seq2seq"
-        assert entry.features[1][1][0] == pytest.approx(score, abs=1e-4)
-        line_total = -1.0 - (TARGETS.index(entry.hypothesis) == entry.sentence)  # The reference ranked second.
-        assert entry.total == pytest.approx(0.5 * line_total + 0.5 * entry.features[1][1][0], abs=1e-9)
-
-
-def test_score_command_names_the_bad_nbest_line(trained_model_dir, tmp_path):
-    (tmp_path / "s.en").write_text("Go.\n", encoding="utf-8")
-    (tmp_path / "in.nbest").write_text("0 ||| Va ! ||| LM0= -1 ||| -1\n0 ||| Va ||| -1\n", encoding="utf-8")
-    result = score_cli(f"--model_dir={trained_model_dir}", f"--source={tmp_path / 's.en'}",
-                       f"--nbest={tmp_path / 'in.nbest'}")
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {tmp_path / 'in.nbest'}:2: expected")

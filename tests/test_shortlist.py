@@ -9,13 +9,13 @@ import pytest
 import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import corpus, shortlist, training, vocab
+from tf_seq2seq import corpus, shortlist, vocab
 from tf_seq2seq import tokenizer as tokenizer_lib
 from tf_seq2seq import translator as translator_lib
 
-from conftest import PAIRS, tiny_config
+from helpers import SOURCES
 
-SENTENCES = [en for en, _ in PAIRS] + ["Unknown words here.", ""]
+SENTENCES = SOURCES + ["Unknown words here.", ""]
 
 
 def brute_force_counts(pairs, source_tokenizer, target_tokenizer):
@@ -132,13 +132,6 @@ def assert_same_search(translator, other, **kwargs):
     other_texts, other_scores = search(other)
     assert texts == other_texts
     np.testing.assert_allclose(scores, other_scores, rtol=1e-5, atol=1e-5)
-
-
-@pytest.fixture(scope="module")
-def attention_model_dir(tiny_corpus, tmp_path_factory):
-    model_dir = str(tmp_path_factory.mktemp("attention_model"))
-    training.train(tiny_config(tiny_corpus, attention="luong", train_steps=30), model_dir)
-    return model_dir
 
 
 @pytest.mark.parametrize("members", ["single", "ensemble", "attention"])

@@ -1,6 +1,8 @@
-"""TensorBoard: the event files hold what the docs promise, and tensorboard serves them."""
+"""TensorBoard: the event files hold what the docs promise, and tensorboard serves them.
 
-import dataclasses
+The HParams and custom-scalars layout a run starts with are tested in test_dashboards.py.
+"""
+
 import json
 import math
 import os
@@ -11,41 +13,17 @@ import time
 import urllib.request
 
 import pytest
-from tensorboard.backend.event_processing import event_accumulator
-from tensorboard.plugins.custom_scalar import layout_pb2
-from tensorboard.plugins.custom_scalar import metadata as custom_scalar_metadata
-from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.util import tensor_util
 
-from tf_seq2seq import config as config_lib
-from tf_seq2seq import training, validation
+from tf_seq2seq import validation
 
-from conftest import PAIRS, tiny_config
+from helpers import EVAL_SENTENCES, PAIRS, load_events
 
 TRAIN_SCALARS = {
     "loss", "perplexity", "learning_rate", "grad_norm", "clipped_fraction",
     "target_tokens_per_sec", "source_target_tokens_per_sec", "sentences_per_sec", "step_time",
 }
 EVAL_SCALARS = {"bleu", "chrf", "perplexity", "loss"}
-EVAL_SENTENCES = 4  # Of the 8 PAIRS in the tiny val split.
-
-
-@pytest.fixture(scope="module")
-def run_with_evaluation(tiny_corpus, tmp_path_factory):
-    """`(model_dir, result)` of a run in `.../runs/tiny/` with evaluation every 10 steps."""
-    model_dir = str(tmp_path_factory.mktemp("runs") / "tiny")
-    config = tiny_config(
-        tiny_corpus, train_steps=20, log_every_steps=5, eval_every_steps=10, eval_sentences=EVAL_SENTENCES
-    )
-    result = training.train(config, model_dir)
-    return model_dir, result
-
-
-def load_events(directory):
-    accumulator = event_accumulator.EventAccumulator(
-        directory, size_guidance={event_accumulator.TENSORS: 0, event_accumulator.SCALARS: 0}
-    )
-    return accumulator.Reload()
 
 
 def scalar_values(events, tag):
@@ -64,39 +42,6 @@ def test_training_events_hold_scalars_graph_and_hparams(run_with_evaluation):
     assert all(value == pytest.approx(0.01) for _, value in scalar_values(events, "learning_rate"))
     # The traced train-step graph, shown by TensorBoard's graph dashboard.
     assert events.SummaryMetadata("train_step").plugin_data.plugin_name == "graph_run_metadata_graph"
-
-
-def test_run_start_writes_hparams_with_eval_metrics_and_the_custom_scalars_layout(run_with_evaluation):
-    model_dir, _ = run_with_evaluation
-    events = load_events(model_dir)  # The model directory's own event file, not train/ or eval/.
-    content = events.PluginTagToContent(hparams_metadata.PLUGIN_NAME)
-    experiment = hparams_metadata.parse_experiment_plugin_data(content[hparams_metadata.EXPERIMENT_TAG])
-    metrics = [(m.name.group, m.name.tag) for m in experiment.metric_infos]
-    assert metrics == [("eval", "bleu"), ("eval", "chrf"), ("eval", "perplexity"),
-                       ("train", "loss"), ("train", "perplexity")]
-    session = hparams_metadata.parse_session_start_info_plugin_data(
-        content[hparams_metadata.SESSION_START_INFO_TAG]
-    )
-    config = config_lib.load(model_dir)
-    assert {name: value.ListFields()[0][1] for name, value in session.hparams.items()} == (
-        dataclasses.asdict(config)
-    )
-    assert {info.name for info in experiment.hparam_infos} == set(dataclasses.asdict(config))
-
-    layout = layout_pb2.Layout.FromString(tensor_util.make_ndarray(
-        events.Tensors(custom_scalar_metadata.CONFIG_SUMMARY_TAG)[0].tensor_proto).item())
-    first = layout.category[0]
-    assert [chart.multiline.tag for chart in first.chart] == [
-        ["^loss$"], ["^perplexity$"], ["^bleu$"], ["^learning_rate$"]
-    ]
-    assert not first.closed
-    # Every chart draws tags the run writes; loss and perplexity from train and eval.
-    runs = {run: set(load_events(os.path.join(model_dir, run)).Tags()["tensors"]) for run in ("train", "eval")}
-    for chart in (c for category in layout.category for c in category.chart):
-        (pattern,) = chart.multiline.tag
-        drawn = {run for run, tags in runs.items() if pattern[1:-1] in tags}
-        assert drawn, chart.title
-        assert ("eval" in drawn) == ("eval" in chart.title or chart.title.startswith(("loss", "perplexity")))
 
 
 def test_evaluation_events_and_best_checkpoint(run_with_evaluation):

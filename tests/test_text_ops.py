@@ -1,16 +1,14 @@
 """tensorflow-text's ops loaded on their own: the same results, and our models never import all of it."""
 
-import os
-
 import pytest
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from tests.conftest import run_python, tiny_config
 from tf_seq2seq import corpus, text_ops, tokenizer, vocab
 from tf_seq2seq import model_dir as model_dir_lib
 
-TESTS = os.path.dirname(os.path.abspath(__file__))
+from helpers import run_client, tiny_config
+
 HARD_TEXT = [
     "Tom, are you okay?", "", "   ", "ﬁ ﬂ Ｆｕｌｌ ½ café", "L'été 2019... était chaud !",
     "a\u202fb\u00a0c\td", "▁x ▁ y", "日本語のテキスト、です。", "x" * 300,
@@ -64,22 +62,7 @@ def test_wordpiece_tokenizer_cuts_each_sentence_as_tensorflow_text_did(french_wo
 def test_models_train_export_and_serve_without_importing_tensorflow_text(tiny_corpus, tmp_path, kind):
     # The vocabularies first, here: learning wordpieces uses tensorflow-text's learner.
     model_dir_lib.prepare_model_dir(tiny_config(tiny_corpus, train_steps=2, tokenizer=kind), str(tmp_path / "model"))
-    code = f"""
-import sys
-sys.path.insert(0, {os.path.dirname(TESTS)!r})
-import tensorflow as tf
-from tests.conftest import tiny_config
-from tf_seq2seq import serving, training
-config = tiny_config({tiny_corpus!r}, train_steps=2, tokenizer={kind!r})
-training.train(config, {str(tmp_path / "model")!r})
-path = serving.export_model_dir(config, {str(tmp_path / "model")!r}, {str(tmp_path / "export")!r})
-loaded = serving.load(path)
-translations = loaded.signatures["serving_default"](sentences=tf.constant(["I am cold."]))["translations"]
-print("imported:", sorted(name for name in sys.modules if name.startswith("tensorflow_text")))
-import tensorflow_text  # Loading the same op libraries (and model builder) again works.
-print(tensorflow_text.regex_split(tf.constant(["a b"]), " ", "").to_list(), translations.shape)
-"""
-    result = run_python(code)
+    result = run_client("train_export_serve", tiny_corpus, tmp_path / "model", tmp_path / "export", kind)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
     # Only the wordpiece model builder, on its own: not the package.

@@ -7,10 +7,7 @@ from tf_seq2seq import config as config_lib
 from tf_seq2seq import decoding, vocab
 from tf_seq2seq import translator as translator_lib
 
-from conftest import PAIRS
-
-SOURCES = [en for en, _ in PAIRS]
-TARGETS = [fr for _, fr in PAIRS]
+from helpers import SOURCES, TARGETS
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +76,7 @@ def test_nbest_is_sorted_by_normalized_score_and_scores_are_teacher_forced_log_p
 ):
     config = config_lib.load(trained_model_dir).replace(length_penalty=0.6)
     translator, _ = translator_lib.from_model_dir(config, trained_model_dir)
-    source_ids, states, _, _ = translator.encode(tf.constant([en for en, _ in PAIRS]))
+    source_ids, states, _, _ = translator.encode(tf.constant(SOURCES))
     found = decoding.beam_search(translator.step_fn, states, 4, 20, 0.6)
     assert (found.scores[:, :-1] >= found.scores[:, 1:]).numpy().all()
     for sentence, (rows, log_probs, scores) in enumerate(zip(*(t.numpy() for t in found))):
@@ -88,7 +85,7 @@ def test_nbest_is_sorted_by_normalized_score_and_scores_are_teacher_forced_log_p
             expected = teacher_forced_log_prob(translator.members[0], source_ids[sentence : sentence + 1], ids)
             assert log_prob == pytest.approx(expected, abs=1e-3)
             assert score == pytest.approx(log_prob / ((5 + len(ids)) / 6) ** 0.6, abs=1e-3)
-    outputs = translator.beam_search(tf.constant([en for en, _ in PAIRS]), tf.constant(4), tf.constant(4))
+    outputs = translator.beam_search(tf.constant(SOURCES), tf.constant(4), tf.constant(4))
     assert outputs["scores"].numpy() == pytest.approx(found.log_probs.numpy(), abs=1e-4)
     assert outputs["normalized_scores"].numpy() == pytest.approx(found.scores.numpy(), abs=1e-4)
 

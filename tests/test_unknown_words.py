@@ -11,9 +11,7 @@ from tf_seq2seq import config as config_lib
 from tf_seq2seq import translator as translator_lib
 from tf_seq2seq.errors import Seq2SeqError
 
-from conftest import PAIRS, run_python, tiny_config
-
-SOURCES = [en for en, _ in PAIRS]
+from helpers import SOURCES, last_json, run_client, run_python, tiny_config
 
 
 def texts(strings):
@@ -94,28 +92,14 @@ def test_replacement_needs_attention(trained_model_dir):
         translator_lib.from_model_dir(config, trained_model_dir)
 
 
-# Translates in a fresh process through the TF1 session API by tensor names, as TF Serving does.
-TF1_CLIENT = """
-import json, sys
-import tensorflow as tf
-import tensorflow_text  # Registers the tf-text ops used by the graph.
-with tf.Graph().as_default(), tf.compat.v1.Session() as session:
-    meta_graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], sys.argv[1])
-    signature = meta_graph.signature_def["serving_default"]
-    outputs = session.run(signature.outputs["translations"].name,
-                          {signature.inputs["sentences"].name: json.loads(sys.argv[2])})
-print(json.dumps([t.decode() for t in outputs]))
-"""
-
-
 def test_an_export_with_replacement_replaces_in_its_graph(small_vocabulary_model_dir, tmp_path):
     config = config_lib.load(small_vocabulary_model_dir).replace(replace_unknown_target=True, jit_compile=True)
     path = serving.export_model_dir(config, small_vocabulary_model_dir, str(tmp_path / "unk"))
-    result = run_python(["-c", TF1_CLIENT, path, json.dumps(SOURCES + [""])])
-    assert result.returncode == 0, result.stderr[-3000:]
+    # Translated in a fresh process through the TF1 session API by tensor names, as TF Serving does.
+    loaded = last_json(run_client("tf1_session", path, json.dumps(SOURCES + [""])))
     translator, _ = translator_lib.from_model_dir(config, small_vocabulary_model_dir)
     expected = translator.serve(tf.constant(SOURCES + [""]))["translations"].numpy().tolist()
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == [t.decode() for t in expected]
+    assert loaded["translations"] == [t.decode() for t in expected]
     xla = serving.load(path).signatures["beam_search_xla"](
         sentences=tf.constant(SOURCES), beam_size=tf.constant(3), num_hypotheses=tf.constant(1))
     assert xla["translations"].numpy()[:, 0].tolist() == expected[:-1]

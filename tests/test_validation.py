@@ -10,7 +10,7 @@ from tf_seq2seq import config as config_lib
 from tf_seq2seq import evaluation, tokenizer, validation
 from tf_seq2seq import model as model_lib
 
-from conftest import PAIRS, teacher_forced_perplexity
+from helpers import PAIRS, teacher_forced_perplexity
 
 
 def test_sample_evenly_takes_one_seeded_index_from_each_equal_stratum():
