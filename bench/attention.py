@@ -24,7 +24,7 @@ from absl import logging  # noqa: E402
 
 from tf_seq2seq import config as config_lib  # noqa: E402
 from tf_seq2seq import evaluation  # noqa: E402
-from tf_seq2seq import translator as translator_lib  # noqa: E402
+from tf_seq2seq import loading
 from tf_seq2seq import training  # noqa: E402
 
 MULTI30K = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "multi30k_en_fr")
@@ -48,7 +48,7 @@ def train_and_score(config, model_dir):
     start = time.process_time()
     result = training.train(config, model_dir)
     cpu_seconds = time.process_time() - start
-    translator, _ = translator_lib.from_model_dir(config, model_dir)
+    translator, _ = loading.from_model_dir(config, model_dir)
     sources, references = evaluation.read_references(config, config.test_split)
     scores = evaluation.evaluate(
         translator.beam_search, sources, references, BEAM_SIZE,

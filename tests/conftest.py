@@ -88,9 +88,9 @@ def exported_model(trained_model_dir, tmp_path_factory):
 @pytest.fixture(scope="session")
 def exported(exported_model, trained_model_dir):
     """`(version_path, translator)`: `exported_model`, and the in-process translator it was exported from."""
-    from tf_seq2seq import translator as translator_lib
+    from tf_seq2seq import loading
 
-    translator, _ = translator_lib.from_model_dir(config_lib.load(trained_model_dir), trained_model_dir)
+    translator, _ = loading.from_model_dir(config_lib.load(trained_model_dir), trained_model_dir)
     return exported_model, translator
 
 

@@ -99,10 +99,10 @@ def teacher_forced_perplexity(model_dir, pairs):
     import math
 
     from tf_seq2seq import pipeline
-    from tf_seq2seq import translator as translator_lib
+    from tf_seq2seq import loading
 
     config = config_lib.load(model_dir)
-    translator, _ = translator_lib.from_model_dir(config, model_dir)
+    translator, _ = loading.from_model_dir(config, model_dir)
     sources = tf.constant([source for source, _ in pairs])
     source = pipeline.encode_source(translator.source_tokenizer, sources, config.reverse_source)
     target_in, labels = pipeline.encode_target(translator.target_tokenizer, tf.constant([t for _, t in pairs]))

@@ -7,7 +7,7 @@ import sacrebleu
 import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import translator as translator_lib
+from tf_seq2seq import loading
 
 from helpers import PAIRS, SOURCES, TARGETS, run_python, teacher_forced_perplexity, tiny_flags
 
@@ -16,7 +16,7 @@ def recomputed_scores(model_dir):
     """`(perplexity, bleu, hypotheses)` of a model on `PAIRS`, computed here: teacher-forced
     cross-entropy of the whole split in one padded batch, and sacrebleu on its beam search."""
     config = config_lib.load(model_dir)
-    translator, _ = translator_lib.from_model_dir(config, model_dir)
+    translator, _ = loading.from_model_dir(config, model_dir)
     outputs = translator.beam_search(tf.constant(SOURCES), tf.constant(config.beam_size), tf.constant(1))
     hypotheses = [row[0].decode("utf-8") for row in outputs["translations"].numpy()]
     bleu = sacrebleu.corpus_bleu(hypotheses, [TARGETS]).score

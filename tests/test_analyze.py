@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from tf_seq2seq import analysis, tokenizer, vocab
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import translator as translator_lib
+from tf_seq2seq import loading
 
 from helpers import PAIRS, cli
 
@@ -105,7 +105,7 @@ def test_analyze_attention_draws_a_heat_map_per_sentence(attention_model_dir, tm
     assert result.returncode == 0, result.stderr
     assert open(output, "rb").read(8) == PNG_SIGNATURE
     rows = json.load(open(output + ".json", encoding="utf-8"))
-    translator, _ = translator_lib.from_model_dir(config_lib.load(attention_model_dir), attention_model_dir)
+    translator, _ = loading.from_model_dir(config_lib.load(attention_model_dir), attention_model_dir)
     for row, sentence in zip(rows, ["We love cats.", "Go."]):
         ids = translator.source_tokenizer.tokenize(tf.constant([sentence]))[0].numpy()
         words = vocab.read(translator.source_tokenizer.vocab_path)

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import analysis, decode_step, decoding, ensemble, log_softmax, model, serving, vocab
-from tf_seq2seq import translator as translator_lib
+from tf_seq2seq import loading
 from tf_seq2seq.errors import Seq2SeqError
 
 from helpers import (
@@ -134,7 +134,7 @@ def attention_export(attention_model_dir, tmp_path_factory):
     """`(version_path, translator)`: the attention model exported with `beam_search_xla` too."""
     config = config_lib.load(attention_model_dir).replace(jit_compile=True)
     path = serving.export_model_dir(config, attention_model_dir, str(tmp_path_factory.mktemp("att") / "tiny"))
-    translator, _ = translator_lib.from_model_dir(config, attention_model_dir)
+    translator, _ = loading.from_model_dir(config, attention_model_dir)
     return path, translator
 
 
@@ -168,6 +168,6 @@ def test_attention_heat_maps_refuse_a_model_without_attention(attention_model_di
     model_dir = str(tmp_path / "paper")
     shutil.copytree(attention_model_dir, model_dir)
     config = config_lib.load(model_dir).replace(attention="none")
-    translator, _ = translator_lib.from_model_dir(config, model_dir)
+    translator, _ = loading.from_model_dir(config, model_dir)
     with pytest.raises(Seq2SeqError, match="need one model trained with --attention"):
         analysis.attention_alignments(translator, ["Go."], config)

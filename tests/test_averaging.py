@@ -9,7 +9,7 @@ import tensorflow as tf
 from tf_seq2seq import checkpoints
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import model as model_lib
-from tf_seq2seq import translator as translator_lib
+from tf_seq2seq import loading
 from tf_seq2seq.errors import Seq2SeqError
 
 from helpers import PAIRS, run_python
@@ -51,7 +51,7 @@ def test_averaging_more_checkpoints_than_listed_is_refused(trained_model_dir):
 
 def test_an_ensemble_of_averaged_models_averages_each_member(trained_model_dir):
     config = config_lib.load(trained_model_dir)
-    translator, paths = translator_lib.from_model_dirs(config, [trained_model_dir] * 2, average_last=2)
+    translator, paths = loading.from_model_dirs(config, [trained_model_dir] * 2, average_last=2)
     assert paths == [checkpoints.resolve(trained_model_dir)] * 2
     expected = weights(trained_model_dir, average_last=2)
     for member in translator.members:
@@ -66,7 +66,7 @@ def test_translate_averages_from_the_command_line(trained_model_dir):
                          "--average_last_checkpoints=2", "--num_hypotheses=2"],
                         input="".join(s + "\n" for s in sources))
     assert result.returncode == 0, result.stderr[-3000:]
-    translator, _ = translator_lib.from_model_dirs(config_lib.load(trained_model_dir), [trained_model_dir],
+    translator, _ = loading.from_model_dirs(config_lib.load(trained_model_dir), [trained_model_dir],
                                                    average_last=2)
     found = translator.beam_search(tf.constant(sources), tf.constant(4), tf.constant(2))
     printed = [line.split("\t") for line in result.stdout.splitlines()]

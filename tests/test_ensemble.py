@@ -5,10 +5,9 @@ import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import evaluation, training
-from tf_seq2seq import translator as translator_lib
-from tf_seq2seq.errors import Seq2SeqError
+from tf_seq2seq import loading
 
-from helpers import PAIRS, REFERENCES, SOURCES, run_python, tiny_config, write_corpus
+from helpers import REFERENCES, SOURCES, run_python, tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +20,7 @@ def second_model_dir(tiny_corpus, tmp_path_factory):
 
 def nbest(model_dirs, beam_size=3):
     config = config_lib.load(model_dirs[0])
-    translator, _ = translator_lib.from_model_dirs(config, model_dirs)
+    translator, _ = loading.from_model_dirs(config, model_dirs)
     outputs = translator.beam_search(tf.constant(SOURCES), tf.constant(beam_size), tf.constant(beam_size))
     return [[t.decode() for t in row] for row in outputs["translations"].numpy()], outputs["scores"].numpy()
 
@@ -46,14 +45,6 @@ def test_an_ensemble_of_two_differs_and_scores_at_least_as_well(trained_model_di
     assert both_scores != pytest.approx(second_scores, abs=1e-3)
     assert bleu(both) >= min(bleu(first), bleu(second))
     assert bleu(both) >= (bleu(first) + bleu(second)) / 2
-
-
-def test_models_with_different_vocabularies_are_refused(trained_model_dir, tmp_path):
-    other_corpus = write_corpus(tmp_path / "corpus", {s: PAIRS[:4] for s in ("train", "val", "test")})
-    other_dir = str(tmp_path / "other")
-    training.train(tiny_config(other_corpus, train_steps=1), other_dir)
-    with pytest.raises(Seq2SeqError, match="must share vocabularies"):
-        translator_lib.from_model_dirs(config_lib.load(trained_model_dir), [trained_model_dir, other_dir])
 
 
 # Slow: the in-process ensemble tests above cover the model; test_cli covers export and translate.

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import evaluation, serving
-from tf_seq2seq import translator as translator_lib
+from tf_seq2seq import loading
 from tf_seq2seq.errors import Seq2SeqError
 
 from helpers import PAIRS, REFERENCES, SOURCES, teacher_forced_perplexity
@@ -53,7 +53,7 @@ def test_reference_files_are_grouped_and_must_align(tmp_path):
 
 def test_perplexity_is_exp_of_the_mean_token_cross_entropy_within_the_length_limits(trained_model_dir):
     config = config_lib.load(trained_model_dir)
-    translator, _ = translator_lib.from_model_dir(config, trained_model_dir)
+    translator, _ = loading.from_model_dir(config, trained_model_dir)
     pairs = PAIRS + [("We love cats.", "Nous adorons les chats.")]  # One unseen reference.
     too_long = (" ".join(["Go."] * (config.max_source_length + 1)), "Va !")
     dataset = tf.data.Dataset.from_tensor_slices({
@@ -83,7 +83,7 @@ def test_evaluating_an_exported_model_writes_scores_hypotheses_and_the_nbest(
         rows = [line.split("\t") for line in f.read().splitlines()]
     assert [(int(row[0]), int(row[1])) for row in rows] == [(i, r) for i in range(len(PAIRS)) for r in (1, 2, 3)]
     # In batches of 3 (8 = 3 + 3 + 2), the n-best of the checkpoint the export was made from.
-    translator, _ = translator_lib.from_model_dir(config_lib.load(trained_model_dir), trained_model_dir)
+    translator, _ = loading.from_model_dir(config_lib.load(trained_model_dir), trained_model_dir)
     expected = translator.beam_search(tf.constant(SOURCES), tf.constant(3), tf.constant(3))
     assert [row[3] for row in rows] == [t.decode() for row in expected["translations"].numpy() for t in row]
     np.testing.assert_allclose([float(row[2]) for row in rows], expected["scores"].numpy().ravel(), atol=1e-4)

@@ -4,7 +4,7 @@ import pytest
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import inference
-from tf_seq2seq import translator as translator_lib
+from tf_seq2seq import loading
 
 from helpers import SOURCES, TARGETS
 
@@ -12,7 +12,7 @@ from helpers import SOURCES, TARGETS
 @pytest.mark.parametrize("beam_size", [1, 3])
 def test_tiny_model_memorises_pairs_and_translates_them_exactly(trained_model_dir, beam_size):
     config = config_lib.load(trained_model_dir)
-    translator, _ = translator_lib.from_model_dir(config, trained_model_dir)
+    translator, _ = loading.from_model_dir(config, trained_model_dir)
     nbest = inference.translate_texts(translator.beam_search, SOURCES, beam_size, 1, batch_size=8)
     assert [hypotheses[0][0] for hypotheses in nbest] == TARGETS
     assert all(hypotheses[0][1] < 0 for hypotheses in nbest)

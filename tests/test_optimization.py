@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from tf_seq2seq import model as model_lib
 from tf_seq2seq import optimization, precision, training, vocab
-from tf_seq2seq import translator as translator_lib
+from tf_seq2seq import loading
 from tf_seq2seq.errors import Seq2SeqError
 
 from helpers import tiny_config
@@ -66,7 +66,7 @@ def test_mixed_precision_trains_with_float32_logits(tiny_corpus, tmp_path, polic
     assert np.isfinite(result["loss"]) and result["loss"] < 0.85 * np.log(target_words)  # Learnt.
     # A bfloat16-trained model also serves in bfloat16, any other in float32;
     # log-probs and scores stay float32 and the global policy is left as it was.
-    translator, _ = translator_lib.from_model_dir(config, str(tmp_path / "model"))
+    translator, _ = loading.from_model_dir(config, str(tmp_path / "model"))
     serving_dtype = "bfloat16" if policy == "mixed_bfloat16" else "float32"
     assert translator.members[0].projection.compute_dtype == serving_dtype
     assert keras.mixed_precision.global_policy().name == "float32"

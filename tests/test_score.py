@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import nbest
-from tf_seq2seq import translator as translator_lib
+from tf_seq2seq import loading
 
 from helpers import SOURCES, TARGETS, cli
 
@@ -18,14 +18,14 @@ def test_score_command_prints_one_score_per_line_as_the_model_scores(trained_mod
     result = cli("score", f"--model_dir={trained_model_dir}", f"--source={source}", f"--target={target}",
                  "--translate_batch_size=3")
     assert result.returncode == 0, result.stderr[-3000:]
-    translator, _ = translator_lib.from_model_dir(config_lib.load(trained_model_dir), trained_model_dir)
+    translator, _ = loading.from_model_dir(config_lib.load(trained_model_dir), trained_model_dir)
     expected = translator.score_signature(tf.constant(SOURCES), tf.constant(TARGETS[1:] + TARGETS[:1]))
     printed = [float(line) for line in result.stdout.splitlines()]
     np.testing.assert_allclose(printed, expected["normalized_scores"].numpy(), atol=2e-6)
 
 
 def test_score_command_reranks_a_moses_nbest_list_with_its_feature(exported_model, trained_model_dir, tmp_path):
-    translator, _ = translator_lib.from_model_dir(config_lib.load(trained_model_dir), trained_model_dir)
+    translator, _ = loading.from_model_dir(config_lib.load(trained_model_dir), trained_model_dir)
     source = tmp_path / "s.en"
     source.write_text("".join(s + "\n" for s in SOURCES[:3]), encoding="utf-8")
     # Per sentence: another pair's target ranked first by the list, the reference second.

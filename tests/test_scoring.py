@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import decoding, pipeline, training, vocab
-from tf_seq2seq import translator as translator_lib
+from tf_seq2seq import loading
 
 from helpers import SOURCES, TARGETS, last_json, run_client, tiny_config
 
@@ -38,7 +38,7 @@ def independent_token_log_probs(translator, sources, targets):
 @pytest.mark.parametrize("ensemble", [False, True])
 def test_scores_are_the_sums_of_per_token_log_softmax(trained_model_dir, second_model_dir, ensemble):
     model_dirs = [trained_model_dir, second_model_dir] if ensemble else [trained_model_dir]
-    translator, _ = translator_lib.from_model_dirs(config_lib.load(trained_model_dir), model_dirs)
+    translator, _ = loading.from_model_dirs(config_lib.load(trained_model_dir), model_dirs)
     # Each source with its own translation and with another pair's.
     sources, targets = SOURCES + SOURCES, TARGETS + TARGETS[1:] + TARGETS[:1]
     scored = translator.score_signature(tf.constant(sources), tf.constant(targets))
@@ -57,7 +57,7 @@ def test_scores_are_the_sums_of_per_token_log_softmax(trained_model_dir, second_
 def test_beam_search_hypotheses_score_what_the_search_reported(trained_model_dir, second_model_dir, ensemble):
     config = config_lib.load(trained_model_dir).replace(length_penalty=0.6)
     model_dirs = [trained_model_dir, second_model_dir] if ensemble else [trained_model_dir]
-    translator, _ = translator_lib.from_model_dirs(config, model_dirs)
+    translator, _ = loading.from_model_dirs(config, model_dirs)
     encoded = translator.encode(tf.constant(SOURCES))
     found = decoding.beam_search(translator.step_fn, encoded.states, 3, 20, 0.6, constants=encoded.constants)
     ids = [list(row[: list(row).index(vocab.EOS_ID)]) for rows in found.ids.numpy() for row in rows]
@@ -75,7 +75,7 @@ def test_beam_search_hypotheses_score_what_the_search_reported(trained_model_dir
 
 def test_long_inputs_are_cut_and_flagged_and_sizes_must_match(trained_model_dir):
     config = config_lib.load(trained_model_dir).replace(max_decode_length=12)
-    translator, _ = translator_lib.from_model_dir(config, trained_model_dir)
+    translator, _ = loading.from_model_dir(config, trained_model_dir)
     scored = translator.score_signature(
         tf.constant(["Go.", " ".join(["Go."] * 40), "Go."]), tf.constant(["Va !", "Va !", "Va ! " * 20])
     )
@@ -91,7 +91,7 @@ def test_long_inputs_are_cut_and_flagged_and_sizes_must_match(trained_model_dir)
 
 
 def test_exported_score_signature_in_a_tf1_session_scores_as_in_process(exported_model, trained_model_dir):
-    translator, _ = translator_lib.from_model_dir(config_lib.load(trained_model_dir), trained_model_dir)
+    translator, _ = loading.from_model_dir(config_lib.load(trained_model_dir), trained_model_dir)
     # Hostile inputs too: empty, control characters, a 100k-character line.
     sources = SOURCES + ["", "\x00\x07😀", "Go. " * 25000]
     targets = TARGETS + ["Va !", "", "x" * 100000]

@@ -12,7 +12,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import serving, text_ops
-from tf_seq2seq import translator as translator_lib
+from tf_seq2seq import loading
 
 from helpers import (
     PAIRS, SENTENCES, TF_TEXT_2_12_OPS, assert_same_as_in_process, assert_survives_hostile_inputs,
@@ -30,7 +30,7 @@ def exported_wordpiece(tiny_corpus, tmp_path_factory):
     config = tiny_config(tiny_corpus, tokenizer="wordpiece", train_steps=30)
     training.train(config, model_dir)
     path = serving.export_model_dir(config, model_dir, str(tmp_path_factory.mktemp("wp") / "tiny"))
-    translator, _ = translator_lib.from_model_dir(config, model_dir)
+    translator, _ = loading.from_model_dir(config, model_dir)
     return path, translator
 
 
@@ -41,7 +41,7 @@ def exported_shortlist(trained_model_dir, tmp_path_factory):
     shutil.copytree(trained_model_dir, model_dir)  # The shortlist's counts are saved in it.
     config = config_lib.load(model_dir).replace(shortlist=True, shortlist_words=2, shortlist_frequent=3)
     path = serving.export_model_dir(config, model_dir, str(tmp_path_factory.mktemp("sl") / "tiny"))
-    translator, _ = translator_lib.from_model_dir(config, model_dir)
+    translator, _ = loading.from_model_dir(config, model_dir)
     return path, translator
 
 

@@ -11,6 +11,7 @@ import tensorflow as tf
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import corpus, shortlist, vocab
 from tf_seq2seq import tokenizer as tokenizer_lib
+from tf_seq2seq import loading
 from tf_seq2seq import translator as translator_lib
 
 from helpers import SOURCES
@@ -116,7 +117,7 @@ def whole_vocabulary(translator):
 def translators(model_dirs, chosen):
     """`(without, with)`: translators of the model directories without a shortlist and with `chosen`."""
     config = config_lib.load(model_dirs[0])
-    full, _ = translator_lib.from_model_dirs(config, model_dirs)
+    full, _ = loading.from_model_dirs(config, model_dirs)
     shortlisted = translator_lib.Translator(full.members, full.source_tokenizer, full.target_tokenizer,
                                             config, shortlist=chosen(full) if callable(chosen) else chosen)
     return full, shortlisted

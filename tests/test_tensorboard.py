@@ -116,19 +116,19 @@ def test_tensorboard_serves_the_scalars_layout_and_hparams_by_bleu(run_with_eval
 
 def test_the_best_latest_or_a_named_checkpoint_can_be_restored(run_with_evaluation, trained_model_dir):
     from tf_seq2seq import config as config_lib
-    from tf_seq2seq import translator as translator_lib
+    from tf_seq2seq import loading
     from tf_seq2seq.errors import Seq2SeqError
 
     model_dir, result = run_with_evaluation
     config = config_lib.load(model_dir)
     best = json.load(open(os.path.join(model_dir, "best", "eval.json")))
-    _, (path,) = translator_lib.from_model_dirs(config, [model_dir], "best")
+    _, (path,) = loading.from_model_dirs(config, [model_dir], "best")
     assert path == os.path.join(model_dir, "best", f"ckpt-{best['step']}")
-    _, (path,) = translator_lib.from_model_dirs(config, [model_dir], "latest")
+    _, (path,) = loading.from_model_dirs(config, [model_dir], "latest")
     assert path == os.path.join(model_dir, f"ckpt-{result['step']}")
-    _, (named,) = translator_lib.from_model_dirs(config, [model_dir], path)
+    _, (named,) = loading.from_model_dirs(config, [model_dir], path)
     assert named == path
     with pytest.raises(Seq2SeqError, match="no best checkpoint"):
-        translator_lib.from_model_dirs(config_lib.load(trained_model_dir), [trained_model_dir], "best")
+        loading.from_model_dirs(config_lib.load(trained_model_dir), [trained_model_dir], "best")
     with pytest.raises(Seq2SeqError, match="ckpt-999999 not found"):
-        translator_lib.from_model_dirs(config, [model_dir], os.path.join(model_dir, "ckpt-999999"))
+        loading.from_model_dirs(config, [model_dir], os.path.join(model_dir, "ckpt-999999"))

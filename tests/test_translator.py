@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import decoding, vocab
-from tf_seq2seq import translator as translator_lib
+from tf_seq2seq import loading
 
 from helpers import SOURCES, TARGETS
 
@@ -13,7 +13,7 @@ from helpers import SOURCES, TARGETS
 @pytest.fixture(scope="module")
 def translator(trained_model_dir):
     """The tiny model's in-process `Translator`."""
-    return translator_lib.from_model_dir(config_lib.load(trained_model_dir), trained_model_dir)[0]
+    return loading.from_model_dir(config_lib.load(trained_model_dir), trained_model_dir)[0]
 
 
 def test_scores_are_the_teacher_forced_log_probs(translator):
@@ -75,7 +75,7 @@ def test_nbest_is_sorted_by_normalized_score_and_scores_are_teacher_forced_log_p
     trained_model_dir,
 ):
     config = config_lib.load(trained_model_dir).replace(length_penalty=0.6)
-    translator, _ = translator_lib.from_model_dir(config, trained_model_dir)
+    translator, _ = loading.from_model_dir(config, trained_model_dir)
     source_ids, states, _, _ = translator.encode(tf.constant(SOURCES))
     found = decoding.beam_search(translator.step_fn, states, 4, 20, 0.6)
     assert (found.scores[:, :-1] >= found.scores[:, 1:]).numpy().all()
@@ -94,7 +94,7 @@ def test_kept_decode_weights_decode_the_same(trained_model_dir):
     config = config_lib.load(trained_model_dir)
     outputs = []
     for keep in (False, True):
-        translator = translator_lib.from_model_dirs(config, [trained_model_dir], keep_decode_weights=keep)[0]
+        translator = loading.from_model_dirs(config, [trained_model_dir], keep_decode_weights=keep)[0]
         found = translator.beam_search(tf.constant(SOURCES), tf.constant(3), tf.constant(3))
         outputs.append({name: found[name].numpy().tolist() for name in ("translations", "scores")})
     assert outputs[1] == outputs[0]

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from tf_seq2seq import analysis, serving, training, unknown_words
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import translator as translator_lib
+from tf_seq2seq import loading
 from tf_seq2seq.errors import Seq2SeqError
 
 from helpers import SOURCES, last_json, run_client, run_python, tiny_config
@@ -73,8 +73,8 @@ def joined(row, replace):
 
 def test_each_unk_becomes_its_most_attended_source_word(small_vocabulary_model_dir):
     config = config_lib.load(small_vocabulary_model_dir)
-    plain, _ = translator_lib.from_model_dir(config, small_vocabulary_model_dir)
-    replacing, _ = translator_lib.from_model_dirs(config.replace(replace_unknown_target=True),
+    plain, _ = loading.from_model_dir(config, small_vocabulary_model_dir)
+    replacing, _ = loading.from_model_dirs(config.replace(replace_unknown_target=True),
                                                   [small_vocabulary_model_dir])
     beam = tf.constant(config.beam_size)
     before = plain.beam_search(tf.constant(SOURCES), beam, tf.constant(1))["translations"].numpy()[:, 0]
@@ -89,7 +89,7 @@ def test_each_unk_becomes_its_most_attended_source_word(small_vocabulary_model_d
 def test_replacement_needs_attention(trained_model_dir):
     config = config_lib.load(trained_model_dir).replace(replace_unknown_target=True)
     with pytest.raises(Seq2SeqError, match="--replace_unknown_target needs models trained with --attention"):
-        translator_lib.from_model_dir(config, trained_model_dir)
+        loading.from_model_dir(config, trained_model_dir)
 
 
 def test_an_export_with_replacement_replaces_in_its_graph(small_vocabulary_model_dir, tmp_path):
@@ -97,7 +97,7 @@ def test_an_export_with_replacement_replaces_in_its_graph(small_vocabulary_model
     path = serving.export_model_dir(config, small_vocabulary_model_dir, str(tmp_path / "unk"))
     # Translated in a fresh process through the TF1 session API by tensor names, as TF Serving does.
     loaded = last_json(run_client("tf1_session", path, json.dumps(SOURCES + [""])))
-    translator, _ = translator_lib.from_model_dir(config, small_vocabulary_model_dir)
+    translator, _ = loading.from_model_dir(config, small_vocabulary_model_dir)
     expected = translator.serve(tf.constant(SOURCES + [""]))["translations"].numpy().tolist()
     assert loaded["translations"] == [t.decode() for t in expected]
     xla = serving.load(path).signatures["beam_search_xla"](

@@ -18,7 +18,7 @@ from tf_seq2seq import distribution
 from tf_seq2seq import evaluation
 from tf_seq2seq import flags
 from tf_seq2seq import training
-from tf_seq2seq import translator as translator_lib
+from tf_seq2seq import loading
 
 FLAGS = flags.FLAGS
 # The paper's Section 3.3 numbers (WMT'14 En->Fr).
@@ -33,7 +33,7 @@ def train_and_evaluate(config, model_dir, strategy):
         and the training `step`.
     """
     trained = training.train(config, model_dir, strategy)
-    translator, _ = translator_lib.from_model_dir(config, model_dir)
+    translator, _ = loading.from_model_dir(config, model_dir)
     split = config.test_split
     eval_set = evaluation.read_eval_set(config, split)
     perplexity = evaluation.Perplexity(

@@ -155,7 +155,7 @@ def load_model(signature="beam_search"):
     """
     from tf_seq2seq import flags as flags_lib  # Defines the flags on import.
     from tf_seq2seq import serving
-    from tf_seq2seq import translator as translator_lib
+    from tf_seq2seq import loading
 
     given = flags_lib.FLAGS
     if (given.saved_model is None) == (given.model_dir is None):
@@ -174,7 +174,7 @@ def load_model(signature="beam_search"):
     config = flags_lib.config_for_model_dir(model_dirs[0])
     if signature == "score":
         config = config.replace(shortlist=False)  # Scores are over every target word.
-    translator, _ = translator_lib.from_model_dirs(
+    translator, _ = loading.from_model_dirs(
         config, model_dirs, given.checkpoint, average_last=given.average_last_checkpoints
     )
     functions = {"beam_search": translator.beam_search, "score": translator.score_signature}

@@ -58,7 +58,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 from tf_seq2seq import config as config_lib
 from tf_seq2seq import predict_requests
 from tf_seq2seq import text_ops
-from tf_seq2seq import translator as translator_lib
+from tf_seq2seq import loading
 from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
 
@@ -80,7 +80,7 @@ def export_model_dir(config, model_dir, export_dir, checkpoint="latest", warmup_
         The version path.
     """
     model_dirs = model_dir if isinstance(model_dir, (list, tuple)) else [model_dir]
-    translator, _ = translator_lib.from_model_dirs(
+    translator, _ = loading.from_model_dirs(
         config, model_dirs, checkpoint, keep_decode_weights=True, average_last=average_last
     )
     return export(translator, export_dir, config, warmup_xla)

@@ -18,18 +18,13 @@ import math
 
 import tensorflow as tf
 
-from tf_seq2seq import config as config_lib
 from tf_seq2seq import decode_step
 from tf_seq2seq import decoding
 from tf_seq2seq import ensemble
-from tf_seq2seq import model as model_lib
 from tf_seq2seq import pipeline
-from tf_seq2seq import precision
 from tf_seq2seq import scoring
 from tf_seq2seq import shortlist as shortlist_lib
-from tf_seq2seq import tokenizer as tokenizer_lib
 from tf_seq2seq import unknown_words
-from tf_seq2seq import vocab
 from tf_seq2seq.errors import Seq2SeqError
 
 SENTENCES = tf.TensorSpec([None], tf.string, name="sentences")
@@ -60,10 +55,10 @@ class Translator(tf.Module):
     Examples:
 
     ```python
-    from tf_seq2seq import config, translator
+    from tf_seq2seq import config, loading
 
     model_config = config.load("runs/demo")
-    demo, checkpoint = translator.from_model_dir(model_config, "runs/demo")
+    demo, checkpoint = loading.from_model_dir(model_config, "runs/demo")
     outputs = demo.beam_search(tf.constant(["How are you?"]), tf.constant(4), tf.constant(2))
     outputs["translations"]  # string [1, 2], the two best translations.
     demo.serve(tf.constant(["How are you?"]))["translations"]  # string [1], the best one.
@@ -209,20 +204,10 @@ class Translator(tf.Module):
         )
         source_ids, token_counts = self._source_ids(sentences)
         target_in, labels = pipeline.encode_target(self.target_tokenizer, translations)
-        full_lengths = tf.cast(labels.row_lengths(), tf.int32)
-        target_in, labels = target_in[:, : self._max_decode_length], labels[:, : self._max_decode_length]
-        token_log_probs = scoring.token_log_probs(
-            self.members, source_ids, target_in.to_tensor(), labels.to_tensor()
-        )
-        log_probs = tf.reduce_sum(token_log_probs, axis=1)
-        lengths = tf.cast(labels.row_lengths(), tf.int32)
-        return {
-            "log_probs": log_probs,
-            "lengths": lengths,
-            "normalized_scores": log_probs / decoding.length_normalizer(lengths, self._length_penalty),
-            "token_log_probs": token_log_probs,
-            "truncated": (token_counts > self._max_source_length) | (full_lengths > lengths),
-        }
+        scored = scoring.score(self.members, source_ids, target_in, labels, self._max_decode_length,
+                               self._length_penalty)
+        scored["truncated"] |= token_counts > self._max_source_length
+        return scored
 
     def search(self, sentences, beam_size, num_hypotheses, jit_compile=False, full_softmax=False):
         """Translates a batch with beam search.
@@ -274,8 +259,9 @@ class Translator(tf.Module):
         ids = found.ids[:, :num_hypotheses]
         if target_ids is not None:
             ids = tf.gather(target_ids, ids)
-        attended = (self._attended_words(sentences, encoded.source_ids, ids)
-                    if self._replace_unknown_target else None)
+        attended = unknown_words.hypothesis_words(
+            self.members, self.source_tokenizer, sentences, encoded.source_ids, ids, self._reverse_source
+        ) if self._replace_unknown_target else None
         texts = self._detokenize(ids, attended)
         token_counts = encoded.token_counts
         empty = (token_counts == 0)[:, tf.newaxis]
@@ -291,34 +277,6 @@ class Translator(tf.Module):
         shape = tf.shape(ids)
         flat = [None if t is None else tf.reshape(t, [-1, shape[2]]) for t in (ids, attended)]
         return tf.reshape(self.target_tokenizer.detokenize(*flat), shape[:2])
-
-    def _attended_words(self, sentences, source_ids, ids):
-        """The source word each output token attended to most (`unknown_words.attended_words`).
-
-        One teacher-forced pass of the decoders over the hypotheses gives the
-        attention of the search (an ensemble's: its members' mean).
-
-        Args:
-            sentences: string [batch].
-            source_ids: int32 [batch, S], their encoder input (`encode`).
-            ids: int32 [batch, n, T], the hypotheses (`decoding.Hypotheses.ids`).
-
-        Returns:
-            string [batch, n, T].
-        """
-        shape = tf.shape(ids)
-        flat = tf.reshape(ids, [-1, shape[2]])
-        features = {
-            "source": tf.repeat(source_ids, shape[1], axis=0),
-            "target_in": tf.concat([tf.fill([tf.shape(flat)[0], 1], vocab.BOS_ID), flat[:, :-1]], 1),
-        }
-        alignments = tf.add_n([member.alignment_model(features) for member in self.members]) / len(self.members)
-        # Each sentence's hypotheses one after another: [batch, n x T, S].
-        alignments = tf.reshape(alignments, [shape[0], shape[1] * shape[2], tf.shape(alignments)[2]])
-        words, word_of_token = self.source_tokenizer.source_words(sentences)
-        source_lengths = tf.reduce_sum(tf.cast(source_ids != vocab.PAD_ID, tf.int32), axis=1)
-        attended = unknown_words.attended_words(alignments, words, word_of_token, source_lengths, self._reverse_source)
-        return tf.reshape(attended, shape)
 
     def _decode_padded(self, encoded, beam_size, max_length, num_hypotheses):
         """Runs `decode_xla` on the states padded to `padded_batch_size`.
@@ -400,68 +358,6 @@ class Translator(tf.Module):
             ensemble), concatenated.
         """
         return {"vectors": tf.cast(tf.concat(self.encode(sentences).states, axis=1), tf.float32)}
-
-
-def from_model_dirs(config, model_dirs, checkpoint="latest", keep_decode_weights=False, average_last=1):
-    """A `Translator` of one model directory, or of several as an ensemble.
-
-    Args:
-        config: the first model's `config.Config` (decoding settings apply to
-            all; with `shortlist`, the shortlist is learnt from the first
-            model's training split, `shortlist.for_model_dir`).
-        model_dirs: list of model directories sharing vocabularies.
-        checkpoint: which checkpoint of each (`model.Seq2Seq.restore`).
-        keep_decode_weights: see `Translator`.
-        average_last: each member's weights averaged over its last this many
-            checkpoints up to `checkpoint` (`model.Seq2Seq.restore`).
-
-    Returns:
-        `(translator, checkpoint_paths)`, the checkpoint restored for each model.
-
-    Raises:
-        Seq2SeqError: if the models do not share tokenizer, vocabularies and
-            source order.
-    """
-    models, checkpoints = [], []
-    for model_dir in model_dirs:
-        member_config = config if model_dir == model_dirs[0] else config_lib.load(model_dir)
-        _check_same_vocabularies(model_dirs[0], config, model_dir, member_config)
-        with precision.serving_precision(member_config):
-            seq2seq = model_lib.for_model_dir(member_config, model_dir)
-        checkpoints.append(seq2seq.restore(model_dir, checkpoint, average_last))
-        models.append(seq2seq)
-    source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dirs[0], config.tokenizer)
-    shortlist = shortlist_lib.for_model_dir(
-        config, model_dirs[0], config.shortlist_words, config.shortlist_frequent
-    ) if config.shortlist else None
-    translator = Translator(models, source_tokenizer, target_tokenizer, config, keep_decode_weights, shortlist)
-    return translator, checkpoints
-
-
-def _check_same_vocabularies(first_dir, first_config, model_dir, config):
-    """Raises `Seq2SeqError` unless `model_dir` can join `first_dir`'s ensemble."""
-    for field in config_lib.ENSEMBLE_FIELDS:
-        if getattr(config, field) != getattr(first_config, field):
-            raise Seq2SeqError(
-                f"cannot ensemble {first_dir} and {model_dir}: {field} differs "
-                f"({getattr(first_config, field)!r} != {getattr(config, field)!r})"
-            )
-    for first_path, path in zip(vocab.paths(first_dir), vocab.paths(model_dir)):
-        if vocab.read(first_path) != vocab.read(path):
-            raise Seq2SeqError(
-                f"cannot ensemble {first_dir} and {model_dir}: {first_path} and {path} differ "
-                "(ensemble members must share vocabularies)"
-            )
-
-
-def from_model_dir(config, model_dir):
-    """A `Translator` with a model directory's vocabularies and latest weights.
-
-    Returns:
-        `(translator, checkpoint_path)`.
-    """
-    translator, checkpoints = from_model_dirs(config, [model_dir])
-    return translator, checkpoints[0]
 
 
 # Decoding may emit this many tokens beyond `max_decode_ratio` x source length.

@@ -17,6 +17,8 @@ of the attended piece.
 
 import tensorflow as tf
 
+from tf_seq2seq import vocab
+
 
 def attended_words(alignments, words, word_of_token, source_lengths, reverse):
     """The source word each output position attended to most.
@@ -44,3 +46,36 @@ def attended_words(alignments, words, word_of_token, source_lengths, reverse):
     token_words = tf.pad(word_of_token.to_tensor(), [[0, 0], [0, 1]])
     sentence_words = tf.pad(words.to_tensor(), [[0, 0], [0, 1]])
     return tf.gather(sentence_words, tf.gather(token_words, position, batch_dims=1), batch_dims=1)
+
+
+def hypothesis_words(members, source_tokenizer, sentences, source_ids, ids, reverse):
+    """The source word each token of the hypotheses attended to most (`attended_words`).
+
+    One teacher-forced pass of the decoders over the hypotheses gives the
+    attention of the search (an ensemble's: its members' mean).
+
+    Args:
+        members: list of `model.Seq2Seq` with attention (one, or an ensemble).
+        source_tokenizer: the source `tokenizer` (its `source_words`).
+        sentences: string [batch].
+        source_ids: int32 [batch, S], their encoder input
+            (`translator.Translator.encode`'s).
+        ids: int32 [batch, n, T], the hypotheses in vocabulary ids
+            (`decoding.Hypotheses.ids`).
+        reverse: whether the encoders read the sources reversed.
+
+    Returns:
+        string [batch, n, T].
+    """
+    shape = tf.shape(ids)
+    flat = tf.reshape(ids, [-1, shape[2]])
+    features = {
+        "source": tf.repeat(source_ids, shape[1], axis=0),
+        "target_in": tf.concat([tf.fill([tf.shape(flat)[0], 1], vocab.BOS_ID), flat[:, :-1]], 1),
+    }
+    alignments = tf.add_n([member.alignment_model(features) for member in members]) / len(members)
+    # Each sentence's hypotheses one after another: [batch, n x T, S].
+    alignments = tf.reshape(alignments, [shape[0], shape[1] * shape[2], tf.shape(alignments)[2]])
+    words, word_of_token = source_tokenizer.source_words(sentences)
+    source_lengths = tf.reduce_sum(tf.cast(source_ids != vocab.PAD_ID, tf.int32), axis=1)
+    return tf.reshape(attended_words(alignments, words, word_of_token, source_lengths, reverse), shape)
