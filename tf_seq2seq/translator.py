@@ -14,10 +14,10 @@ InvalidArgument error, and inputs are cut to `max_source_length` tokens
 """
 
 import collections
-import math
 
 import tensorflow as tf
 
+from tf_seq2seq import bounds
 from tf_seq2seq import decode_step
 from tf_seq2seq import decoding
 from tf_seq2seq import ensemble
@@ -123,10 +123,7 @@ class Translator(tf.Module):
         return self.shortlisted_step_fn(None)
 
     def shortlisted_step_fn(self, target_ids):
-        """A new `beam_search` step function (an ensemble's averages its members' log-probs).
-
-        Each call reads the weights (`decode_step.step_fn`), or the
-        kept ones (`keep_decode_weights`): call it once per search, outside the loop.
+        """A new `beam_search` step function (`ensemble.step_fn`) on the kept weights, if kept.
 
         Args:
             target_ids: int32 [K], sorted target ids the search may produce
@@ -134,16 +131,7 @@ class Translator(tf.Module):
                 or None for the whole vocabulary.
         """
         kept = self._kept_decode_weights or [None] * len(self.members)
-        step_fns = []
-        for member, weights in zip(self.members, kept):
-            weights = tf.nest.map_structure(tf.convert_to_tensor, weights) if weights else decode_step.decode_weights(member)
-            if target_ids is not None:
-                weights = shortlist_lib.restrict(weights, target_ids)
-            step_fns.append(decode_step.step_fn(member, weights))
-        if len(step_fns) == 1:
-            return step_fns[0]
-        return ensemble.ensemble_step_fn(step_fns, [member.num_states for member in self.members],
-                                         [member.num_constants for member in self.members])
+        return ensemble.step_fn(self.members, kept, target_ids)
 
     def encode(self, sentences):
         """Tokenizes, truncates and encodes a batch of source sentences.
@@ -241,7 +229,7 @@ class Translator(tf.Module):
             num_hypotheses, beam_size, message="num_hypotheses must be <= beam_size"
         )
         encoded = self.encode(sentences)
-        max_length = decode_length(
+        max_length = bounds.decode_length(
             tf.shape(encoded.source_ids)[1] - 1, self._max_decode_ratio, self._max_decode_length
         )
         target_ids = None
@@ -279,13 +267,13 @@ class Translator(tf.Module):
         return tf.reshape(self.target_tokenizer.detokenize(*flat), shape[:2])
 
     def _decode_padded(self, encoded, beam_size, max_length, num_hypotheses):
-        """Runs `decode_xla` on the states padded to `padded_batch_size`.
+        """Runs `decode_xla` on the states padded to `bounds.padded_batch_size`.
 
         Attention memory is padded along the source axis to the longest
         input (zero padding is masked out), so it adds no programs.
         """
         batch = tf.shape(encoded.states[0])[0]
-        padded_batch = padded_batch_size(batch, self._max_batch_size)
+        padded_batch = bounds.padded_batch_size(batch, self._max_batch_size)
         source_padding = self._max_source_length + 1
         states = [tf.pad(s, [[0, padded_batch - batch], [0, 0]]) for s in encoded.states]
         constants = [tf.pad(c, [[0, padded_batch - batch], [0, source_padding - tf.shape(c)[1]], [0, 0]])
@@ -312,7 +300,7 @@ class Translator(tf.Module):
         """
         return decoding.beam_search(
             self.step_fn, states, beam_size, max_length, self._length_penalty,
-            padded_length=decode_length(
+            padded_length=bounds.decode_length(
                 self._max_source_length, self._max_decode_ratio, self._max_decode_length
             ),
             num_hypotheses=num_hypotheses, constants=constants,
@@ -358,43 +346,3 @@ class Translator(tf.Module):
             ensemble), concatenated.
         """
         return {"vectors": tf.cast(tf.concat(self.encode(sentences).states, axis=1), tf.float32)}
-
-
-# Decoding may emit this many tokens beyond `max_decode_ratio` x source length.
-DECODE_LENGTH_SLACK = 10
-
-
-def decode_length(source_length, max_decode_ratio, max_decode_length):
-    """The most target tokens to generate for sources of `source_length` tokens.
-
-    Args:
-        source_length: int32 scalar tensor or Python int.
-        max_decode_ratio: generate at most this many tokens per source token,
-            plus `DECODE_LENGTH_SLACK`.
-        max_decode_length: and never more than this many.
-
-    Returns:
-        int32 scalar (a Python int for a Python int).
-    """
-    if isinstance(source_length, int):
-        length = math.ceil(max_decode_ratio * source_length)
-        return min(length + DECODE_LENGTH_SLACK, max_decode_length)
-    length = tf.math.ceil(max_decode_ratio * tf.cast(source_length, tf.float32))
-    return tf.minimum(tf.cast(length, tf.int32) + DECODE_LENGTH_SLACK, max_decode_length)
-
-
-def padded_batch_size(batch, max_batch_size):
-    """The batch size an XLA-compiled search pads `batch` sentences to: a power of two.
-
-    XLA compiles once per padded batch size and beam size, so a server
-    compiles at most log2(max_batch_size) + 1 programs per beam size.
-
-    Args:
-        batch: int32 scalar tensor, at most `max_batch_size`.
-        max_batch_size: Python int, the most sentences of a request.
-
-    Returns:
-        int32 scalar, the least power of two >= `batch`.
-    """
-    sizes = tf.constant([2**i for i in range(max(max_batch_size - 1, 1).bit_length() + 1)])
-    return tf.gather(sizes, tf.searchsorted(sizes, [batch])[0])
