@@ -96,15 +96,17 @@ def restore_average(checkpoint, variables, paths):
     Raises:
         Seq2SeqError: if a checkpoint cannot be read (`restore_checkpoint`).
     """
+    if len(paths) == 1:  # Nothing to average: no float64 copy of the weights.
+        restore_checkpoint(checkpoint, paths[0]).expect_partial()
+        return
     averaged = [v for v in variables if tf.as_dtype(v.dtype).is_floating]
     sums = None
     for path in paths:
         restore_checkpoint(checkpoint, path).expect_partial()
         values = [np.asarray(v.numpy(), np.float64) for v in averaged]
         sums = values if sums is None else [total + value for total, value in zip(sums, values)]
-    if len(paths) > 1:
-        for variable, total in zip(averaged, sums):
-            variable.assign((total / len(paths)).astype(tf.as_dtype(variable.dtype).as_numpy_dtype))
+    for variable, total in zip(averaged, sums):
+        variable.assign((total / len(paths)).astype(tf.as_dtype(variable.dtype).as_numpy_dtype))
 
 
 def manager(checkpoint, directory, keep):
