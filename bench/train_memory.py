@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import peer  # noqa: E402  (the peer's settings, training through the CLI)
 
-from tf_seq2seq import config as config_lib  # noqa: E402
+from tf_seq2seq import config as config_lib, settings  # noqa: E402
 
 SPLITS = {"train": 2000, "val": 10, "test2016": 10}
 
@@ -44,7 +44,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mixed_precision", default="", choices=["", "mixed_bfloat16"])
     parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--tokenizer", default="word", choices=config_lib.TOKENIZERS)
+    parser.add_argument("--tokenizer", default="word", choices=settings.TOKENIZERS)
     parser.add_argument("--words", type=int, default=49, help="words per side (49: 51 tokens with <s>, </s>)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as corpus_dir, tempfile.TemporaryDirectory() as model_dir:

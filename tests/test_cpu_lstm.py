@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_seq2seq import config as config_lib
+from tf_seq2seq import settings
 from tf_seq2seq import cpu_lstm
 from tf_seq2seq import losses
 
@@ -78,7 +78,7 @@ def test_layer_gradients_equal_keras_with_right_padding(used):
         np.testing.assert_allclose(grad, expected_grad, atol=1e-5, err_msg=name)
 
 
-@pytest.mark.parametrize("attention", config_lib.ATTENTIONS)
+@pytest.mark.parametrize("attention", settings.ATTENTIONS)
 def test_training_logits_and_gradients_equal_the_keras_model(batch, attention, monkeypatch):
     # 24 target rows: the training step's softmax layer runs in 5 chunks, the last of 4 rows.
     monkeypatch.setattr(losses, "SOFTMAX_CHUNK_ROWS", 5)
@@ -209,7 +209,7 @@ def test_encoder_states_equal_the_keras_encoder(batch):
         np.testing.assert_allclose(state, expected, atol=1e-6)
 
 
-@pytest.mark.parametrize("attention", config_lib.ATTENTIONS)
+@pytest.mark.parametrize("attention", settings.ATTENTIONS)
 def test_decoder_initial_states_come_from_the_cpu_encoder_and_equal_keras(batch, attention):
     seq2seq = small_seq2seq(attention=attention)
     states, constants = seq2seq.initial_states(batch["source"])

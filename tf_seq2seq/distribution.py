@@ -32,11 +32,11 @@ import sys
 import tensorflow as tf
 from absl import logging
 
-from tf_seq2seq import config as config_lib
+from tf_seq2seq import settings
 from tf_seq2seq import placement
 from tf_seq2seq.errors import Seq2SeqError
 
-COLLECTIVES = dict(zip(config_lib.COLLECTIVES, (
+COLLECTIVES = dict(zip(settings.COLLECTIVES, (
     tf.distribute.experimental.CommunicationImplementation.AUTO,
     tf.distribute.experimental.CommunicationImplementation.RING,
     tf.distribute.experimental.CommunicationImplementation.NCCL,

@@ -1,7 +1,7 @@
 """absl flag definitions shared by the command-line entry points, grouped by concept.
 
 Every `config.Config` field has a flag of the same name, default, help, choices
-and group, all taken from the field (`config._field`); `config_from_flags`
+and group, all taken from the field (`settings._field`); `config_from_flags`
 builds the config from them. Flags that are not hyperparameters (paths, the
 evaluation split) are defined here too, so `--helpfull` documents them all.
 """

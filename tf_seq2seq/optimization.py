@@ -11,7 +11,7 @@ import math
 import keras
 import tensorflow as tf
 
-from tf_seq2seq import config as config_lib
+from tf_seq2seq import settings
 from tf_seq2seq import precision
 from tf_seq2seq.errors import Seq2SeqError
 
@@ -143,7 +143,7 @@ def make_optimizer(config, rate=None):
     `_AppliesReducedGradients`); Adam's epsilon is `config.adam_epsilon`. Under
     `mixed_float16` it scales the loss (`precision.loss_scaled`).
     """
-    optimizers = dict(zip(config_lib.OPTIMIZERS, (ReducedSGD, ReducedAdam)))
+    optimizers = dict(zip(settings.OPTIMIZERS, (ReducedSGD, ReducedAdam)))
     options = {"epsilon": config.adam_epsilon} if config.optimizer == "adam" else {}
     rate = learning_rate(config, None) if rate is None else rate
     optimizer = optimizers[config.optimizer](learning_rate=rate, **options)

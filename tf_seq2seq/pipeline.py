@@ -176,7 +176,7 @@ def bucket_by_length(batch_size, max_length, bucket_width=1, batch_tokens=0):
     one token wide leave only the shorter side of a pair padded: on Multi30k
     (batch 64), 5-token buckets padded 18% of the source+target positions of a
     step, 1-token buckets 9% (`bench/input_pipeline.py`). Training uses
-    `--bucket_width` (`config.BUCKET_WIDTH` by default).
+    `--bucket_width` (`settings.BUCKET_WIDTH` by default).
 
     Args:
         batch_size: sentences per batch (when `batch_tokens` is 0).

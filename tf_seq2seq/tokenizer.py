@@ -13,7 +13,7 @@ neither tokenizer imports all of tensorflow-text.
 
 import tensorflow as tf
 
-from tf_seq2seq import config as config_lib
+from tf_seq2seq import settings
 from tf_seq2seq import text_ops
 from tf_seq2seq import vocab
 
@@ -227,7 +227,7 @@ def _by_sentence(words, pieces, values):
     return tf.RaggedTensor.from_row_splits(values, tf.gather(pieces.row_splits, words.row_splits), validate=False)
 
 
-TOKENIZERS = dict(zip(config_lib.TOKENIZERS, (WordTokenizer, WordpieceTokenizer)))
+TOKENIZERS = dict(zip(settings.TOKENIZERS, (WordTokenizer, WordpieceTokenizer)))
 
 
 def from_model_dir(model_dir, kind):
