@@ -82,7 +82,7 @@ def main():
     config = flags.config_from_flags()
     bench = absl_flags.FLAGS
     with tempfile.TemporaryDirectory() as model_dir:
-        model_dir_lib.prepare_model_dir(config, model_dir)
+        model_dir_lib.prepare_model_dir(config, model_dir, corpus.training_pairs(config))
         rates = pipeline_rates(config, model_dir, bench.bench_batches)
         if bench.compare_training:
             result = training.train(

@@ -19,9 +19,9 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = """
 import sys
-from tf_seq2seq import config, model_dir
-model_dir.prepare_model_dir(config.Config(dataset="files:" + sys.argv[1], source_vocab_size=10000,
-                                          target_vocab_size=10000), sys.argv[2])
+from tf_seq2seq import config, corpus, model_dir
+settings = config.Config(dataset="files:" + sys.argv[1], source_vocab_size=10000, target_vocab_size=10000)
+model_dir.prepare_model_dir(settings, sys.argv[2], corpus.training_pairs(settings))
 """
 
 

@@ -67,7 +67,7 @@ def timed_run(command):
 
 def train(config, model_dir):
     """Trains with the `train` CLI; returns (CPU-seconds, peak RSS)."""
-    model_dir_lib.prepare_model_dir(config, model_dir)  # Vocabularies, outside the timed run.
+    model_dir_lib.prepare_model_dir(config, model_dir, corpus.training_pairs(config))  # Vocabularies, outside the timed run.
     flags = [f"--{name}={value}" for name, value in dataclasses.asdict(config).items()]
     return timed_run([sys.executable, "-m", "tf_seq2seq.train", f"--model_dir={model_dir}", *flags])
 

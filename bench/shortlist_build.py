@@ -31,7 +31,7 @@ flags.FLAGS([sys.argv[0], "--flagfile=" + sys.argv[1], "--dataset=files:" + sys.
 config = flags.config_from_flags()
 model_dir, serial_pairs = sys.argv[3], int(sys.argv[4])
 if serial_pairs == 0:  # The vocabularies, in a process of their own.
-    model_dir_lib.prepare_model_dir(config, model_dir)
+    model_dir_lib.prepare_model_dir(config, model_dir, corpus.training_pairs(config))
     sys.exit()
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -36,7 +36,7 @@ REPLACE_PROBABILITY = 0.12
 CHILD = """
 import json, resource, sys, tempfile, time
 import tensorflow as tf
-from tf_seq2seq import corpus, flags, model_dir as model_dir_lib, tokenizer, vocab
+from tf_seq2seq import corpus, flags, model_dir as model_dir_lib, tokenizer, word_counts
 flags.FLAGS([sys.argv[0], "--flagfile=" + sys.argv[1], "--dataset=files:" + sys.argv[2],
              "--tokenizer=" + sys.argv[3]])
 config = flags.config_from_flags()
@@ -46,17 +46,17 @@ def cpu():
     return usage.ru_utime + usage.ru_stime
 with tempfile.TemporaryDirectory() as model_dir:
     start, wall = cpu(), time.perf_counter()
-    model_dir_lib.prepare_model_dir(config, model_dir)
+    model_dir_lib.prepare_model_dir(config, model_dir, corpus.training_pairs(config))
     total, wall = cpu() - start, time.perf_counter() - wall
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 pairs = corpus.load(config.dataset, "train", "en", "fr").take(serial_pairs)
 start = cpu()
 pairs.batch(16384).reduce(tf.constant(0), lambda n, batch: n + 1)
 read = cpu() - start
-batches = vocab.batch_counts(pairs, tokenizer.count_words, 80, 80).cache()
+batches = word_counts.batch_counts(pairs, tokenizer.count_words, 80, 80).cache()
 batches.reduce(tf.constant(0), lambda n, *batch: n + 1)
 start = cpu()
-vocab.merge(batches)
+word_counts.merge(batches)
 merge = cpu() - start
 pairs = int(corpus.load(config.dataset, "train", "en", "fr").cardinality())
 share = min(1.0, serial_pairs / pairs)

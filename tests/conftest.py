@@ -66,10 +66,10 @@ def run_with_evaluation(tiny_corpus, tmp_path_factory):
 def french_wordpiece(tmp_path_factory):
     """`(tokenizer, tokens, counts)`: a WordPiece tokenizer learnt from 5,000 French sentences of
     the bundled sample, its vocabulary and the word counts it was learnt from."""
-    from tf_seq2seq import corpus, tokenizer, vocab
+    from tf_seq2seq import corpus, tokenizer, vocab, word_counts
 
     pairs = corpus.load("sample", "train", "en", "fr").take(5000)
-    counts = vocab.count(pairs, tokenizer.count_words, 50, 50)
+    counts = word_counts.count(pairs, tokenizer.count_words, 50, 50)
     _, target = vocab.build(counts, 200, 1000, "wordpiece")
     path = str(tmp_path_factory.mktemp("wordpiece") / "fr.txt")
     vocab.write(path, target)

@@ -5,11 +5,17 @@ import os
 import pytest
 
 from tf_seq2seq import config as config_lib
+from tf_seq2seq import corpus
 from tf_seq2seq import model_dir as model_dir_lib
 from tf_seq2seq import training
 from tf_seq2seq.errors import Seq2SeqError
 
 from helpers import PAIRS, assert_one_line_error, cli, client, python_env, tiny_config, tiny_flags, write_corpus
+
+
+def prepare(config, model_dir):
+    """`prepare_model_dir` as training calls it: on the training pairs the run reads."""
+    return model_dir_lib.prepare_model_dir(config, model_dir, corpus.training_pairs(config))
 
 
 def test_resume_with_different_model_settings_is_refused(tiny_corpus, tmp_path):
@@ -24,7 +30,7 @@ def test_a_directory_without_checkpoint_accepts_other_model_settings(tiny_corpus
 
     model_dir = str(tmp_path / "model")
     # A run that failed before its first checkpoint: config and vocabularies only.
-    model_dir_lib.prepare_model_dir(tiny_config(tiny_corpus, units=64, target_vocab_size=6), model_dir)
+    prepare(tiny_config(tiny_corpus, units=64, target_vocab_size=6), model_dir)
     assert len(vocab.read(vocab.paths(model_dir)[1])) == 6
     result = training.train(tiny_config(tiny_corpus, train_steps=2), model_dir)
     assert result["step"] == 2
@@ -36,17 +42,29 @@ def test_vocab_sample_size_reads_only_the_first_pairs(tiny_corpus, tmp_path):
     from tf_seq2seq import vocab
 
     model_dir = str(tmp_path / "model")
-    model_dir_lib.prepare_model_dir(tiny_config(tiny_corpus, vocab_sample_size=2), model_dir)
+    prepare(tiny_config(tiny_corpus, vocab_sample_size=2), model_dir)
     source_path, target_path = vocab.paths(model_dir)
     assert vocab.read(source_path)[len(vocab.SPECIALS):] == [".", "▁Go", "▁Hi"]
     assert set(vocab.read(target_path)[len(vocab.SPECIALS):]) == {"▁Va", "▁!", "▁Salut", "."}
+
+
+def test_the_vocabularies_are_built_from_the_pairs_the_run_passes(tiny_corpus, tmp_path):
+    from tf_seq2seq import vocab
+
+    config = tiny_config(tiny_corpus)
+    model_dir_lib.prepare_model_dir(config, str(tmp_path / "given"), corpus.training_pairs(config).take(2))
+    prepare(config.replace(vocab_sample_size=2), str(tmp_path / "sampled"))
+    prepare(config, str(tmp_path / "all"))
+    given, sampled, every = (vocab.read(vocab.paths(str(tmp_path / name))[0]) for name in ("given", "sampled", "all"))
+    assert given == sampled
+    assert len(every) > len(given)
 
 
 def test_pairs_dropped_by_the_length_limits_are_counted_and_logged(tmp_path, caplog):
     corpus_dir = write_corpus(tmp_path / "corpus", {"train": PAIRS + [("", "Vide."), ("a " * 30, "b")]})
     config = tiny_config(corpus_dir, max_source_length=20)
     with caplog.at_level("INFO", logger="absl"):
-        model_dir_lib.prepare_model_dir(config, str(tmp_path / "model"))
+        prepare(config, str(tmp_path / "model"))
     assert "2 of 10 training pairs (20.00%) are empty, have a line over 3200 bytes, or are longer" in caplog.text
 
 
@@ -107,7 +125,7 @@ def test_a_trained_directory_without_its_vocabularies_is_refused_and_left_as_it_
         training.train(tiny_config(tiny_corpus, train_steps=500), str(model_dir))
     os.remove(model_dir / config_lib.CONFIG_FILE)
     with pytest.raises(Seq2SeqError, match=r"config.json is missing, but .* holds checkpoints"):
-        model_dir_lib.prepare_model_dir(tiny_config(tiny_corpus), str(model_dir))
+        prepare(tiny_config(tiny_corpus), str(model_dir))
     assert not (model_dir / config_lib.CONFIG_FILE).exists()
 
 

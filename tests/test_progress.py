@@ -20,8 +20,8 @@ def test_progress_says_what_ends_the_run_and_logs_the_first_step_at_once(tmp_pat
     first = re.search(r"step 1/3  epoch \d+\.\d\d  elapsed 0:00:\d\d  loss [\d.]+  \(first step: ", text)
     last = re.search(r"step 3/3  epoch \d+\.\d\d  elapsed 0:00:\d\d  ETA 0:00:00  loss [\d.]+  perplexity", text)
     assert first and last, text
-    # What it does before the first step, in order.
-    milestones = ["Building vocabularies", "Checking", "are skipped in training", "Model:",
+    # What it does before the first step, in order: the corpus is checked as the run opens it.
+    milestones = ["Checking", "Building vocabularies", "are skipped in training", "Model:",
                   "Training stops", "Tracing the training step", "step 1/3"]
     positions = [text.index(milestone) for milestone in milestones]
     assert positions == sorted(positions)

@@ -5,7 +5,7 @@ import collections
 import pytest
 
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import corpus, pipeline, tokenizer, vocab
+from tf_seq2seq import corpus, pipeline, tokenizer, vocab, word_counts
 
 LONG = " ".join(["z"] * 60)  # Longer than MAX_LENGTH words.
 MAX_LENGTH = 50
@@ -40,7 +40,7 @@ def test_a_large_generated_corpus_streams_through_vocabulary_building_and_the_pi
     dropped = sum(1 for i in range(size) if i % 1000 == 999 or i % 5000 == 0)
 
     train = corpus.load(f"files:{tmp_path}", "train", "en", "fr")
-    counts = vocab.count(train, tokenizer.count_words, MAX_LENGTH, MAX_LENGTH, batch_size=4096)
+    counts = word_counts.count(train, tokenizer.count_words, MAX_LENGTH, MAX_LENGTH, batch_size=4096)
     assert (counts.pairs, counts.dropped, counts.max_undercount) == (size, dropped, 0)
     assert len(counts.source) == len(expected_counts(pairs, 0))
     source_tokens, target_tokens = vocab.build(counts, 600, 1200, "word")

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from tf_seq2seq import config as config_lib
-from tf_seq2seq import corpus, shortlist, vocab
+from tf_seq2seq import corpus, shortlist, vocab, word_counts
 from tf_seq2seq import tokenizer as tokenizer_lib
 from tf_seq2seq import loading
 from tf_seq2seq import translator as translator_lib
@@ -40,7 +40,7 @@ def sample_tokenizers(tmp_path_factory):
              for p in corpus.load("sample", "train", "en", "fr").take(2000).as_numpy_iterator()]
     pairs.append(("", "Rien."))  # Pairs with an empty side are not counted.
     directory = tmp_path_factory.mktemp("sample_vocab")
-    counts = vocab.count(tf.data.Dataset.from_tensor_slices(
+    counts = word_counts.count(tf.data.Dataset.from_tensor_slices(
         {"source": [en for en, _ in pairs], "target": [fr for _, fr in pairs]}), tokenizer_lib.count_words, 50, 50)
     paths = []
     for side, size in ((counts.source, 300), (counts.target, 400)):

@@ -61,7 +61,8 @@ def test_wordpiece_tokenizer_cuts_each_sentence_as_tensorflow_text_did(french_wo
 @pytest.mark.parametrize("kind", ["word", "wordpiece"])
 def test_models_train_export_and_serve_without_importing_tensorflow_text(tiny_corpus, tmp_path, kind):
     # The vocabularies first, here: learning wordpieces uses tensorflow-text's learner.
-    model_dir_lib.prepare_model_dir(tiny_config(tiny_corpus, train_steps=2, tokenizer=kind), str(tmp_path / "model"))
+    config = tiny_config(tiny_corpus, train_steps=2, tokenizer=kind)
+    model_dir_lib.prepare_model_dir(config, str(tmp_path / "model"), corpus.training_pairs(config))
     result = run_client("train_export_serve", tiny_corpus, tmp_path / "model", tmp_path / "export", kind)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()

@@ -6,8 +6,10 @@ import os
 import pytest
 import tensorflow as tf
 
-from tf_seq2seq import tokenizer, vocab
+from tf_seq2seq import tokenizer, vocab, word_counts
 from tf_seq2seq.errors import Seq2SeqError
+
+from helpers import tiny_config
 
 
 def test_most_frequent_ranks_by_count_then_text_and_caps_size():
@@ -21,35 +23,11 @@ def test_build_counts_both_sides_of_a_corpus_and_the_pairs_too_long_or_empty():
     pairs = tf.data.Dataset.from_tensor_slices(
         {"source": ["a b a", "a c", "a", "b"], "target": ["x y", "y y z", " ", "x y z w"]}
     )
-    counts = vocab.count(pairs, tokenizer.count_words, 3, 3)
+    counts = word_counts.count(pairs, tokenizer.count_words, 3, 3)
     source, target = vocab.build(counts, 6, 10, "word")
     assert source == list(vocab.SPECIALS) + ["▁a", "▁b"]
     assert target == list(vocab.SPECIALS) + ["▁y", "▁x", "▁z", "▁w"]
     assert (counts.pairs, counts.dropped, counts.max_undercount) == (4, 2, 0)
-
-
-def test_counting_in_batches_gives_the_vocabulary_of_python_counts_of_split_words():
-    from tf_seq2seq import corpus
-
-    pairs = corpus.load("sample", "train", "en", "fr").take(3000)
-    expected = collections.Counter()
-    for batch in pairs.batch(1000):
-        expected.update(t.decode() for t in tokenizer.split_words(batch["target"]).flat_values.numpy())
-    counts = vocab.count(pairs, tokenizer.count_words, 50, 50, batch_size=700)
-    assert vocab.build(counts, 10, 500, "word")[1] == vocab.most_frequent(expected, 500)
-    assert counts.target.most_common(10**6) == dict(expected)
-
-
-def test_counting_prunes_the_rarest_words_to_stay_within_max_tokens():
-    sentences = [f"common w{i % 40} v{i}" for i in range(200)]
-    pairs = tf.data.Dataset.from_tensor_slices({"source": sentences, "target": sentences})
-    counts = vocab.count(pairs, tokenizer.count_words, 9, 9, batch_size=10, max_tokens=30)
-    kept = counts.source.most_common(10**6)
-    assert len(kept) <= 30 + 21  # The bound, plus one batch's distinct words before pruning.
-    expected = collections.Counter(word for s in sentences for word in ("▁" + s).replace(" ", " ▁").split())
-    assert 0 < counts.max_undercount < 200
-    assert all(expected[t] - counts.max_undercount <= n <= expected[t] for t, n in kept.items())
-    assert kept["▁common"] == 200  # Never pruned: exact.
 
 
 def test_read_rejects_a_file_without_special_tokens(tmp_path):
@@ -102,3 +80,15 @@ def test_a_model_directory_keeps_one_vocabulary_file_per_side(trained_model_dir)
     source, target = vocab.read(source_path), vocab.read(target_path)
     assert source[: len(vocab.SPECIALS)] == target[: len(vocab.SPECIALS)] == list(vocab.SPECIALS)
     assert "▁Tom" in source and "▁Tom" in target and "▁Nous" in target and "▁Nous" not in source
+
+
+def test_a_run_counts_its_sample_of_the_training_pairs_and_writes_both_vocabularies(tiny_corpus, tmp_path):
+    from tf_seq2seq import corpus
+
+    config = tiny_config(tiny_corpus, vocab_sample_size=3, source_vocab_size=6, target_vocab_size=7)
+    counts = vocab.count_training_pairs(corpus.training_pairs(config), tokenizer.count_words, config)
+    assert counts.pairs == 3
+    vocab.write_for_model_dir(counts, config, str(tmp_path))
+    source, target = (vocab.read(path) for path in vocab.paths(str(tmp_path)))
+    assert (source, target) == tuple(vocab.build(counts, 6, 7, "word"))
+    assert (len(source), len(target)) == (6, 7)

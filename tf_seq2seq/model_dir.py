@@ -71,12 +71,15 @@ def training_lock(model_dir):
         yield
 
 
-def prepare_model_dir(config, model_dir, chief=True):
+def prepare_model_dir(config, model_dir, pairs, chief=True):
     """Saves the config and vocabularies on a first run; checks them on a resume.
 
     Args:
         config: the `config.Config` of this run.
         model_dir: the model directory (created if missing).
+        pairs: the training split the run reads (`corpus.training_pairs`):
+            the vocabularies are counted from it on a first run, and a resume
+            reads it up to its first pair within the length limits.
         chief: whether this process writes; other workers of a cluster wait
             (up to `config.peer_timeout`) for the chief's vocabularies.
 
@@ -108,38 +111,13 @@ def prepare_model_dir(config, model_dir, chief=True):
     config.save(model_dir)
     source_path, target_path = vocab.paths(model_dir)
     if os.path.exists(source_path) and os.path.exists(target_path):
-        _check_a_pair_kept(config, model_dir)
+        _check_a_pair_kept(config, model_dir, pairs)
         return saved
     logging.info("Building vocabularies from %s split %r and counting the pairs outside the "
                  "length limits (one pass over the split)", config.dataset, config.train_split)
-    pairs = corpus.training_pairs(config)
-    if config.vocab_sample_size > 0:
-        pairs = pairs.take(config.vocab_sample_size)
-    counts = vocab.count(
-        pairs, tokenizer_lib.count_words, config.max_source_length, config.max_target_length
-    )
+    counts = vocab.count_training_pairs(pairs, tokenizer_lib.count_words, config)
     _check_some_pairs_kept(counts, config)
-    if counts.max_undercount:
-        logging.warning(
-            "More distinct words than the counting tables hold: the rarest were pruned, so "
-            "word counts may be short by up to %d", counts.max_undercount,
-        )
-    source_tokens, target_tokens = vocab.build(
-        counts, config.source_vocab_size, config.target_vocab_size, config.tokenizer
-    )
-    vocab.write(source_path, source_tokens)
-    vocab.write(target_path, target_tokens)
-    logging.info(
-        "Vocabularies: %d source, %d target tokens (of %d and %d distinct words)",
-        len(source_tokens), len(target_tokens), len(counts.source), len(counts.target),
-    )
-    if config.tokenizer == "wordpiece":
-        logging.info(
-            "WordPiece learnt from the %d most frequent words of each side: %.2f%% of source "
-            "and %.2f%% of target words in the corpus", vocab.WORDPIECE_WORDS,
-            100 * counts.source.coverage(vocab.WORDPIECE_WORDS),
-            100 * counts.target.coverage(vocab.WORDPIECE_WORDS),
-        )
+    vocab.write_for_model_dir(counts, config, model_dir)
     logging.info(
         "%d of %d training pairs (%.2f%%) are empty, have a line over %d bytes, or are longer than "
         "--max_source_length=%d / --max_target_length=%d words, and are skipped in training",
@@ -203,14 +181,13 @@ def _check_some_pairs_kept(counts, config):
     raise _nothing_to_train(config, f"none of the {counts.pairs} training pairs")
 
 
-def _check_a_pair_kept(config, model_dir):
+def _check_a_pair_kept(config, model_dir, pairs):
     """`_check_some_pairs_kept` for a resume, which counts nothing: reads up to the first pair kept.
 
     Raises:
         Seq2SeqError: if no pair of the split is non-empty and within the length limits.
     """
     source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dir, config.tokenizer)
-    pairs = corpus.training_pairs(config)
     if not pipeline.any_pair_kept(pairs, source_tokenizer, target_tokenizer, config):
         raise _nothing_to_train(config, "no training pair")
 

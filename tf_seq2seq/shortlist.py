@@ -26,7 +26,7 @@ discounts a target word by its own frequency.
 The counting runs in parallel in `tf.data` (tokenize, pair the distinct
 tokens of each sentence, count per batch) and merges on the host in a table
 of at most `max_pairs` distinct pairs: past that, the rarest pairs are
-dropped (as `vocab.count` does for words), so memory is bounded whatever
+dropped (as `word_counts.count` does for words), so memory is bounded whatever
 the corpus. In a search the shortlist's ids are sorted, so the special tokens
 keep their ids and ties between tokens are broken in vocabulary order, as
 without a shortlist.

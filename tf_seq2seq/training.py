@@ -154,9 +154,9 @@ def _setup(config, model_dir, strategy, chief, write_dir):
         The `_Run`.
     """
     keras.utils.set_random_seed(config.seed)
-    saved = model_dir_lib.prepare_model_dir(config, model_dir, chief)
-    source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dir, config.tokenizer)
     pairs = corpus.training_pairs(config)
+    saved = model_dir_lib.prepare_model_dir(config, model_dir, pairs, chief)
+    source_tokenizer, target_tokenizer = tokenizer_lib.from_model_dir(model_dir, config.tokenizer)
     shard = distribution.input_shard(strategy)
     batches = pipeline.training_batches(pairs, source_tokenizer, target_tokenizer, config, shard)
     sharded = shard[1] > 1

@@ -31,7 +31,7 @@ distribution.split_cpu(2)
 strategy = tf.distribute.MultiWorkerMirroredStrategy._from_local_devices(["/cpu:0", "/cpu:1"])
 config = tiny_config(sys.argv[1], batch_size=8, optimizer="adam")
 model_dir = sys.argv[2]
-model_dir_lib.prepare_model_dir(config, model_dir)
+model_dir_lib.prepare_model_dir(config, model_dir, corpus.training_pairs(config))
 source, target = tokenizer.from_model_dir(model_dir, config.tokenizer)
 pairs = corpus.load(config.dataset, config.train_split, config.source_lang, config.target_lang,
                     config.data_dir)
