@@ -1,4 +1,4 @@
-"""The paper's model against attention, on Multi30k En->Fr at the same budget (README table).
+"""The paper's model against attention, on Multi30k En->Fr at the same budget (docs/paper.md table).
 
     .venv/bin/python bench/attention.py [--steps=1000] [--root=/tmp/attention_bench]
         [--kinds=none,luong,bahdanau] [--dataset=files:DIR]

@@ -175,7 +175,7 @@ class TrainingSettings:
         BUCKET_WIDTH, "training",
         "Pairs are batched with others whose longer side is in the same range of this many "
         "tokens. 1 pads least (9% of Multi30k's positions, 5: 18%) but learnt slower per step "
-        "(README, Performance).",
+        "(docs/performance.md, Bucket width).",
         lower_bound=1,
     )
     batch_tokens: int = _field(
