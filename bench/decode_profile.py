@@ -85,7 +85,7 @@ def main():
                     phases[where] += micros
                     if where == "beam steps":
                         step_ops[op_type] += micros
-                        steps += op_type == "LogSoftmax"
+                        steps += op_type in ("LogSoftmax", "Softmax", "_MklSoftmax")  # One softmax per step.
     total = sum(phases.values())
     print(f"{len(sentences)} sentences, batch {args.batch_size}, beam {args.beam_size}: "
           f"{per_sentence:.2f} CPU-ms per sentence untraced, "
