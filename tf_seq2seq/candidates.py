@@ -40,11 +40,12 @@ def top_tokens(scores, k):
     vocab_size = ranked.shape[1] or tf.shape(ranked)[1]
     wanted = tf.minimum(k + len(_FORBIDDEN), vocab_size)
     if isinstance(vocab_size, int):
-        values, ids = _top_k_in_blocks(ranked, wanted)
+        values, ids, row_max = _top_k_in_blocks(ranked, wanted)
     else:  # A shortlist: a few hundred or thousand tokens, one pass.
         values, ids = tf.math.top_k(ranked, k=wanted)
+        row_max = values[:, :1]
     if isinstance(scores, log_softmax.Logits):
-        values -= log_softmax.log_sum_exp(scores.values, tf.nn.softmax(scores.values), values[:, :1])
+        values -= log_softmax.log_sum_exp(scores.values, tf.nn.softmax(scores.values), row_max)
     values = tf.where(_is_forbidden(ids), NEG_INF, values)
     values, keep = tf.math.top_k(values, k=tf.minimum(k, vocab_size))
     return values, tf.gather(ids, keep, batch_dims=1)
@@ -59,12 +60,17 @@ def _top_k_in_blocks(ranked, wanted):
     top-k runs over those blocks only. For a 10k vocabulary at 160 rows this
     is 4x faster than `tf.math.top_k` over whole rows.
 
+    Each row's largest value comes from the block maxima, not from the top-k
+    found: under XLA a normaliser that waits for the top-k made the whole
+    step 2-3x slower (`bench/decode.py`).
+
     Args:
         ranked: float32 [N, V], V static.
         wanted: int32 scalar in [1, V].
 
     Returns:
-        `(values, ids)`, float32 and int32 [N, wanted], best first, ties to the lower id.
+        `(values, ids, row_max)`: float32 and int32 [N, wanted], best first,
+        ties to the lower id; float32 [N, 1], each row's largest value.
     """
     vocab_size = ranked.shape[1]
     width = -(-vocab_size // max(1, round(np.sqrt(vocab_size))))  # Tokens per block.
@@ -72,11 +78,13 @@ def _top_k_in_blocks(ranked, wanted):
     if blocks * width > vocab_size:
         ranked = tf.pad(ranked, [[0, 0], [0, blocks * width - vocab_size]], constant_values=NEG_INF)
     rows = tf.reshape(ranked, [-1, blocks, width])
-    _, best_blocks = tf.math.top_k(tf.reduce_max(rows, axis=2), k=tf.minimum(wanted, blocks))
+    block_maxima = tf.reduce_max(rows, axis=2)
+    _, best_blocks = tf.math.top_k(block_maxima, k=tf.minimum(wanted, blocks))
     best_blocks = tf.sort(best_blocks, axis=1)  # In id order, so that ties go to the lower id.
     kept = tf.gather(rows, best_blocks, batch_dims=1)
     values, position = tf.math.top_k(tf.reshape(kept, [tf.shape(kept)[0], -1]), k=wanted)
-    return values, tf.gather(best_blocks, position // width, batch_dims=1) * width + position % width
+    ids = tf.gather(best_blocks, position // width, batch_dims=1) * width + position % width
+    return values, ids, tf.reduce_max(block_maxima, 1, keepdims=True)
 
 
 def _is_forbidden(ids):
