@@ -1,11 +1,14 @@
 """Two SavedModels' beam search against each other in one process, alternated, for small differences.
 
     taskset -c 1 .venv/bin/python bench/decode_ab.py --a=OLD/1 --b=NEW/1 [--batch_sizes=32,1] [--rounds=2]
+        [--signature=beam_search_xla]
 
 Two exports of the same weights (e.g. from two checkouts) decode the 1000
-Multi30k test2016 sentences through their `beam_search` signatures at beam 5,
-in chunks (64 sentences at batch size > 1, 10 at batch 1) that alternate A, B
-and B, A, so the machine's load drifts over both alike. Per batch size it
+Multi30k test2016 sentences through one signature of each (`beam_search`, or
+`--signature`: `beam_search_full_softmax`, or `beam_search_xla` of
+`--jit_compile` exports) at beam 5, in chunks (64 sentences at batch size > 1,
+10 at batch 1) that alternate A, B and B, A, so the machine's load drifts over
+both alike. Per batch size it
 prints each model's sentences per CPU-second of this process, B's speed over
 A's, in how many chunks A was faster, and how many best translations are
 identical. Separate processes (`bench/peer.py --decode_only`) vary by more
@@ -56,10 +59,11 @@ def main():
     parser.add_argument("--b", required=True, help="SavedModel version directory B")
     parser.add_argument("--batch_sizes", default="32,1")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--signature", default="beam_search", help="the signature compared")
     args = parser.parse_args()
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    signatures = {name: serving.load(path).signatures["beam_search"] for name, path in (("A", args.a), ("B", args.b))}
+    signatures = {name: serving.load(path).signatures[args.signature] for name, path in (("A", args.a), ("B", args.b))}
     sentences = corpus.read_lines(os.path.join(DATA, "test2016.en"))
     for batch_size in map(int, args.batch_sizes.split(",")):
         compare(signatures, sentences, batch_size, args.rounds)
